@@ -1,0 +1,33 @@
+using System.CommandLine;
+using Airlock.Cli.Commands;
+
+namespace Airlock.Cli;
+
+/// <summary>The `airlock` command tree. Each command lives in Commands/ and only parses, calls the core and renders.</summary>
+public static class AirlockCli
+{
+    /// <summary>Builds the root command with every subcommand registered.</summary>
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Airlock: governed infrastructure-as-code changes and the deployments that depend on them.");
+        foreach (var command in Commands())
+        {
+            root.Subcommands.Add(command);
+        }
+
+        return root;
+    }
+
+    /// <summary>Parses and runs; returns the process exit code.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var parseResult = Build().Parse(args);
+        return await parseResult.InvokeAsync();
+    }
+
+    // One line per command, kept alphabetical, so parallel work merges cleanly.
+    private static IEnumerable<Command> Commands() =>
+    [
+        VersionCommand.Create(),
+    ];
+}
