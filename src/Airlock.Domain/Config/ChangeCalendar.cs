@@ -24,6 +24,12 @@ public static class ChangeCalendar
         return windows.Allow.Any(p => p.Days.Contains(local.DayOfWeek) && timeOfDay >= p.From && timeOfDay < p.To);
     }
 
+    /// <summary>True when the clock's current instant is inside a window; see <see cref="IsInsideWindow(EnvironmentConfig, DateTimeOffset)"/>.</summary>
+    public static bool IsInsideWindow(EnvironmentConfig environment, TimeProvider clock) => IsInsideWindow(environment, clock.GetUtcNow());
+
+    /// <summary>The freeze covering the clock's current instant, or null.</summary>
+    public static Freeze? ActiveFreeze(EnvironmentConfig environment, TimeProvider clock) => ActiveFreeze(environment, clock.GetUtcNow());
+
     /// <summary>The freeze covering <paramref name="instant"/>, or null when none does.</summary>
     public static Freeze? ActiveFreeze(EnvironmentConfig environment, DateTimeOffset instant)
     {

@@ -58,10 +58,22 @@ public static class Durations
                 return false;
             }
 
-            var unit = Units.IndexOf(text[i], StringComparison.Ordinal);
+            if (char.IsWhiteSpace(text[i]))
+            {
+                reason = "spaces are not allowed; write e.g. 5m or 1h30m";
+                return false;
+            }
+
+            var unitEnd = i;
+            while (unitEnd < text.Length && char.IsAsciiLetter(text[unitEnd]))
+            {
+                unitEnd++;
+            }
+
+            var unit = unitEnd == i + 1 ? Units.IndexOf(text[i], StringComparison.Ordinal) : -1;
             if (unit < 0)
             {
-                reason = $"unknown unit '{text[i..]}'; use s, m, h or d";
+                reason = unitEnd == i ? $"unexpected '{text[i]}'; write e.g. 30s, 5m, 4h, 1h30m or 2d" : $"unknown unit '{text[i..unitEnd]}'; use s, m, h or d";
                 return false;
             }
 
