@@ -154,6 +154,9 @@ public static class WorkspaceConfigLoader
 /// <summary>Maps the checked YAML tree to the model and checks cross-references.</summary>
 internal sealed class ModelBuilder(Diagnostics diagnostics, YamlMappingNode root)
 {
+    // Reading every zone of the system database is slow; the list only feeds "did you mean".
+    private static readonly Lazy<string[]> KnownTimeZoneIds = new(() => [.. TimeZoneInfo.GetSystemTimeZones().Select(z => z.Id)]);
+
     private readonly HashSet<string> _teams = NamesOf(Child(root, "teams"));
     private readonly HashSet<string> _environments = NamesOf(Child(root, "environments"));
     private readonly HashSet<string> _stacks = NamesOf(Child(root, "stacks"));
@@ -304,13 +307,13 @@ internal sealed class ModelBuilder(Diagnostics diagnostics, YamlMappingNode root
         var timeZone = TimeZoneInfo.Utc;
         if (Scalar(node, "timezone") is { Value: { } id } idNode)
         {
-            try
+            if (FindTimeZone(id) is { } found)
             {
-                timeZone = TimeZoneInfo.FindSystemTimeZoneById(id);
+                timeZone = found;
             }
-            catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+            else
             {
-                var hint = Suggestions.Hint(id, TimeZoneInfo.GetSystemTimeZones().Select(z => z.Id));
+                var hint = Suggestions.Hint(id, KnownTimeZoneIds.Value);
                 diagnostics.Add(idNode, BadTimeZone, $"unknown time zone '{id}' in environment '{environment}' windows.timezone: use an IANA id such as Europe/Berlin{hint}");
             }
         }
@@ -336,6 +339,25 @@ internal sealed class ModelBuilder(Diagnostics diagnostics, YamlMappingNode root
         }
 
         return new ChangeWindows(timeZone, periods.ToImmutable());
+    }
+
+    private static TimeZoneInfo? FindTimeZone(string id)
+    {
+        // On Linux the id is a path under /usr/share/zoneinfo: keep it to IANA shape so a
+        // directory name ("Europe") or "../x" never reaches the file system lookup.
+        if (id.Length == 0 || id.Contains("..", StringComparison.Ordinal) || id.StartsWith('/') || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '_' or '-' or '+'))
+        {
+            return null;
+        }
+
+        try
+        {
+            return TimeZoneInfo.FindSystemTimeZoneById(id);
+        }
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException or System.Security.SecurityException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     private static DayOfWeek? ParseDay(string day) => day[..Math.Min(3, day.Length)] switch

@@ -246,6 +246,26 @@ public class ConfigValidationTests
         AssertAt(d, 6, 17, BadTimeZone, "unknown time zone 'Europe/Berln' in environment 'prod' windows.timezone: use an IANA id such as Europe/Berlin; did you mean 'Europe/Berlin'?");
     }
 
+    [Theory]
+    [InlineData("Europe")]
+    [InlineData("../../etc/passwd")]
+    [InlineData("/etc/localtime")]
+    [InlineData("Central European Time")]
+    public void Time_zone_that_is_not_an_iana_zone_is_rejected_not_thrown(string id)
+    {
+        var d = Only(
+            $$"""
+            version: 1
+            project: p
+            environments:
+              prod: { windows: { timezone: "{{id}}", allow: [] } }
+            """);
+
+        Assert.Equal((4, 32), (d.Line, d.Column));
+        Assert.Equal(BadTimeZone, d.Code);
+        Assert.StartsWith($"unknown time zone '{id}' in environment 'prod' windows.timezone: use an IANA id such as Europe/Berlin", d.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Bad_time_reports_position_and_format()
     {
