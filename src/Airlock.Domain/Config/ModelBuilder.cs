@@ -97,6 +97,7 @@ internal sealed class ModelBuilder(Diagnostics diagnostics, YamlMappingNode root
         }
 
         var approvals = new ApprovalPolicy(Int(approvalsNode, "required", 0), TextList(approvalsNode, "roles"), Bool(approvalsNode, "separation_of_duties", false));
+        CheckApprovalsAreReachable(name, approvalsNode, approvals);
 
         var planNode = Mapping(node, "plan");
         var plan = new PlanPolicy(
@@ -147,11 +148,54 @@ internal sealed class ModelBuilder(Diagnostics diagnostics, YamlMappingNode root
 
         var windows = BuildWindows(name, Mapping(node, "windows"));
         var freezes = BuildFreezes(name, node);
-        var waves = MappingItems(node, "waves")
-            .Select(w => new Wave(Text(w, "name") ?? "", TextList(w, "regions"), Duration(w, "bake", TimeSpan.Zero), Int(w, "max_parallel", 1)))
-            .ToImmutableArray();
+        var waves = BuildWaves(name, node);
 
         return new EnvironmentConfig(name, approvals, plan, apply, retry, promotion, destroy, windows, freezes, waves, Text(node, "account"), Text(node, "region"), Text(node, "identity"));
+    }
+
+    // A count no set of approvers can reach blocks every change; say so now rather than at apply time.
+    private void CheckApprovalsAreReachable(string environment, YamlMappingNode? node, ApprovalPolicy approvals)
+    {
+        if (approvals.Roles.IsEmpty || approvals.Roles.Any(r => !_teams.Contains(r)) || Scalar(node, "required") is not { } requiredNode)
+        {
+            return;
+        }
+
+        var people = approvals.Roles
+            .SelectMany(role => Entries(Child(root, "teams")).Where(t => t.Key.Value == role).SelectMany(t => TextListOf(t.Value)))
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .Count();
+        if (approvals.Required > people)
+        {
+            diagnostics.Add(requiredNode, BadValue, $"environment '{environment}' needs {approvals.Required} approvals but teams {string.Join(", ", approvals.Roles)} have only {people} {(people == 1 ? "member" : "members")}");
+        }
+    }
+
+    private ImmutableArray<Wave> BuildWaves(string environment, YamlMappingNode? node)
+    {
+        var waves = ImmutableArray.CreateBuilder<Wave>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var regionWave = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var item in MappingItems(node, "waves"))
+        {
+            var name = Text(item, "name") ?? "";
+            if (Scalar(item, "name") is { } nameNode && !names.Add(name))
+            {
+                diagnostics.Add(nameNode, BadValue, $"wave '{name}' appears twice in environment '{environment}'");
+            }
+
+            foreach (var region in ScalarItems(item, "regions"))
+            {
+                if (!regionWave.TryAdd(region.Value!, name))
+                {
+                    diagnostics.Add(region, BadValue, $"region '{region.Value}' is in wave '{regionWave[region.Value!]}' and again in wave '{name}' of environment '{environment}'");
+                }
+            }
+
+            waves.Add(new Wave(name, TextList(item, "regions"), Duration(item, "bake", TimeSpan.Zero), Int(item, "max_parallel", 1)));
+        }
+
+        return waves.ToImmutable();
     }
 
     private ChangeWindows? BuildWindows(string environment, YamlMappingNode? node)

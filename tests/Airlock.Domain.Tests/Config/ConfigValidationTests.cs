@@ -661,4 +661,38 @@ public class ConfigValidationTests
             result.Diagnostics.Select(d => d.Code));
         Assert.Equal([3, 6, 7, 10, 10], result.Diagnostics.Select(d => d.Line));
     }
+
+    [Fact]
+    public void Approval_count_no_one_can_reach()
+    {
+        var d = Only(
+            """
+            version: 1
+            project: p
+            teams:
+              platform: [alice@example.com]
+              security: [alice@example.com]
+            environments:
+              prod: { approvals: { required: 2, roles: [platform, security] } }
+            """);
+
+        AssertAt(d, 7, 34, BadValue, "environment 'prod' needs 2 approvals but teams platform, security have only 1 member");
+    }
+
+    [Fact]
+    public void Region_in_two_waves()
+    {
+        var d = Only(
+            """
+            version: 1
+            project: p
+            environments:
+              prod:
+                waves:
+                  - { name: canary, regions: [us-west-2] }
+                  - { name: rest, regions: [eu-west-1, us-west-2] }
+            """);
+
+        AssertAt(d, 7, 44, BadValue, "region 'us-west-2' is in wave 'canary' and again in wave 'rest' of environment 'prod'");
+    }
 }
