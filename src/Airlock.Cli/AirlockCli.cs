@@ -29,6 +29,8 @@ public static class AirlockCli
     private static IEnumerable<Command> Commands() =>
     [
         PolicyCommand.Create(),
+        SchemaCommand.Create(),
+        ValidateCommand.Create(),
         VersionCommand.Create(),
     ];
 }

@@ -1,0 +1,278 @@
+using System.Collections.Immutable;
+
+namespace Airlock.Domain.Config;
+
+/// <summary>The tool that plans and applies a stack.</summary>
+public enum EngineKind
+{
+    /// <summary>OpenTofu (<c>tofu</c>).</summary>
+    OpenTofu,
+
+    /// <summary>Terraform.</summary>
+    Terraform,
+
+    /// <summary>Pulumi.</summary>
+    Pulumi,
+
+    /// <summary>Scripted commands that speak the Terraform plan JSON format.</summary>
+    Command,
+}
+
+/// <summary>saved: apply the approved plan file; replan: plan again and compare materially.</summary>
+public enum PlanMode
+{
+    /// <summary>Apply the exact saved plan.</summary>
+    Saved,
+
+    /// <summary>Plan again at apply time and compare with the approved plan.</summary>
+    Replan,
+}
+
+/// <summary>Whether deletes and replacements need an explicit destroy approval by default.</summary>
+public enum DestroyDefault
+{
+    /// <summary>Allowed unless the resource class is protected.</summary>
+    Allow,
+
+    /// <summary>Denied unless a destroy approval names them.</summary>
+    Deny,
+}
+
+/// <summary>How an application's traffic moves to a new version.</summary>
+public enum DeploymentStrategyKind
+{
+    /// <summary>Replace in place.</summary>
+    Direct,
+
+    /// <summary>Deploy beside, then switch.</summary>
+    BlueGreen,
+
+    /// <summary>Shift traffic in steps.</summary>
+    Canary,
+}
+
+/// <summary>What happens to a queued run whose plan expired.</summary>
+public enum StalePlanAction
+{
+    /// <summary>Plan again.</summary>
+    Replan,
+
+    /// <summary>Fail the run.</summary>
+    Fail,
+}
+
+/// <summary>The whole airlock.yaml, validated.</summary>
+public sealed record WorkspaceConfig(
+    int Version,
+    string Project,
+    WorkspaceDefaults Defaults,
+    ImmutableArray<TeamConfig> Teams,
+    ImmutableArray<EnvironmentConfig> Environments,
+    ImmutableArray<ResourceClassConfig> ResourceClasses,
+    ImmutableArray<StackConfig> Stacks,
+    ImmutableArray<ApplicationConfig> Applications,
+    ImmutableArray<QueueConfig> Queues,
+    PolicyConfig Policies)
+{
+    /// <summary>The stack named <paramref name="name"/>, or null.</summary>
+    public StackConfig? FindStack(string name) => Stacks.FirstOrDefault(s => s.Name == name);
+
+    /// <summary>The stack named <paramref name="name"/>; throws when there is none.</summary>
+    public StackConfig Stack(string name) => FindStack(name) ?? throw new KeyNotFoundException($"no stack named '{name}'");
+
+    /// <summary>The environment named <paramref name="name"/>, or null.</summary>
+    public EnvironmentConfig? FindEnvironment(string name) => Environments.FirstOrDefault(e => e.Name == name);
+
+    /// <summary>The application named <paramref name="name"/>, or null.</summary>
+    public ApplicationConfig? FindApplication(string name) => Applications.FirstOrDefault(a => a.Name == name);
+
+    /// <summary>The engine a stack runs with: its own, else the workspace default.</summary>
+    public EngineKind EffectiveEngine(StackConfig stack) => stack.Engine ?? Defaults.Engine;
+
+    /// <summary>Stacks enabled in <paramref name="environment"/> (a stack without an environments list is enabled everywhere), in file order.</summary>
+    public ImmutableArray<StackConfig> StacksEnabledIn(string environment) =>
+        [.. Stacks.Where(s => s.IsEnabledIn(environment))];
+
+    /// <summary>Members of <paramref name="team"/>; empty when the team does not exist.</summary>
+    public ImmutableArray<string> TeamMembers(string team) =>
+        Teams.FirstOrDefault(t => t.Name == team)?.Members ?? [];
+
+    /// <summary>The resource class of a resource type (e.g. aws_db_instance → database), or null.</summary>
+    public string? ResourceClassOf(string resourceType) =>
+        ResourceClasses.FirstOrDefault(c => c.ResourceTypes.Contains(resourceType))?.Name;
+
+    /// <summary>
+    /// Environments in promotion order: each chain starts at an environment no other promotes
+    /// to and follows <c>promotion.next</c>; environments outside any chain keep file order.
+    /// </summary>
+    public ImmutableArray<EnvironmentConfig> EnvironmentsInPromotionOrder()
+    {
+        var targets = Environments.Select(e => e.Promotion?.Next).Where(n => n is not null).ToHashSet(StringComparer.Ordinal);
+        var ordered = new List<EnvironmentConfig>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var start in Environments.Where(e => !targets.Contains(e.Name)))
+        {
+            for (var current = start; current is not null && seen.Add(current.Name); current = current.Promotion?.Next is { } next ? FindEnvironment(next) : null)
+            {
+                ordered.Add(current);
+            }
+        }
+
+        // Environments only reachable through a cycle cannot occur in a validated config; keep them anyway.
+        ordered.AddRange(Environments.Where(e => !seen.Contains(e.Name)));
+        return [.. ordered];
+    }
+}
+
+/// <summary>Workspace-wide defaults.</summary>
+public sealed record WorkspaceDefaults(EngineKind Engine, int Parallelism, ImmutableDictionary<EngineKind, ToolPin> Tools);
+
+/// <summary>Which binary runs an engine and the exact version it must report (null: any).</summary>
+public sealed record ToolPin(string? Binary, string? Version);
+
+/// <summary>A named group of people.</summary>
+public sealed record TeamConfig(string Name, ImmutableArray<string> Members);
+
+/// <summary>A resource class and the resource types in it.</summary>
+public sealed record ResourceClassConfig(string Name, ImmutableArray<string> ResourceTypes);
+
+/// <summary>The governance of one environment.</summary>
+public sealed record EnvironmentConfig(
+    string Name,
+    ApprovalPolicy Approvals,
+    PlanPolicy Plan,
+    ApplyPolicy Apply,
+    RetryPolicy Retry,
+    PromotionPolicy? Promotion,
+    DestroyPolicy Destroy,
+    ChangeWindows? Windows,
+    ImmutableArray<Freeze> Freezes,
+    ImmutableArray<Wave> Waves,
+    string? Account,
+    string? Region,
+    string? Identity)
+{
+    /// <summary>The time zone windows and freezes are read in (UTC when no windows are set).</summary>
+    public TimeZoneInfo TimeZone => Windows?.TimeZone ?? TimeZoneInfo.Utc;
+}
+
+/// <summary>Approvals a change needs.</summary>
+public sealed record ApprovalPolicy(int Required, ImmutableArray<string> Roles, bool SeparationOfDuties);
+
+/// <summary>How plans are made and how fresh they must be.</summary>
+public sealed record PlanPolicy(PlanMode Mode, TimeSpan MaxAge, bool RequireBaseCurrent, bool RequireNoMaterialDrift);
+
+/// <summary>Who may cancel a running apply.</summary>
+/// <param name="Kind">anyone, restricted (stack owners) or team.</param>
+/// <param name="Team">The team when <paramref name="Kind"/> is team.</param>
+public sealed record CancellationPolicy(string Kind, string? Team)
+{
+    /// <summary>Anyone may cancel.</summary>
+    public const string Anyone = "anyone";
+
+    /// <summary>Only stack owners may cancel.</summary>
+    public const string Restricted = "restricted";
+
+    /// <summary>Only members of <see cref="Team"/> may cancel.</summary>
+    public const string TeamKind = "team";
+}
+
+/// <summary>How an apply runs.</summary>
+public sealed record ApplyPolicy(TimeSpan Timeout, CancellationPolicy Cancellation, TimeSpan GracefulShutdown);
+
+/// <summary>Automatic retry of failed applies: exponential backoff from <see cref="Backoff"/>, capped at <see cref="MaxBackoff"/>.</summary>
+public sealed record RetryPolicy(int MaxAttempts, TimeSpan Backoff, TimeSpan MaxBackoff, ImmutableArray<string> Retryable);
+
+/// <summary>Where a release goes next and how long it soaks first.</summary>
+public sealed record PromotionPolicy(string? Next, TimeSpan Soak, ImmutableArray<CheckConfig> Health);
+
+/// <summary>The destroy guard of an environment.</summary>
+public sealed record DestroyPolicy(DestroyDefault Default, ImmutableArray<string> ProtectedClasses);
+
+/// <summary>Change windows in one time zone.</summary>
+public sealed record ChangeWindows(TimeZoneInfo TimeZone, ImmutableArray<AllowedPeriod> Allow);
+
+/// <summary>Days of the week and a [From, To) time-of-day range; To may be 24:00.</summary>
+public sealed record AllowedPeriod(ImmutableArray<DayOfWeek> Days, TimeSpan From, TimeSpan To);
+
+/// <summary>Whole days From..To inclusive when nothing may be applied.</summary>
+public sealed record Freeze(string Name, DateOnly From, DateOnly To, string? Reason);
+
+/// <summary>One wave of regions in a rollout.</summary>
+public sealed record Wave(string Name, ImmutableArray<string> Regions, TimeSpan Bake, int MaxParallel);
+
+/// <summary>One stack.</summary>
+public sealed record StackConfig(
+    string Name,
+    string Path,
+    EngineKind? Engine,
+    ImmutableArray<string> Owners,
+    ImmutableArray<string>? Environments,
+    ImmutableArray<string> DependsOn,
+    ImmutableArray<StackInput> Inputs,
+    ImmutableArray<string> Locks,
+    string? Identity,
+    ImmutableArray<CheckConfig> Verify,
+    CommandEngineConfig? Command,
+    string? Account,
+    string? Region)
+{
+    /// <summary>True when the stack runs in <paramref name="environment"/>.</summary>
+    public bool IsEnabledIn(string environment) => Environments is not { } list || list.Contains(environment);
+
+    /// <summary>The identity profile for <paramref name="environment"/> ({env} substituted), or null.</summary>
+    public string? IdentityFor(string environment) => Identity?.Replace("{env}", environment, StringComparison.Ordinal);
+}
+
+/// <summary>An input taken from another stack's output.</summary>
+public sealed record StackInput(string Name, string FromStack, string Output);
+
+/// <summary>Commands of the command engine.</summary>
+public sealed record CommandEngineConfig(string Plan, string Apply, string? StateSerial, string? Outputs);
+
+/// <summary>A verification or health check; exactly one of the kinds.</summary>
+public abstract record CheckConfig;
+
+/// <summary>An HTTP GET that must answer <see cref="Expect"/>.</summary>
+public sealed record HttpCheck(string Url, int Expect, int Retries, TimeSpan Interval, TimeSpan Timeout, string? BodyContains) : CheckConfig;
+
+/// <summary>A TCP connection that must open.</summary>
+public sealed record TcpCheck(string Host, int Port, TimeSpan Timeout) : CheckConfig;
+
+/// <summary>A command that must exit 0.</summary>
+public sealed record CommandCheck(string Run, TimeSpan Timeout) : CheckConfig;
+
+/// <summary>A fresh plan must show no changes.</summary>
+public sealed record DriftCheck : CheckConfig;
+
+/// <summary>A deployable application.</summary>
+public sealed record ApplicationConfig(
+    string Name,
+    ImmutableArray<string> DependsOn,
+    VersionSource? Version,
+    string? Build,
+    string? Test,
+    string Deploy,
+    string? Smoke,
+    string? Rollback,
+    DeploymentStrategy Strategy,
+    ImmutableArray<CheckConfig> Health);
+
+/// <summary>Where the deployed version comes from (git-tag or git-sha) and the tag pattern.</summary>
+public sealed record VersionSource(string From, string? Pattern);
+
+/// <summary>Traffic strategy of a deployment.</summary>
+public sealed record DeploymentStrategy(DeploymentStrategyKind Kind, ImmutableArray<int> Steps, TimeSpan Pause);
+
+/// <summary>A run queue.</summary>
+public sealed record QueueConfig(
+    string Name,
+    string? MatchEnvironment,
+    ImmutableArray<string>? MatchStacks,
+    int Concurrency,
+    string? Key,
+    ImmutableArray<string> PriorityClasses,
+    StalePlanAction StalePlan);
+
+/// <summary>Policy settings.</summary>
+public sealed record PolicyConfig(string? CustomRulesPath);
