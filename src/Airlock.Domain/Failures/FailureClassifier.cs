@@ -42,6 +42,7 @@ public enum Termination
 /// <param name="Output">stdout and stderr text (already redacted).</param>
 /// <param name="SerialBefore">State serial (or update version) read before the step, if known.</param>
 /// <param name="SerialAfter">State serial read after the step, if known.</param>
+/// <param name="ReportedChanges">Counts the engine reported in a structured form (Pulumi events); when null they are read from <paramref name="Output"/>.</param>
 public sealed record FailureObservation(
     string Operation,
     RunPhase Phase,
@@ -49,7 +50,8 @@ public sealed record FailureObservation(
     Termination Termination,
     string Output,
     long? SerialBefore = null,
-    long? SerialAfter = null);
+    long? SerialAfter = null,
+    ChangeCounts? ReportedChanges = null);
 
 /// <summary>The classifier's answer: class, cause, what changed, a one-line statement and a runbook.</summary>
 /// <param name="Class">The failure class.</param>
@@ -78,7 +80,7 @@ public static class FailureClassifier
     /// <summary>Classifies one failed step.</summary>
     public static FailureVerdict Classify(FailureObservation observation)
     {
-        var changes = observation.Phase == RunPhase.Mutation ? ChangeCounts.FromOutput(observation.Output) : ChangeCounts.None;
+        var changes = observation.Phase != RunPhase.Mutation ? ChangeCounts.None : observation.ReportedChanges ?? ChangeCounts.FromOutput(observation.Output);
         var serialAdvanced = observation is { SerialBefore: { } before, SerialAfter: { } after } && after != before;
         var serialUnchanged = observation is { SerialBefore: { } b, SerialAfter: { } a } && a == b;
         var mutationObserved = observation.Phase == RunPhase.Mutation && (serialAdvanced || changes.AnyCompleted);
