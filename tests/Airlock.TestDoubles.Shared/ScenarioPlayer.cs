@@ -155,7 +155,7 @@ internal sealed class ScenarioPlayer
     public static string ErrorExample(string markdownFile, int number)
     {
         var lines = File.ReadAllLines(markdownFile);
-        var heading = Array.FindIndex(lines, l => l.StartsWith($"### Example {number}:", StringComparison.Ordinal));
+        var heading = Array.FindIndex(lines, l => l == $"### Example {number}" || l.StartsWith($"### Example {number}:", StringComparison.Ordinal));
         if (heading < 0)
         {
             throw new InvalidOperationException($"no Example {number} in {markdownFile}");
