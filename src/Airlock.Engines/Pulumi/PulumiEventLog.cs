@@ -14,9 +14,12 @@ public sealed class PulumiEventLog
 {
     private static readonly HashSet<string> NoChangeOps = new(StringComparer.Ordinal) { "same", "read", "refresh", "discard-replaced", "remove-pending-replace" };
 
-    private PulumiEventLog(List<(string Urn, string Type, string Op, JsonNode? Old, JsonNode? New)> steps, ChangeCounts counts, string diagnostics)
+    private readonly List<string> _outputOps;
+
+    private PulumiEventLog(List<(string Urn, string Type, string Op, JsonNode? Old, JsonNode? New)> steps, List<string> outputOps, ChangeCounts counts, string diagnostics)
     {
         Steps = steps;
+        _outputOps = outputOps;
         Counts = counts;
         Diagnostics = diagnostics;
     }
@@ -30,13 +33,17 @@ public sealed class PulumiEventLog
     /// <summary>Messages of error diagnostics, one per line, for the classifier.</summary>
     public string Diagnostics { get; }
 
-    /// <summary>True when any step would change a resource.</summary>
-    public bool HasChanges => Steps.Any(s => !NoChangeOps.Contains(s.Op));
+    /// <summary>
+    /// True when any step would change a resource. A refresh announces every resource as
+    /// "refresh" and reports what it found in the outputs event (update, delete), so both count.
+    /// </summary>
+    public bool HasChanges => Steps.Any(s => !NoChangeOps.Contains(s.Op)) || _outputOps.Any(op => !NoChangeOps.Contains(op));
 
     /// <summary>Reads an event log file; a missing file reads as empty.</summary>
     public static PulumiEventLog Read(string path)
     {
         var steps = new List<(string, string, string, JsonNode?, JsonNode?)>();
+        var outputOps = new List<string>();
         int created = 0, updated = 0, deleted = 0, createFailed = 0, updateFailed = 0, deleteFailed = 0;
         var diagnostics = new StringBuilder();
         if (File.Exists(path))
@@ -64,6 +71,7 @@ public sealed class PulumiEventLog
                 }
                 else if ((string?)e?["resOutputsEvent"]?["metadata"]?["op"] is { } done)
                 {
+                    outputOps.Add(done);
                     switch (done)
                     {
                         case "create" or "create-replacement" or "import" or "import-replacement": created++; break;
@@ -87,7 +95,7 @@ public sealed class PulumiEventLog
             }
         }
 
-        return new PulumiEventLog(steps, new ChangeCounts(created, updated, deleted, createFailed, updateFailed, deleteFailed), diagnostics.ToString());
+        return new PulumiEventLog(steps, outputOps, new ChangeCounts(created, updated, deleted, createFailed, updateFailed, deleteFailed), diagnostics.ToString());
     }
 
     /// <summary>
