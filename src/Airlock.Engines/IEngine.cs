@@ -136,6 +136,9 @@ public sealed record EngineProcessOptions
     /// <summary>SIGINT-to-kill grace period (the environment's graceful-shutdown seconds).</summary>
     public TimeSpan GracePeriod { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <inheritdoc />
+    public override string ToString() => $"engine process in {WorkingDirectory} ({CredentialEnvironment.Count} credential variables, values hidden)";
+
     internal ProcessSpec Spec(string fileName, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? extraEnvironment = null) => new()
     {
         FileName = fileName,

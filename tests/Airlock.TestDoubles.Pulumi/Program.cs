@@ -26,62 +26,62 @@ switch (command)
         break;
 
     case "preview":
-    {
-        var events = (string?)response?["events_file"] ?? throw new InvalidOperationException("preview needs events_file");
-        if (ScenarioPlayer.Flag(args, "--save-plan") is { } planFile)
         {
-            ScenarioPlayer.WritePlanFile(planFile, events);
-        }
+            var events = (string?)response?["events_file"] ?? throw new InvalidOperationException("preview needs events_file");
+            if (ScenarioPlayer.Flag(args, "--save-plan") is { } planFile)
+            {
+                ScenarioPlayer.WritePlanFile(planFile, events);
+            }
 
-        CopyEvents(events, ScenarioPlayer.Flag(args, "--event-log"));
-        Console.WriteLine("Previewing update (" + ScenarioPlayer.Flag(args, "--stack") + "):");
-        break;
-    }
+            CopyEvents(events, ScenarioPlayer.Flag(args, "--event-log"));
+            Console.WriteLine("Previewing update (" + ScenarioPlayer.Flag(args, "--stack") + "):");
+            break;
+        }
 
     case "up":
-    {
-        var planFile = ScenarioPlayer.Flag(args, "--plan");
-        if (planFile is not null && ScenarioPlayer.ReadPlanFile(planFile) is null)
         {
-            Console.Error.WriteLine("error: could not read plan file");
-            return 255;
+            var planFile = ScenarioPlayer.Flag(args, "--plan");
+            if (planFile is not null && ScenarioPlayer.ReadPlanFile(planFile) is null)
+            {
+                Console.Error.WriteLine("error: could not read plan file");
+                return 255;
+            }
+
+            var events = (string?)response?["events_file"] ?? throw new InvalidOperationException("up needs events_file");
+            CopyEvents(events, ScenarioPlayer.Flag(args, "--event-log"));
+            var state = player.ReadState();
+            state["version"] = (long)state["version"]! + ((int?)response?["advance_version"] ?? 1);
+            player.WriteState(state);
+            Console.WriteLine("Updating (" + ScenarioPlayer.Flag(args, "--stack") + "):");
+            break;
         }
 
-        var events = (string?)response?["events_file"] ?? throw new InvalidOperationException("up needs events_file");
-        CopyEvents(events, ScenarioPlayer.Flag(args, "--event-log"));
-        var state = player.ReadState();
-        state["version"] = (long)state["version"]! + ((int?)response?["advance_version"] ?? 1);
-        player.WriteState(state);
-        Console.WriteLine("Updating (" + ScenarioPlayer.Flag(args, "--stack") + "):");
-        break;
-    }
-
     case "stack history":
-    {
-        var state = player.ReadState();
-        Console.WriteLine(new JsonArray(new JsonObject
         {
-            ["version"] = (long)state["version"]!,
-            ["kind"] = "update",
-            ["result"] = "succeeded",
-        }).ToJsonString());
-        break;
-    }
+            var state = player.ReadState();
+            Console.WriteLine(new JsonArray(new JsonObject
+            {
+                ["version"] = (long)state["version"]!,
+                ["kind"] = "update",
+                ["result"] = "succeeded",
+            }).ToJsonString());
+            break;
+        }
 
     case "stack export":
-    {
-        var state = player.ReadState();
-        Console.WriteLine(new JsonObject
         {
-            ["version"] = 3,
-            ["deployment"] = new JsonObject
+            var state = player.ReadState();
+            Console.WriteLine(new JsonObject
             {
-                ["manifest"] = new JsonObject { ["version"] = player.Setting("version") ?? "v3.140.0" },
-                ["resources"] = state["resources"]?.DeepClone() ?? new JsonArray(),
-            },
-        }.ToJsonString());
-        break;
-    }
+                ["version"] = 3,
+                ["deployment"] = new JsonObject
+                {
+                    ["manifest"] = new JsonObject { ["version"] = player.Setting("version") ?? "v3.140.0" },
+                    ["resources"] = state["resources"]?.DeepClone() ?? new JsonArray(),
+                },
+            }.ToJsonString());
+            break;
+        }
 
     case "stack output":
         Console.WriteLine(player.ReadState()["outputs"]?.ToJsonString() ?? "{}");

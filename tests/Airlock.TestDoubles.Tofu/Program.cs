@@ -40,101 +40,101 @@ switch (command)
         break;
 
     case "plan":
-    {
-        var fixture = (string?)response?["plan_json_file"] ?? throw new InvalidOperationException("plan needs plan_json_file");
-        if (ScenarioPlayer.Flag(args, "-out") is { } outFile)
         {
-            ScenarioPlayer.WritePlanFile(outFile, fixture);
-        }
+            var fixture = (string?)response?["plan_json_file"] ?? throw new InvalidOperationException("plan needs plan_json_file");
+            if (ScenarioPlayer.Flag(args, "-out") is { } outFile)
+            {
+                ScenarioPlayer.WritePlanFile(outFile, fixture);
+            }
 
-        var changes = Changes(fixture);
-        Console.WriteLine(changes.Count == 0
-            ? "No changes. Your infrastructure matches the configuration."
-            : string.Create(CultureInfo.InvariantCulture, $"Plan: {changes.Count(c => c.Kind == "create")} to add, {changes.Count(c => c.Kind == "update")} to change, {changes.Count(c => c.Kind == "delete")} to destroy."));
-        var exit = (int?)response?["exit"];
-        return exit ?? (args.Contains("-detailed-exitcode") && changes.Count > 0 ? 2 : 0);
-    }
+            var changes = Changes(fixture);
+            Console.WriteLine(changes.Count == 0
+                ? "No changes. Your infrastructure matches the configuration."
+                : string.Create(CultureInfo.InvariantCulture, $"Plan: {changes.Count(c => c.Kind == "create")} to add, {changes.Count(c => c.Kind == "update")} to change, {changes.Count(c => c.Kind == "delete")} to destroy."));
+            var exit = (int?)response?["exit"];
+            return exit ?? (args.Contains("-detailed-exitcode") && changes.Count > 0 ? 2 : 0);
+        }
 
     case "show":
-    {
-        var fixture = ScenarioPlayer.ReadPlanFile(args[^1]);
-        if (fixture is null)
         {
-            Console.Error.WriteLine("Error: Failed to read the given file as a state or plan file");
-            return 1;
-        }
+            var fixture = ScenarioPlayer.ReadPlanFile(args[^1]);
+            if (fixture is null)
+            {
+                Console.Error.WriteLine("Error: Failed to read the given file as a state or plan file");
+                return 1;
+            }
 
-        Console.Out.Write(File.ReadAllText(fixture));
-        break;
-    }
+            Console.Out.Write(File.ReadAllText(fixture));
+            break;
+        }
 
     case "apply":
-    {
-        var fixture = ScenarioPlayer.ReadPlanFile(args[^1]);
-        if (fixture is null)
         {
-            Console.Error.WriteLine("Error: Failed to load \"" + args[^1] + "\" as a plan file");
-            return 1;
-        }
+            var fixture = ScenarioPlayer.ReadPlanFile(args[^1]);
+            if (fixture is null)
+            {
+                Console.Error.WriteLine("Error: Failed to load \"" + args[^1] + "\" as a plan file");
+                return 1;
+            }
 
-        var changes = Changes(fixture);
-        var completeOps = (int?)response?["complete_ops"] ?? changes.Count;
-        var done = changes.Take(completeOps).ToList();
-        foreach (var change in done)
-        {
-            Console.WriteLine($"{change.Address}: {Started(change.Kind)}");
-            Console.WriteLine($"{change.Address}: {Completed(change.Kind)} after 0s [id=double-{change.Address.GetHashCode(StringComparison.Ordinal):x}]");
-        }
+            var changes = Changes(fixture);
+            var completeOps = (int?)response?["complete_ops"] ?? changes.Count;
+            var done = changes.Take(completeOps).ToList();
+            foreach (var change in done)
+            {
+                Console.WriteLine($"{change.Address}: {Started(change.Kind)}");
+                Console.WriteLine($"{change.Address}: {Completed(change.Kind)} after 0s [id=double-{change.Address.GetHashCode(StringComparison.Ordinal):x}]");
+            }
 
-        if (completeOps < changes.Count)
-        {
-            // The next operation starts and never completes: the partial apply of a real run.
-            Console.WriteLine($"{changes[completeOps].Address}: {Started(changes[completeOps].Kind)}");
-        }
+            if (completeOps < changes.Count)
+            {
+                // The next operation starts and never completes: the partial apply of a real run.
+                Console.WriteLine($"{changes[completeOps].Address}: {Started(changes[completeOps].Kind)}");
+            }
 
-        var advance = (int?)response?["advance_serial"] ?? (completeOps > 0 ? 1 : 0);
-        if (advance > 0)
-        {
-            var state = player.ReadState();
-            state["serial"] = (long)state["serial"]! + advance;
-            player.WriteState(state);
-        }
+            var advance = (int?)response?["advance_serial"] ?? (completeOps > 0 ? 1 : 0);
+            if (advance > 0)
+            {
+                var state = player.ReadState();
+                state["serial"] = (long)state["serial"]! + advance;
+                player.WriteState(state);
+            }
 
-        if (completeOps < changes.Count || (int?)response?["exit"] is > 0)
-        {
-            Console.Out.Flush();
-            return ScenarioPlayer.Finish(response, "OpenTofu");
-        }
+            if (completeOps < changes.Count || (int?)response?["exit"] is > 0)
+            {
+                Console.Out.Flush();
+                return ScenarioPlayer.Finish(response, "OpenTofu");
+            }
 
-        Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Apply complete! Resources: {done.Count(c => c.Kind == "create")} added, {done.Count(c => c.Kind == "update")} changed, {done.Count(c => c.Kind == "delete")} destroyed."));
-        break;
-    }
+            Console.WriteLine();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Apply complete! Resources: {done.Count(c => c.Kind == "create")} added, {done.Count(c => c.Kind == "update")} changed, {done.Count(c => c.Kind == "delete")} destroyed."));
+            break;
+        }
 
     case "state pull":
         Console.Out.Write(File.ReadAllText(player.StateFile!));
         break;
 
     case "output":
-    {
-        var outputs = new JsonObject();
-        if (player.ReadState()["outputs"] is JsonObject stateOutputs)
         {
-            foreach (var (name, value) in stateOutputs)
+            var outputs = new JsonObject();
+            if (player.ReadState()["outputs"] is JsonObject stateOutputs)
             {
-                outputs[name] = new JsonObject
+                foreach (var (name, value) in stateOutputs)
                 {
-                    ["sensitive"] = (bool?)value?["sensitive"] ?? false,
-                    ["type"] = value?["type"]?.DeepClone(),
-                    ["value"] = value?["value"]?.DeepClone(),
-                };
+                    outputs[name] = new JsonObject
+                    {
+                        ["sensitive"] = (bool?)value?["sensitive"] ?? false,
+                        ["type"] = value?["type"]?.DeepClone(),
+                        ["value"] = value?["value"]?.DeepClone(),
+                    };
+                }
             }
-        }
 
-        Console.WriteLine(outputs.ToJsonString());
-        break;
-    }
+            Console.WriteLine(outputs.ToJsonString());
+            break;
+        }
 
     default:
         Console.Error.WriteLine($"double: unsupported command {command}");
