@@ -3,7 +3,10 @@ using System.Text.Json.Nodes;
 
 using Airlock.Domain.Failures;
 using Airlock.Engines.Processes;
+using Airlock.Engines.Retry;
 using Airlock.Engines.Tofu;
+
+using Microsoft.Extensions.Time.Testing;
 
 namespace Airlock.Engines.Tests;
 
@@ -203,7 +206,7 @@ public sealed class TofuEngineTests
     [Fact]
     public async Task A_crash_exiting_2_without_a_plan_file_is_not_mistaken_for_changes()
     {
-        using var h = DoubleHarness.Tofu(StateFixture, new JsonObject { ["plan"] = Seq(new JsonObject { ["crash"] = true }) });
+        using var h = DoubleHarness.Tofu(StateFixture, new JsonObject { ["plan"] = Seq(new JsonObject { ["crash"] = "panic" }) });
 
         var failure = await Assert.ThrowsAsync<EngineStepFailedException>(() => Engine(h, new CollectingSink()).PlanAsync(h.ArtifactDirectory, CancellationToken.None));
         var verdict = FailureClassifier.Classify(failure.ToObservation());
@@ -211,6 +214,80 @@ public sealed class TofuEngineTests
         Assert.Equal(2, failure.Process.ExitCode);
         Assert.Equal(FailureClass.RunnerFailure, verdict.Class);
         Assert.Equal("engine-crashed", verdict.CauseId);
+    }
+
+    [Fact]
+    public async Task A_tool_killed_by_a_signal_during_apply_is_a_runner_failure_that_needs_reconciliation()
+    {
+        using var h = DoubleHarness.Tofu(StateFixture, new JsonObject
+        {
+            ["plan"] = Seq(Plan(CreatePlan)),
+            ["apply"] = Seq(new JsonObject { ["crash"] = "sigkill" }),
+        });
+        var engine = Engine(h, new CollectingSink());
+        var artifact = await engine.PlanAsync(h.ArtifactDirectory, CancellationToken.None);
+
+        var verdict = await ApplyAndClassifyAsync(engine, artifact);
+
+        Assert.Equal(FailureClass.RunnerFailure, verdict.Class);
+        Assert.Equal("signal-exit", verdict.CauseId);
+        Assert.Equal(RetryAction.RequireReplan, RetryPolicy.Default.Decide(1, verdict, () => 0.5).Action);
+    }
+
+    [Fact]
+    public async Task A_failed_show_leaves_no_partial_plan_JSON()
+    {
+        using var h = DoubleHarness.Tofu(StateFixture, new JsonObject
+        {
+            ["plan"] = Seq(Plan(CreatePlan)),
+            ["show"] = Seq(new JsonObject { ["stdout"] = "{\"format_version\":", ["exit"] = 1, ["stderr"] = "Error: Failed to read the given file as a state or plan file\n" }),
+        });
+        var engine = Engine(h, new CollectingSink());
+        var artifact = await engine.PlanAsync(h.ArtifactDirectory, CancellationToken.None);
+
+        await Assert.ThrowsAsync<EngineStepFailedException>(() => engine.ShowAsync(artifact, CancellationToken.None));
+
+        Assert.False(File.Exists(Path.Combine(h.ArtifactDirectory, TofuEngine.PlanJsonFileName)));
+        Assert.False(File.Exists(Path.Combine(h.ArtifactDirectory, TofuEngine.PlanJsonFileName + ".partial")));
+    }
+
+    [Fact]
+    public async Task Throttling_then_success_is_retried_by_the_executor_on_a_fake_clock()
+    {
+        using var h = DoubleHarness.Tofu(StateFixture, new JsonObject
+        {
+            ["plan"] = Seq(new JsonObject { ["exit"] = 1, ["stderr_example"] = DoubleHarness.ErrorExample(5) }, Plan(CreatePlan)),
+        });
+        var engine = Engine(h, new CollectingSink());
+        var time = new FakeTimeProvider();
+        var executor = new ClassifiedRetryExecutor(RetryPolicy.Default, time, () => 0.25);
+
+        var run = executor.ExecuteAsync<PlanArtifact>(async (_, ct) =>
+        {
+            try
+            {
+                return AttemptOutcome.Success(await engine.PlanAsync(h.ArtifactDirectory, ct));
+            }
+            catch (EngineStepFailedException e)
+            {
+                return AttemptOutcome.Failed<PlanArtifact>(FailureClassifier.Classify(e.ToObservation()));
+            }
+        }, CancellationToken.None);
+        while (!run.IsCompleted)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(500));
+            await Task.Delay(10); // lets the real child process run; the backoff itself is fake time
+        }
+
+        var execution = await run;
+
+        Assert.True(execution.Final.Succeeded);
+        Assert.True(execution.Final.Value!.HasChanges);
+        Assert.Equal(2, execution.Attempts.Count);
+        Assert.Equal(FailureClass.Throttled, execution.Attempts[0].Failure!.Class);
+        Assert.Equal(RetryAction.RetryAfterDelay, execution.Attempts[0].Decision!.Action);
+        Assert.Equal(TimeSpan.FromSeconds(1.25), execution.Attempts[0].Decision!.Delay);
+        Assert.Equal(2, h.Calls().Count(c => c[0] == "plan"));
     }
 
     private static async Task<FailureVerdict> ApplyAndClassifyAsync(TofuEngine engine, PlanArtifact artifact)

@@ -117,7 +117,13 @@ internal sealed class ScenarioPlayer
     /// <summary>Hangs or crashes when the response says so; otherwise returns the scripted exit code (default 0).</summary>
     public static int Finish(JsonObject? response, string toolName)
     {
-        if ((bool?)response?["crash"] == true)
+        if ((string?)response?["crash"] == "sigkill")
+        {
+            // A runner-level death: the process disappears without a word (exit status 128+9).
+            System.Diagnostics.Process.GetCurrentProcess().Kill();
+        }
+
+        if (response?["crash"] is not null)
         {
             // Wording from hashicorp/terraform#30646 and #30157; an unrecovered Go panic exits 2.
             Console.Error.WriteLine("panic: runtime error: invalid memory address or nil pointer dereference");

@@ -117,7 +117,18 @@ public sealed class TofuEngine(TofuOptions options, IProcessRunner runner, IOutp
     {
         var planFile = artifact.PlanFile ?? throw new EngineConfigurationException("the plan artifact has no plan file");
         var jsonPath = Path.Combine(artifact.Directory, PlanJsonFileName);
-        await RunAsync("show", RunPhase.BeforeMutation, ["show", "-json", "-no-color", planFile], StdoutMode.File, cancellationToken, stdoutFile: jsonPath);
+        var partial = jsonPath + ".partial";
+        try
+        {
+            // Written aside and moved into place, so a failed show never leaves half a plan JSON.
+            await RunAsync("show", RunPhase.BeforeMutation, ["show", "-json", "-no-color", planFile], StdoutMode.File, cancellationToken, stdoutFile: partial);
+            File.Move(partial, jsonPath, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(partial);
+        }
+
         return new PlanJson(jsonPath);
     }
 
