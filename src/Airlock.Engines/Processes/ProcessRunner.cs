@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Text;
+
+using Airlock.Domain.Failures;
+
+using CliWrap;
+
+namespace Airlock.Engines.Processes;
+
+/// <summary>Runs processes for engines; replaceable in tests of code above the engines.</summary>
+public interface IProcessRunner
+{
+    /// <summary>Runs <paramref name="spec"/> to completion, timeout or cancellation. Never throws for a non-zero exit.</summary>
+    Task<ProcessResult> RunAsync(ProcessSpec spec, IOutputSink sink, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Runs one child process with CliWrap: argument list, working directory, injected environment,
+/// stdout/stderr streamed line by line through a <see cref="Redactor"/> to the sink. On timeout or
+/// cancellation it sends SIGINT (CliWrap's graceful cancellation), waits the grace period, then
+/// kills the whole process tree.
+/// </summary>
+public sealed class ProcessRunner(TimeProvider timeProvider) : IProcessRunner
+{
+    /// <summary>A runner on the system clock.</summary>
+    public ProcessRunner()
+        : this(TimeProvider.System)
+    {
+    }
+
+    /// <inheritdoc />
+    public async Task<ProcessResult> RunAsync(ProcessSpec spec, IOutputSink sink, CancellationToken cancellationToken)
+    {
+        var redactor = new Redactor(spec.AllSecrets());
+        var stdoutRedaction = redactor.StartLines();
+        var stderrRedaction = redactor.StartLines();
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        var gate = new Lock();
+
+        sink.WriteLine(OutputChannel.Runner, redactor.Redact("$ " + string.Join(' ', new[] { spec.FileName }.Concat(spec.Arguments).Select(Quote))));
+
+        var command = Cli.Wrap(spec.FileName)
+            .WithArguments(spec.Arguments)
+            .WithWorkingDirectory(spec.WorkingDirectory)
+            .WithEnvironmentVariables(env =>
+            {
+                env.Set(spec.Environment.ToDictionary(p => p.Key, p => (string?)p.Value, StringComparer.Ordinal));
+                env.Set(spec.CredentialEnvironment.ToDictionary(p => p.Key, p => (string?)p.Value, StringComparer.Ordinal));
+            })
+            .WithValidation(CommandResultValidation.None)
+            .WithStandardErrorPipe(PipeTarget.ToDelegate(line =>
+            {
+                var clean = stderrRedaction.RedactLine(line);
+                lock (gate)
+                {
+                    stderr.AppendLine(clean);
+                }
+
+                sink.WriteLine(OutputChannel.Stderr, clean);
+            }));
+
+        Stream? stdoutFile = null;
+        command = spec.StdoutMode switch
+        {
+            StdoutMode.Stream => command.WithStandardOutputPipe(PipeTarget.ToDelegate(line =>
+            {
+                var clean = stdoutRedaction.RedactLine(line);
+                lock (gate)
+                {
+                    stdout.AppendLine(clean);
+                }
+
+                sink.WriteLine(OutputChannel.Stdout, clean);
+            })),
+            StdoutMode.Capture => command.WithStandardOutputPipe(PipeTarget.ToStringBuilder(stdout)),
+            StdoutMode.File => command.WithStandardOutputPipe(PipeTarget.ToStream(
+                stdoutFile = File.Create(spec.StdoutFile ?? throw new ArgumentException("StdoutFile is required for StdoutMode.File", nameof(spec))))),
+            _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.StdoutMode, "unknown stdout mode"),
+        };
+
+        using var timeout = new CancellationTokenSource(spec.Timeout, timeProvider);
+        using var graceful = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        using var forceful = new CancellationTokenSource();
+        await using var escalate = graceful.Token.Register(() =>
+        {
+            sink.WriteLine(OutputChannel.Runner, timeout.IsCancellationRequested
+                ? $"airlock: timeout after {spec.Timeout}; sending SIGINT, killing after {spec.GracePeriod}"
+                : $"airlock: cancelled; sending SIGINT, killing after {spec.GracePeriod}");
+            forceful.CancelAfter(spec.GracePeriod);
+        });
+
+        var started = Stopwatch.GetTimestamp();
+        int? exitCode = null;
+        try
+        {
+            var result = await command.ExecuteAsync(forceful.Token, graceful.Token);
+            exitCode = result.ExitCode;
+        }
+        catch (OperationCanceledException) when (graceful.IsCancellationRequested)
+        {
+            // Stopped by us: the exit code of an interrupted tool says nothing reliable.
+        }
+        finally
+        {
+            if (stdoutFile is not null)
+            {
+                await stdoutFile.DisposeAsync();
+            }
+        }
+
+        var termination = !graceful.IsCancellationRequested
+            ? Termination.Exited
+            : timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested ? Termination.TimedOut : Termination.Cancelled;
+
+        if (forceful.IsCancellationRequested)
+        {
+            sink.WriteLine(OutputChannel.Runner, "airlock: grace period over; process tree killed");
+        }
+
+        string outText, errText;
+        lock (gate)
+        {
+            outText = stdout.ToString();
+            errText = stderr.ToString();
+        }
+
+        return new ProcessResult(termination == Termination.Exited ? exitCode : null, termination, forceful.IsCancellationRequested,
+            outText, errText, Stopwatch.GetElapsedTime(started));
+    }
+
+    private static string Quote(string arg) =>
+        arg.Length > 0 && arg.All(c => char.IsLetterOrDigit(c) || "-_=./:@,+".Contains(c, StringComparison.Ordinal)) ? arg : "'" + arg.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+}

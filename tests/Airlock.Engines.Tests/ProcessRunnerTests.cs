@@ -1,0 +1,174 @@
+using Airlock.Domain.Failures;
+using Airlock.Engines.Processes;
+using Airlock.Testing;
+
+namespace Airlock.Engines.Tests;
+
+public sealed class ProcessRunnerTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task Arguments_reach_the_child_verbatim_as_a_list_not_a_shell_string()
+    {
+        using var dir = new TempDir();
+        var script = Scripts.Write(dir, "args.sh", "for a in \"$@\"; do printf '<%s>\\n' \"$a\"; done");
+        var sink = new CollectingSink();
+        string[] args = ["two words", "it's", "$HOME", "; rm -rf /", "", "-lock-timeout=30s"];
+
+        var result = await new ProcessRunner().RunAsync(new ProcessSpec { FileName = script, Arguments = args, WorkingDirectory = dir.Path }, sink, CancellationToken.None);
+
+        Assert.True(result.Succeeded);
+        Assert.Equal(args.Select(a => $"<{a}>"), sink.Lines.Where(l => l.Channel == OutputChannel.Stdout).Select(l => l.Line));
+    }
+
+    [Fact]
+    public async Task Working_directory_environment_and_exit_code_are_those_given()
+    {
+        using var dir = new TempDir();
+        var script = Scripts.Write(dir, "env.sh", "pwd; echo \"plain=$PLAIN\"; echo oops >&2; exit 3");
+        var sink = new CollectingSink();
+
+        var result = await new ProcessRunner().RunAsync(new ProcessSpec
+        {
+            FileName = script,
+            Arguments = [],
+            WorkingDirectory = dir.Path,
+            Environment = new Dictionary<string, string> { ["PLAIN"] = "visible" },
+        }, sink, CancellationToken.None);
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Equal(Termination.Exited, result.Termination);
+        Assert.False(result.Succeeded);
+        Assert.Contains(dir.Path, result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("plain=visible", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains((OutputChannel.Stderr, "oops"), sink.Lines);
+    }
+
+    [Fact]
+    public async Task Cancellation_sends_SIGINT_and_a_child_that_handles_it_exits_cleanly_before_the_grace_period()
+    {
+        using var dir = new TempDir();
+        var script = Scripts.Write(dir, "graceful.sh",
+            "trap 'echo \"SIGINT received, cleaning up\"; exit 130' INT\necho ready\nwhile :; do sleep 0.1; done");
+        var sink = new CollectingSink();
+        using var cts = new CancellationTokenSource();
+
+        var run = new ProcessRunner().RunAsync(new ProcessSpec
+        {
+            FileName = script,
+            Arguments = [],
+            WorkingDirectory = dir.Path,
+            GracePeriod = TimeSpan.FromSeconds(15),
+        }, sink, cts.Token);
+        await sink.WaitForLineAsync(l => l == "ready", Patience);
+        await cts.CancelAsync();
+        var result = await run;
+
+        Assert.Equal(Termination.Cancelled, result.Termination);
+        Assert.False(result.ForceKilled);
+        Assert.Contains("SIGINT received, cleaning up", sink.AllText, StringComparison.Ordinal);
+        Assert.True(result.Duration < TimeSpan.FromSeconds(15), $"took {result.Duration}");
+    }
+
+    [Fact]
+    public async Task A_child_that_ignores_SIGINT_is_killed_after_the_grace_period_together_with_its_own_child()
+    {
+        using var dir = new TempDir();
+        var script = Scripts.Write(dir, "stubborn.sh",
+            "trap '' INT\nsleep 300 &\necho \"grandchild $!\"\necho ready\nwhile :; do sleep 0.1; done");
+        var sink = new CollectingSink();
+        using var cts = new CancellationTokenSource();
+
+        var run = new ProcessRunner().RunAsync(new ProcessSpec
+        {
+            FileName = script,
+            Arguments = [],
+            WorkingDirectory = dir.Path,
+            GracePeriod = TimeSpan.FromMilliseconds(700),
+        }, sink, cts.Token);
+        await sink.WaitForLineAsync(l => l == "ready", Patience);
+        var grandchild = int.Parse(sink.Lines.Single(l => l.Line.StartsWith("grandchild ", StringComparison.Ordinal)).Line["grandchild ".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(Scripts.IsAlive(grandchild));
+
+        await cts.CancelAsync();
+        var result = await run;
+
+        Assert.Equal(Termination.Cancelled, result.Termination);
+        Assert.True(result.ForceKilled);
+        Assert.True(result.Duration >= TimeSpan.FromMilliseconds(700), $"killed before the grace period: {result.Duration}");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (Scripts.IsAlive(grandchild) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.False(Scripts.IsAlive(grandchild), $"grandchild {grandchild} survived the tree kill");
+    }
+
+    [Fact]
+    public async Task A_hanging_child_is_stopped_by_the_timeout_and_reported_as_timed_out()
+    {
+        using var dir = new TempDir();
+        var script = Scripts.Write(dir, "hang.sh", "trap '' INT\necho started\nwhile :; do sleep 0.1; done");
+        var sink = new CollectingSink();
+
+        var result = await new ProcessRunner().RunAsync(new ProcessSpec
+        {
+            FileName = script,
+            Arguments = [],
+            WorkingDirectory = dir.Path,
+            Timeout = TimeSpan.FromMilliseconds(500),
+            GracePeriod = TimeSpan.FromMilliseconds(300),
+        }, sink, CancellationToken.None);
+
+        Assert.Equal(Termination.TimedOut, result.Termination);
+        Assert.Null(result.ExitCode);
+        Assert.True(result.ForceKilled);
+        Assert.Contains("started", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains(sink.Lines, l => l.Channel == OutputChannel.Runner && l.Line.Contains("timeout", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Secrets_printed_by_a_child_never_reach_the_sink()
+    {
+        using var dir = new TempDir();
+        const string configured = "hunter2-configured-secret";
+        const string injected = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        const string keyId = "AKIAIOSFODNN7EXAMPLE";
+        const string sessionKeyId = "ASIAQWERTYUIOPASDFGH";
+        const string bearer = "eyJhbGciOiJIUzI1NiJ9.payload.signature";
+        const string keyBody = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7";
+        var script = Scripts.Write(dir, "leak.sh", $$"""
+            echo "secret key: $AWS_SECRET_ACCESS_KEY"
+            echo "configured: {{configured}}" >&2
+            echo "key id {{keyId}} and {{sessionKeyId}}"
+            echo "Authorization: Bearer {{bearer}}"
+            echo "-----BEGIN RSA PRIVATE KEY-----"
+            echo "{{keyBody}}"
+            echo "-----END RSA PRIVATE KEY-----"
+            echo "after the key"
+            """);
+        var sink = new CollectingSink();
+
+        var result = await new ProcessRunner().RunAsync(new ProcessSpec
+        {
+            FileName = script,
+            Arguments = [configured],
+            WorkingDirectory = dir.Path,
+            CredentialEnvironment = new Dictionary<string, string> { ["AWS_SECRET_ACCESS_KEY"] = injected },
+            Secrets = [configured],
+        }, sink, CancellationToken.None);
+
+        Assert.True(result.Succeeded);
+        foreach (var secret in new[] { configured, injected, keyId, sessionKeyId, bearer, keyBody })
+        {
+            Assert.DoesNotContain(secret, sink.AllText, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, result.Stdout + result.Stderr, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("secret key: [REDACTED]", sink.AllText, StringComparison.Ordinal);
+        Assert.Contains("Authorization: Bearer [REDACTED]", sink.AllText, StringComparison.Ordinal);
+        Assert.Contains("after the key", sink.AllText, StringComparison.Ordinal);
+    }
+}
