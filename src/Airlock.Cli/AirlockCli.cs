@@ -28,6 +28,7 @@ public static class AirlockCli
     // One line per command, kept alphabetical, so parallel work merges cleanly.
     private static IEnumerable<Command> Commands() =>
     [
+        EvidenceCommand.Create(),
         VersionCommand.Create(),
     ];
 }

@@ -107,6 +107,11 @@ public sealed class EvidenceKeyring : IDisposable
 {
     private readonly Dictionary<string, ECDsa> keys = new(StringComparer.Ordinal);
 
+    /// <summary>An empty keyring (every checkpoint then fails as signed by an unknown key).</summary>
+    public EvidenceKeyring()
+    {
+    }
+
     /// <summary>Ids of the trusted keys.</summary>
     public IReadOnlyCollection<string> KeyIds => keys.Keys;
 
