@@ -12,7 +12,6 @@ namespace Airlock.Store.Evidence;
 /// </summary>
 public sealed class NdjsonEvidenceRecordStore : IEvidenceRecordStore
 {
-    private const int SharingViolation = unchecked((int)0x80070020);
     private static readonly TimeSpan LockTimeout = TimeSpan.FromMinutes(1);
 
     /// <summary>Uses <paramref name="recordsPath"/> (e.g. .airlock/evidence.ndjson) and its siblings.</summary>
@@ -186,9 +185,10 @@ public sealed class NdjsonEvidenceRecordStore : IEvidenceRecordStore
             {
                 return new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
-            catch (IOException ex) when (ex.HResult == SharingViolation && Environment.TickCount64 < deadline)
+            catch (IOException ex) when (ex.GetType() == typeof(IOException) && Environment.TickCount64 < deadline)
             {
-                // Held by another writer: back off a little, with jitter so waiting writers do not retry in lockstep.
+                // Held by another writer (the sharing violation is a plain IOException; missing paths are subclasses
+                // and fail at once): back off a little, with jitter so waiting writers do not retry in lockstep.
                 await Task.Delay(TimeSpan.FromMilliseconds(1 + Random.Shared.Next(8)), cancellationToken);
             }
         }
