@@ -134,7 +134,10 @@ public sealed class ChainVerifier(EvidenceKeyring keyring, ChainVerifierOptions 
     public ChainFailure? Failure { get; private set; }
 
     /// <summary>Feeds the next record.</summary>
-    public void AddRecord(ChainRecord record, long? line = null)
+    public void AddRecord(ChainRecord record, long? line = null) => AddRecord(record, line, null);
+
+    /// <summary>Feeds the next record whose hash was already computed (so callers can hash in parallel).</summary>
+    internal void AddRecord(ChainRecord record, long? line, string? computedHash)
     {
         if (Failure is not null)
         {
@@ -194,7 +197,7 @@ public sealed class ChainVerifier(EvidenceKeyring keyring, ChainVerifierOptions 
             }
         }
 
-        var computed = EvidenceChain.ComputeHash(record);
+        var computed = computedHash ?? EvidenceChain.ComputeHash(record);
         if (!string.Equals(computed, record.Hash, StringComparison.Ordinal))
         {
             Fail(new ChainFailure(ChainFailureReason.HashMismatch, record.Sequence, line, $"hash mismatch: the record was edited (stored {record.Hash}, content hashes to {computed})"));

@@ -32,6 +32,9 @@ public static class EvidenceChain
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? scratch;
 
+    [ThreadStatic]
+    private static Utf8JsonWriter? scratchWriter;
+
     /// <summary>
     /// Truncates to whole microseconds in UTC: PostgreSQL keeps microseconds, so a time that survives
     /// every backend unchanged keeps the hash stable.
@@ -44,7 +47,9 @@ public static class EvidenceChain
 
     /// <summary>Parses <see cref="FormatTime"/> output (and any ISO 8601 time with an offset).</summary>
     public static DateTimeOffset ParseTime(string text) =>
-        DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+        DateTimeOffset.TryParseExact(text, "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var exact)
+            ? exact
+            : DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
     /// <summary>The hash a record must carry.</summary>
     public static string ComputeHash(ChainRecord record) =>
@@ -54,17 +59,34 @@ public static class EvidenceChain
     /// The hash of a record's fields. <paramref name="canonicalPayload"/> must already be canonical JSON
     /// (as every appended payload is); it is embedded verbatim, so any byte change to it changes the hash.
     /// </summary>
-    public static string ComputeHash(long sequence, string kind, string? runId, DateTimeOffset recordedAt, string canonicalPayload, string previousHash)
+    public static string ComputeHash(long sequence, string kind, string? runId, DateTimeOffset recordedAt, string canonicalPayload, string previousHash) =>
+        ComputeHash(sequence, kind, runId, recordedAt, canonicalPayload, default, previousHash);
+
+    /// <summary>The same hash with the payload given as UTF-8 bytes (file verification skips decoding it to a string).</summary>
+    internal static string ComputeHash(long sequence, string kind, string? runId, DateTimeOffset recordedAt, ReadOnlySpan<byte> canonicalPayloadUtf8, string previousHash) =>
+        ComputeHash(sequence, kind, runId, recordedAt, null, canonicalPayloadUtf8, previousHash);
+
+    private static string ComputeHash(long sequence, string kind, string? runId, DateTimeOffset recordedAt, string? payloadText, ReadOnlySpan<byte> payloadUtf8, string previousHash)
     {
         var buffer = scratch ??= new ArrayBufferWriter<byte>(4096);
         buffer.ResetWrittenCount();
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+
+        // One writer per thread, reset per record: hashing is the hot loop of verification.
+        var writer = scratchWriter ??= new Utf8JsonWriter(buffer, WriterOptions);
+        writer.Reset(buffer);
         {
             // Keys in ordinal order, exactly as CanonicalJson sorts them.
             writer.WriteStartObject();
             writer.WriteString("kind", kind);
             writer.WritePropertyName("payload");
-            writer.WriteRawValue(canonicalPayload, skipInputValidation: true);
+            if (payloadText is not null)
+            {
+                writer.WriteRawValue(payloadText, skipInputValidation: true);
+            }
+            else
+            {
+                writer.WriteRawValue(payloadUtf8, skipInputValidation: true);
+            }
             writer.WriteString("previous_hash", previousHash);
             writer.WriteString("recorded_at", FormatTime(recordedAt));
             if (runId is null)
@@ -78,6 +100,7 @@ public static class EvidenceChain
 
             writer.WriteNumber("sequence", sequence);
             writer.WriteEndObject();
+            writer.Flush();
         }
 
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];

@@ -115,11 +115,17 @@ public static class EvidenceNdjson
     }
 
     /// <summary>Parses one line (without its newline). Throws <see cref="EvidenceFormatException"/> when it is not valid.</summary>
-    public static EvidenceLine ParseLine(ReadOnlySpan<byte> line, long lineNumber)
+    public static EvidenceLine ParseLine(ReadOnlySpan<byte> line, long lineNumber) => ParseLine(line, lineNumber, forVerification: false, out _);
+
+    /// <summary>
+    /// Parses one line. With <paramref name="forVerification"/>, a record's hash is computed straight from the line's
+    /// payload bytes and the returned record's payload is left empty: verification needs the hash, not the text.
+    /// </summary>
+    internal static EvidenceLine ParseLine(ReadOnlySpan<byte> line, long lineNumber, bool forVerification, out string? computedHash)
     {
         try
         {
-            return ParseLineCore(line, lineNumber);
+            return ParseLineCore(line, lineNumber, forVerification, out computedHash);
         }
         catch (JsonException ex)
         {
@@ -145,6 +151,18 @@ public static class EvidenceNdjson
     /// </summary>
     public static async IAsyncEnumerable<EvidenceLine> ReadAsync(Stream stream, bool ignoreIncompleteLastLine, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        await foreach (var batch in ReadBatchesAsync(stream, ignoreIncompleteLastLine, 1024, cancellationToken))
+        {
+            for (var i = 0; i < batch.Count; i++)
+            {
+                yield return batch.Parse(i);
+            }
+        }
+    }
+
+    /// <summary>Splits the stream into batches of raw non-blank lines, so callers can parse and hash a batch in parallel.</summary>
+    internal static async IAsyncEnumerable<LineBatch> ReadBatchesAsync(Stream stream, bool ignoreIncompleteLastLine, int maxLines, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
         try
         {
@@ -152,10 +170,10 @@ public static class EvidenceNdjson
             var end = 0;
             long lineNumber = 0;
             var eof = false;
+            var batch = new LineBatch(maxLines);
             while (true)
             {
                 var newline = Array.IndexOf(buffer, (byte)'\n', start, end - start);
-                newline = newline < 0 ? -1 : newline - start;
                 if (newline < 0)
                 {
                     if (eof)
@@ -163,11 +181,12 @@ public static class EvidenceNdjson
                         if (end > start && !ignoreIncompleteLastLine)
                         {
                             lineNumber++;
-                            var last = ParseCompleteLine(buffer, start, end - start, lineNumber);
-                            if (last is not null)
-                            {
-                                yield return last;
-                            }
+                            batch.Add(buffer, start, end - start, lineNumber);
+                        }
+
+                        if (batch.Count > 0)
+                        {
+                            yield return batch;
                         }
 
                         yield break;
@@ -199,11 +218,12 @@ public static class EvidenceNdjson
                 }
 
                 lineNumber++;
-                var parsed = ParseCompleteLine(buffer, start, newline, lineNumber);
-                start += newline + 1;
-                if (parsed is not null)
+                batch.Add(buffer, start, newline - start, lineNumber);
+                start = newline + 1;
+                if (batch.Count == maxLines)
                 {
-                    yield return parsed;
+                    yield return batch;
+                    batch = new LineBatch(maxLines);
                 }
             }
         }
@@ -213,21 +233,12 @@ public static class EvidenceNdjson
         }
     }
 
-    private static EvidenceLine? ParseCompleteLine(byte[] buffer, int start, int length, long lineNumber)
+    internal static bool IsWhiteSpace(this ReadOnlySpan<byte> span) => span.IndexOfAnyExcept(" \t\r"u8) < 0;
+
+    private static EvidenceLine ParseLineCore(ReadOnlySpan<byte> line, long lineNumber, bool forVerification, out string? computedHash)
     {
-        var line = buffer.AsSpan(start, length);
-        if (line.Length > 0 && line[^1] == (byte)'\r')
-        {
-            line = line[..^1];
-        }
-
-        return line.IsWhiteSpace() ? null : ParseLine(line, lineNumber);
-    }
-
-    private static bool IsWhiteSpace(this ReadOnlySpan<byte> span) => span.IndexOfAnyExcept(" \t\r"u8) < 0;
-
-    private static EvidenceLine ParseLineCore(ReadOnlySpan<byte> line, long lineNumber)
-    {
+        computedHash = null;
+        var payloadRange = default(Range);
         var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 256 });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
@@ -237,40 +248,47 @@ public static class EvidenceNdjson
         string? type = null, kind = null, runId = null, recordedAt = null, previousHash = null, hash = null, payload = null;
         string? headHash = null, keyId = null, algorithm = null, signedAt = null, signature = null, format = null, exportedAt = null;
         long? sequence = null, recordCount = null, fromSequence = null;
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seen = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
-            var name = reader.GetString()!;
-            if (!seen.Add(name))
+            // Member names are matched on the raw bytes: verifying a million lines must not allocate a string per name.
+            var member = Member(reader.ValueSpan, reader.ValueIsEscaped);
+            if (member < 0)
             {
-                throw new EvidenceFormatException(lineNumber, $"duplicate member \"{name}\"");
+                throw new EvidenceFormatException(lineNumber, $"unknown member \"{reader.GetString()}\"");
             }
 
-            reader.Read();
-            switch (name)
+            if ((seen & (1 << member)) != 0)
             {
-                case "type": type = reader.GetString(); break;
-                case "sequence": sequence = reader.GetInt64(); break;
-                case "kind": kind = reader.GetString(); break;
-                case "run_id": runId = reader.TokenType == JsonTokenType.Null ? null : reader.GetString(); break;
-                case "recorded_at": recordedAt = reader.GetString(); break;
-                case "payload":
+                throw new EvidenceFormatException(lineNumber, $"duplicate member \"{reader.GetString()}\"");
+            }
+
+            seen |= 1 << member;
+            reader.Read();
+            switch (member)
+            {
+                case 0: type = reader.GetString(); break;
+                case 1: sequence = reader.GetInt64(); break;
+                case 2: kind = reader.GetString(); break;
+                case 3: runId = reader.TokenType == JsonTokenType.Null ? null : reader.GetString(); break;
+                case 4: recordedAt = reader.GetString(); break;
+                case 5:
                     var payloadStart = (int)reader.TokenStartIndex;
                     reader.Skip();
-                    payload = Encoding.UTF8.GetString(line[payloadStart..(int)reader.BytesConsumed]);
+                    payloadRange = payloadStart..(int)reader.BytesConsumed;
+                    payload = forVerification ? string.Empty : Encoding.UTF8.GetString(line[payloadRange]);
                     break;
-                case "previous_hash": previousHash = reader.GetString(); break;
-                case "hash": hash = reader.GetString(); break;
-                case "record_count": recordCount = reader.GetInt64(); break;
-                case "head_hash": headHash = reader.GetString(); break;
-                case "key_id": keyId = reader.GetString(); break;
-                case "algorithm": algorithm = reader.GetString(); break;
-                case "signed_at": signedAt = reader.GetString(); break;
-                case "signature": signature = reader.GetString(); break;
-                case "format": format = reader.GetString(); break;
-                case "from_sequence": fromSequence = reader.GetInt64(); break;
-                case "exported_at": exportedAt = reader.GetString(); break;
-                default: throw new EvidenceFormatException(lineNumber, $"unknown member \"{name}\"");
+                case 6: previousHash = reader.GetString(); break;
+                case 7: hash = reader.GetString(); break;
+                case 8: recordCount = reader.GetInt64(); break;
+                case 9: headHash = reader.GetString(); break;
+                case 10: keyId = reader.GetString(); break;
+                case 11: algorithm = reader.GetString(); break;
+                case 12: signedAt = reader.GetString(); break;
+                case 13: signature = reader.GetString(); break;
+                case 14: format = reader.GetString(); break;
+                case 15: fromSequence = reader.GetInt64(); break;
+                default: exportedAt = reader.GetString(); break;
             }
         }
 
@@ -278,12 +296,18 @@ public static class EvidenceNdjson
         {
             case "record":
                 Require(lineNumber, ("sequence", sequence), ("kind", kind), ("recorded_at", recordedAt), ("payload", payload), ("previous_hash", previousHash), ("hash", hash));
-                if (!seen.Contains("run_id"))
+                if ((seen & (1 << 3)) == 0)
                 {
                     throw new EvidenceFormatException(lineNumber, "record is missing \"run_id\"");
                 }
 
-                return new RecordLine(lineNumber, new ChainRecord(sequence!.Value, kind!, runId, EvidenceChain.ParseTime(recordedAt!), payload!, previousHash!, hash!));
+                var record = new ChainRecord(sequence!.Value, kind!, runId, EvidenceChain.ParseTime(recordedAt!), payload!, previousHash!, hash!);
+                if (forVerification)
+                {
+                    computedHash = EvidenceChain.ComputeHash(record.Sequence, record.Kind, record.RunId, record.RecordedAt, line[payloadRange], record.PreviousHash);
+                }
+
+                return new RecordLine(lineNumber, record);
             case "checkpoint":
                 Require(lineNumber, ("sequence", sequence), ("record_count", recordCount), ("head_hash", headHash), ("key_id", keyId), ("algorithm", algorithm), ("signed_at", signedAt), ("signature", signature));
                 return new CheckpointLine(lineNumber, new SignedCheckpoint(sequence!.Value, recordCount!.Value, headHash!, keyId!, algorithm!, signature!, EvidenceChain.ParseTime(signedAt!)));
@@ -302,6 +326,36 @@ public static class EvidenceNdjson
         }
     }
 
+    private static int Member(ReadOnlySpan<byte> name, bool escaped)
+    {
+        if (escaped)
+        {
+            return -1;
+        }
+
+        return name switch
+        {
+            _ when name.SequenceEqual("type"u8) => 0,
+            _ when name.SequenceEqual("sequence"u8) => 1,
+            _ when name.SequenceEqual("kind"u8) => 2,
+            _ when name.SequenceEqual("run_id"u8) => 3,
+            _ when name.SequenceEqual("recorded_at"u8) => 4,
+            _ when name.SequenceEqual("payload"u8) => 5,
+            _ when name.SequenceEqual("previous_hash"u8) => 6,
+            _ when name.SequenceEqual("hash"u8) => 7,
+            _ when name.SequenceEqual("record_count"u8) => 8,
+            _ when name.SequenceEqual("head_hash"u8) => 9,
+            _ when name.SequenceEqual("key_id"u8) => 10,
+            _ when name.SequenceEqual("algorithm"u8) => 11,
+            _ when name.SequenceEqual("signed_at"u8) => 12,
+            _ when name.SequenceEqual("signature"u8) => 13,
+            _ when name.SequenceEqual("format"u8) => 14,
+            _ when name.SequenceEqual("from_sequence"u8) => 15,
+            _ when name.SequenceEqual("exported_at"u8) => 16,
+            _ => -1,
+        };
+    }
+
     private static void Require(long lineNumber, params (string Name, object? Value)[] members)
     {
         foreach (var (name, value) in members)
@@ -312,4 +366,47 @@ public static class EvidenceNdjson
             }
         }
     }
+}
+
+/// <summary>A batch of raw lines copied out of the read buffer (blank lines dropped, "\r" trimmed).</summary>
+internal sealed class LineBatch(int capacity)
+{
+    private readonly int[] starts = new int[capacity];
+    private readonly int[] lengths = new int[capacity];
+    private readonly long[] lineNumbers = new long[capacity];
+    private byte[] data = new byte[64 * 1024];
+    private int used;
+
+    public int Count { get; private set; }
+
+    public void Add(byte[] source, int start, int length, long lineNumber)
+    {
+        var line = source.AsSpan(start, length);
+        if (line.Length > 0 && line[^1] == (byte)'\r')
+        {
+            line = line[..^1];
+        }
+
+        if (line.IsWhiteSpace())
+        {
+            return;
+        }
+
+        if (used + line.Length > data.Length)
+        {
+            Array.Resize(ref data, Math.Max(data.Length * 2, used + line.Length));
+        }
+
+        line.CopyTo(data.AsSpan(used));
+        starts[Count] = used;
+        lengths[Count] = line.Length;
+        lineNumbers[Count] = lineNumber;
+        used += line.Length;
+        Count++;
+    }
+
+    public EvidenceLine Parse(int index) => EvidenceNdjson.ParseLine(data.AsSpan(starts[index], lengths[index]), lineNumbers[index]);
+
+    public EvidenceLine ParseForVerification(int index, out string? computedHash) =>
+        EvidenceNdjson.ParseLine(data.AsSpan(starts[index], lengths[index]), lineNumbers[index], forVerification: true, out computedHash);
 }
