@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
+
 using Airlock.Domain.Evidence;
 using Airlock.Store.Evidence;
 
@@ -38,22 +39,22 @@ internal static class EvidenceBench
             foreach (var parallelism in new[] { 1, Environment.ProcessorCount })
             {
                 var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-            var verify = Stopwatch.StartNew();
-            ChainVerificationResult result;
-            await using (var input = new FileStream(exportPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan))
-            {
-                result = await EvidenceExport.VerifyAsync(input, keyring, ChainVerifierOptions.Export, parallelism, CancellationToken.None);
-            }
+                var verify = Stopwatch.StartNew();
+                ChainVerificationResult result;
+                await using (var input = new FileStream(exportPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan))
+                {
+                    result = await EvidenceExport.VerifyAsync(input, keyring, ChainVerifierOptions.Export, parallelism, CancellationToken.None);
+                }
 
-            verify.Stop();
-            var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
-            if (!result.Ok || result.RecordCount != records)
-            {
-                Console.Error.WriteLine($"evidence: verification failed: {result.Failure?.Message}");
-                return 1;
-            }
+                verify.Stop();
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+                if (!result.Ok || result.RecordCount != records)
+                {
+                    Console.Error.WriteLine($"evidence: verification failed: {result.Failure?.Message}");
+                    return 1;
+                }
 
-            Console.WriteLine($"evidence verify --file ({parallelism} thread(s)): {records:N0} records, {result.CheckpointsVerified:N0} checkpoints in {verify.Elapsed.TotalSeconds:F2} s = {records / verify.Elapsed.TotalSeconds:N0} records/s ({bytes / 1048576.0 / verify.Elapsed.TotalSeconds:F0} MiB/s); CPU {cpu.TotalSeconds:F2} s = {records / cpu.TotalSeconds:N0} records per CPU-second");
+                Console.WriteLine($"evidence verify --file ({parallelism} thread(s)): {records:N0} records, {result.CheckpointsVerified:N0} checkpoints in {verify.Elapsed.TotalSeconds:F2} s = {records / verify.Elapsed.TotalSeconds:N0} records/s ({bytes / 1048576.0 / verify.Elapsed.TotalSeconds:F0} MiB/s); CPU {cpu.TotalSeconds:F2} s = {records / cpu.TotalSeconds:N0} records per CPU-second");
             }
 
             Console.WriteLine($"  machine: {Environment.ProcessorCount} cores, load average {LoadAverage()} (wall-clock figures shrink when other work shares the cores)");

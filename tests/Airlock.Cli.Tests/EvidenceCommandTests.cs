@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+
 using Airlock.Domain.Evidence;
 using Airlock.Store.Evidence;
 using Airlock.Store.Keys;

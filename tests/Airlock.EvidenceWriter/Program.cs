@@ -2,6 +2,7 @@
 // Appends <count> run events and packets (alternating) through the real EvidenceLog and NDJSON store,
 // so a test can start several of these processes against one log and check the chain stays linear.
 using System.Globalization;
+
 using Airlock.Domain.Evidence;
 using Airlock.Store.Evidence;
 using Airlock.Store.Keys;

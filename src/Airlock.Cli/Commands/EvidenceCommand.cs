@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+
 using Airlock.Domain.Evidence;
 using Airlock.Store.Evidence;
 using Airlock.Store.Keys;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+
 using Airlock.Domain.Evidence;
 
 namespace Airlock.Cli.Commands;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+
 using Airlock.Domain.Evidence;
 
 namespace Airlock.Cli.Commands;

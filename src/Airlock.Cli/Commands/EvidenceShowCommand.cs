@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+
 using Airlock.Domain.Evidence;
 
 namespace Airlock.Cli.Commands;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+
 using Airlock.Domain.Evidence;
 
 namespace Airlock.Cli.Commands;

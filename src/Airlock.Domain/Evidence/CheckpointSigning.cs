@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+
 using Airlock.Domain.Serialization;
 
 namespace Airlock.Domain.Evidence;

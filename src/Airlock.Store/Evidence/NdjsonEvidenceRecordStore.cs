@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+
 using Airlock.Domain.Evidence;
 
 namespace Airlock.Store.Evidence;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+
 using Airlock.Domain.Evidence;
 
 namespace Airlock.Domain.Tests.Evidence;
@@ -310,4 +311,35 @@ public sealed class ChainTamperingTests : IDisposable
     private int RecordIndex(long sequence) => lines.FindIndex(l => l.StartsWith($"{{\"type\":\"record\",\"sequence\":{sequence},", StringComparison.Ordinal));
 
     private int CheckpointIndex(long sequence) => lines.FindIndex(l => l.StartsWith($"{{\"type\":\"checkpoint\",\"sequence\":{sequence},", StringComparison.Ordinal));
+}
+
+public class LargeChainVerificationTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public async Task An_edit_deep_in_a_multi_batch_export_is_found_at_the_same_place_sequentially_or_in_parallel(int parallelism)
+    {
+        using var signer = EcdsaCheckpointSigner.Generate();
+        using var keyring = EvidenceSamples.KeyringOf(signer);
+        var lines = EvidenceSamples.ChainLines(signer, 9_000, 1_000);
+        var index = lines.FindIndex(l => l.StartsWith("{\"type\":\"record\",\"sequence\":8765,", StringComparison.Ordinal));
+        var intact = await VerifyAsync(lines, keyring, parallelism);
+        lines[index] = lines[index].Replace("\"prod\"", "\"qa\"", StringComparison.Ordinal);
+
+        var tampered = await VerifyAsync(lines, keyring, parallelism);
+
+        Assert.True(intact.Ok, intact.Failure?.Message);
+        Assert.Equal(9_000, intact.RecordCount);
+        Assert.Equal(ChainFailureReason.HashMismatch, tampered.Failure?.Reason);
+        Assert.Equal(8765, tampered.Failure!.Sequence);
+        Assert.Equal(index + 1, tampered.Failure.Line);
+        Assert.Equal(8764, tampered.RecordCount);
+    }
+
+    private static async Task<ChainVerificationResult> VerifyAsync(List<string> lines, EvidenceKeyring keyring, int parallelism)
+    {
+        using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(string.Join("\r\n", lines) + "\r\n"));
+        return await EvidenceExport.VerifyAsync(stream, keyring, ChainVerifierOptions.Export, parallelism, CancellationToken.None);
+    }
 }

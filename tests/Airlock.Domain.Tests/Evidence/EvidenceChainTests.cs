@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+
 using Airlock.Domain.Evidence;
 using Airlock.Domain.Serialization;
 

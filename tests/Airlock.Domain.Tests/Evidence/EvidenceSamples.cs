@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+
 using Airlock.Domain.Evidence;
 
 namespace Airlock.Domain.Tests.Evidence;
@@ -34,7 +35,8 @@ internal static class EvidenceSamples
             new EvidenceResult(status, failureClass, status == "succeeded" ? "applied 3 changes" : "apply failed: " + failureClass, failureClass is null ? null : "RB-" + failureClass, status == "succeeded" ? 0 : 1, finished.AddMinutes(-3), finished),
             [new EvidenceVerification("drift_check", "pass", null)],
             [new EvidenceArtifact("plan", "sha256:" + new string('c', 64), 18_234), new EvidenceArtifact("redacted_log", "sha256:" + new string('d', 64), 4_096)],
-            tags) with { Authorisation = new EvidenceAuthorisation(requester, [new EvidenceApproval("bob", finished.AddMinutes(-4))], "approvals/v3", null) };
+            tags) with
+        { Authorisation = new EvidenceAuthorisation(requester, [new EvidenceApproval("bob", finished.AddMinutes(-4))], "approvals/v3", null) };
     }
 
     public static RunEvent Event(string runId, string type, string stack = "network", string environment = "prod", string? actor = "alice", DateTimeOffset? at = null) =>

@@ -1,8 +1,10 @@
 using System.Diagnostics;
+
 using Airlock.Domain.Evidence;
 using Airlock.Store.Evidence;
 using Airlock.Store.Keys;
 using Airlock.Testing;
+
 using Microsoft.Extensions.Time.Testing;
 
 namespace Airlock.Store.Tests.Evidence;
