@@ -31,6 +31,7 @@ public static class AirlockCli
         PolicyCommand.Create(),
         SchemaCommand.Create(),
         ValidateCommand.Create(),
+        EvidenceCommand.Create(),
         VersionCommand.Create(),
     ];
 }
