@@ -49,7 +49,7 @@ public sealed record LockKey
     public static LockKey Freeze(string scope) => new(LockKind.Freeze, Path(scope, "freeze scope"));
 
     /// <summary>The lock on an engine state backend, identified by its address.</summary>
-    public static LockKey State(string stateAddress) => new(LockKind.State, Path(stateAddress, "state address"));
+    public static LockKey State(string stateAddress) => new(LockKind.State, Address(stateAddress, "state address"));
 
     /// <summary>Parses the text form; a bare five-segment path is read as a stack key.</summary>
     /// <exception cref="FormatException">The text is not a lock key; the message says why.</exception>
@@ -123,6 +123,12 @@ public sealed record LockKey
 
         return value;
     }
+
+    // State addresses are URLs or bucket paths (s3://bucket/key), so only emptiness and whitespace are refused.
+    private static string Address(string value, string what) =>
+        string.IsNullOrWhiteSpace(value) || value.Any(char.IsWhiteSpace)
+            ? throw new FormatException($"lock {what} '{value}' must be non-empty and contain no whitespace")
+            : value;
 
     private static string Path(string value, string what)
     {

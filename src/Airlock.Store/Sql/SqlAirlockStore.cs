@@ -24,6 +24,8 @@ public sealed class SqlAirlockStore : IAirlockStore
     /// <inheritdoc />
     public string Backend => _dialect.Name;
 
+    internal SqlDialect Dialect => _dialect;
+
     /// <inheritdoc />
     public int SchemaVersion { get; }
 
