@@ -28,6 +28,9 @@ public static class AirlockCli
     // One line per command, kept alphabetical, so parallel work merges cleanly.
     private static IEnumerable<Command> Commands() =>
     [
+        LocksCommand.Create(),
+        QueueCommand.Create(),
+        UnlockCommand.Create(),
         VersionCommand.Create(),
     ];
 }

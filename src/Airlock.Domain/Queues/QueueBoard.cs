@@ -16,18 +16,18 @@ public sealed record WaitingQueueEntry(QueueItem Item, int Position, TimeSpan Ag
 
 /// <summary>One queue's current and waiting items.</summary>
 /// <param name="Queue">Queue name.</param>
-/// <param name="Concurrency">Its limit (per key when keyed).</param>
+/// <param name="Concurrency">Its limit (per key when keyed); null when its definition was not supplied.</param>
 /// <param name="Key">Its concurrency key, if any.</param>
 /// <param name="Current">Claimed items.</param>
 /// <param name="Waiting">Waiting items in line order.</param>
-public sealed record QueueView(string Queue, int Concurrency, string? Key, IReadOnlyList<CurrentQueueEntry> Current, IReadOnlyList<WaitingQueueEntry> Waiting);
+public sealed record QueueView(string Queue, int? Concurrency, string? Key, IReadOnlyList<CurrentQueueEntry> Current, IReadOnlyList<WaitingQueueEntry> Waiting);
 
 /// <summary>Builds what `airlock queue` and the dashboard show: current items, waiting items with position, age and blocked reason.</summary>
 public static class QueueBoard
 {
     /// <summary>
-    /// Groups active items by queue. <paramref name="definitions"/> gives limits (a queue seen only in items is shown
-    /// with concurrency 1 and no key); <paramref name="locks"/> explains waits on held locks and freezes.
+    /// Groups active items by queue. <paramref name="definitions"/> gives limits (for a queue seen only in items the
+    /// limit is unknown and not used to explain waits); <paramref name="locks"/> explains waits on held locks and freezes.
     /// </summary>
     public static IReadOnlyList<QueueView> Build(IEnumerable<QueueItem> activeItems, IReadOnlyList<QueueDefinition> definitions, IReadOnlyList<LockLease> locks, DateTimeOffset now)
     {
@@ -38,12 +38,11 @@ public static class QueueBoard
         var views = new List<QueueView>();
         foreach (var group in activeItems.GroupBy(i => i.Queue, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            var definition = definitions.FirstOrDefault(d => d.Name == group.Key)
-                ?? new QueueDefinition(group.Key, new QueueMatch("?", []), 1, null, [], StalePlanPolicy.Fail);
+            var definition = definitions.FirstOrDefault(d => d.Name == group.Key);
             var current = group.Where(i => i.State == QueueItemState.Claimed).OrderBy(i => i.Id).ToList();
             var waiting = group.Where(i => i.State == QueueItemState.Waiting).OrderBy(i => i.PriorityRank).ThenBy(i => i.Id).ToList();
             var claimedByKey = current.GroupBy(QueueSelection.KeyOf).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-            var next = QueueSelection.PickNext(definition, waiting, claimedByKey);
+            var next = definition is null ? null : QueueSelection.PickNext(definition, waiting, claimedByKey);
             var entries = waiting.Select((item, index) => new WaitingQueueEntry(
                 item,
                 index + 1,
@@ -51,8 +50,8 @@ public static class QueueBoard
                 BlockedReason(item, definition, current, claimedByKey, locksByKey, isNext: ReferenceEquals(item, next)))).ToList();
             views.Add(new QueueView(
                 group.Key,
-                definition.Concurrency,
-                definition.Key,
+                definition?.Concurrency,
+                definition?.Key,
                 current.Select(i => new CurrentQueueEntry(i, now - (i.ClaimedAt ?? i.EnqueuedAt))).ToList(),
                 entries));
         }
@@ -60,7 +59,7 @@ public static class QueueBoard
         return views;
     }
 
-    private static string BlockedReason(QueueItem item, QueueDefinition definition, List<QueueItem> current, Dictionary<string, int> claimedByKey, Dictionary<LockKey, LockLease> locks, bool isNext)
+    private static string BlockedReason(QueueItem item, QueueDefinition? definition, List<QueueItem> current, Dictionary<string, int> claimedByKey, Dictionary<LockKey, LockLease> locks, bool isNext)
     {
         // The most actionable reason first: a freeze or a held lock needs a person; a full queue just needs time.
         foreach (var key in LockOrder.AcquisitionOrder(item.RequiredLocks))
@@ -76,6 +75,11 @@ public static class QueueBoard
         if (item.HoldReason is not null)
         {
             return item.HoldReason;
+        }
+
+        if (definition is null)
+        {
+            return "waiting (queue limits not loaded)";
         }
 
         if (definition.Key is null && current.Count >= definition.Concurrency)
