@@ -29,7 +29,8 @@ switch (mode)
         var keys = args[7].Split(',').Select(LockKey.Parse).ToList();
         await using var output = new StreamWriter(args[6]);
         var cycle = 0;
-        while (Stopwatch.GetTimestamp() < until)
+        // At least a minimum number of cycles, so a slow start on a loaded machine still yields real contention.
+        while (Stopwatch.GetTimestamp() < until || cycle < 15)
         {
             // Keys are handed over in this process's own listed order; the manager must impose the global one.
             await using (var handle = await manager.AcquireAsync(keys, new LockRequest($"{runId}-{cycle}", "locktaker", "contention test", lease), TimeSpan.FromSeconds(30), CancellationToken.None))

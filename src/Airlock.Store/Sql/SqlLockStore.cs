@@ -20,7 +20,9 @@ internal sealed class SqlLockStore(SqlContext context) : ILockStore
         request.Validate();
         await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await context.Dialect.BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
-        var lastToken = await LockFenceAsync(connection, transaction, key, cancellationToken).ConfigureAwait(false);
+        // Bumping the counter locks the key's fence row (PostgreSQL) and yields this attempt's token in one round
+        // trip; when the key turns out to be held, the rollback undoes the bump.
+        var token = await NextFenceAsync(connection, transaction, key, cancellationToken).ConfigureAwait(false);
         // Read the clock only once the key is ours to decide on, so a long wait for the row does not use a stale "now".
         var now = context.Time.GetUtcNow();
         var existing = await ReadLeaseAsync(connection, transaction, key, cancellationToken).ConfigureAwait(false);
@@ -34,14 +36,15 @@ internal sealed class SqlLockStore(SqlContext context) : ILockStore
         {
             // Nothing is released automatically: the lapsed holder may still be mutating, so its run must be reconciled.
             await SqlRunStore.MarkForReconciliationAsync(context, connection, transaction, existing.Holder.RunId, now, null,
-                $"lease on {key.Value} (token {existing.FencingToken}) expired at {existing.Holder.Expires:O}; taken by run {request.RunId} with token {lastToken + 1}", cancellationToken).ConfigureAwait(false);
+                $"lease on {key.Value} (token {existing.FencingToken}) expired at {existing.Holder.Expires:O}; taken by run {request.RunId} with token {token}", cancellationToken).ConfigureAwait(false);
         }
 
-        var token = lastToken + 1;
         var lease = new LockLease(key, new LockHolder(request.RunId, request.Actor, request.Reason, Truncate(now), Truncate(now + request.LeaseDuration)), token);
-        await connection.ExecuteAsync(transaction, "UPDATE lock_fences SET last_token = @t WHERE lock_key = @k", cancellationToken, ("@t", token), ("@k", key.Value)).ConfigureAwait(false);
-        await connection.ExecuteAsync(transaction, "DELETE FROM locks WHERE lock_key = @k", cancellationToken, ("@k", key.Value)).ConfigureAwait(false);
-        await connection.ExecuteAsync(transaction, $"INSERT INTO locks ({LeaseColumns}) VALUES (@k, @run, @actor, @reason, @since, @expires, @t)", cancellationToken,
+        await connection.ExecuteAsync(transaction,
+            $"""
+            INSERT INTO locks ({LeaseColumns}) VALUES (@k, @run, @actor, @reason, @since, @expires, @t)
+            ON CONFLICT (lock_key) DO UPDATE SET run_id = @run, actor = @actor, reason = @reason, since = @since, expires = @expires, fencing_token = @t
+            """, cancellationToken,
             ("@k", key.Value), ("@run", request.RunId), ("@actor", request.Actor), ("@reason", request.Reason),
             ("@since", Db.Ms(now)), ("@expires", Db.Ms(now + request.LeaseDuration)), ("@t", token)).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -107,6 +110,14 @@ internal sealed class SqlLockStore(SqlContext context) : ILockStore
             $"force-unlocked {key.Value} (token {existing.FencingToken}, held by {existing.Holder.Actor} since {existing.Holder.Since:O}): {reason}", cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return existing;
+    }
+
+    private static async Task<long> NextFenceAsync(DbConnection connection, DbTransaction transaction, LockKey key, CancellationToken cancellationToken)
+    {
+        var value = await connection.ScalarAsync(transaction,
+            "INSERT INTO lock_fences (lock_key, last_token) VALUES (@k, 1) ON CONFLICT (lock_key) DO UPDATE SET last_token = lock_fences.last_token + 1 RETURNING last_token",
+            cancellationToken, ("@k", key.Value)).ConfigureAwait(false);
+        return Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private async Task<long> LockFenceAsync(DbConnection connection, DbTransaction transaction, LockKey key, CancellationToken cancellationToken)
