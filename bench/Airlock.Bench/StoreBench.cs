@@ -1,11 +1,14 @@
 using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
+
 using Airlock.Domain.Locks;
 using Airlock.Domain.Queues;
 using Airlock.Store;
 using Airlock.Store.Sql;
+
 using Microsoft.Data.Sqlite;
+
 using Npgsql;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+
 using Airlock.Domain.Locks;
 using Airlock.Domain.Queues;
 using Airlock.Domain.Storage;

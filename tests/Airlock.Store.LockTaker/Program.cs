@@ -8,6 +8,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+
 using Airlock.Domain.Evidence;
 using Airlock.Domain.Locks;
 using Airlock.Domain.Queues;
@@ -22,85 +23,85 @@ var manager = new LockManager(store.Locks, TimeProvider.System, new LockManagerO
 switch (mode)
 {
     case "locks":
-    {
-        var runId = args[3];
-        var until = Stopwatch.GetTimestamp() + (long)(double.Parse(args[4], CultureInfo.InvariantCulture) * Stopwatch.Frequency);
-        var lease = TimeSpan.FromMilliseconds(int.Parse(args[5], CultureInfo.InvariantCulture));
-        var keys = args[7].Split(',').Select(LockKey.Parse).ToList();
-        await using var output = new StreamWriter(args[6]);
-        var cycle = 0;
-        // At least a minimum number of cycles, so a slow start on a loaded machine still yields real contention.
-        while (Stopwatch.GetTimestamp() < until || cycle < 15)
         {
-            // Keys are handed over in this process's own listed order; the manager must impose the global one.
-            await using (var handle = await manager.AcquireAsync(keys, new LockRequest($"{runId}-{cycle}", "locktaker", "contention test", lease), TimeSpan.FromSeconds(30), CancellationToken.None))
+            var runId = args[3];
+            var until = Stopwatch.GetTimestamp() + (long)(double.Parse(args[4], CultureInfo.InvariantCulture) * Stopwatch.Frequency);
+            var lease = TimeSpan.FromMilliseconds(int.Parse(args[5], CultureInfo.InvariantCulture));
+            var keys = args[7].Split(',').Select(LockKey.Parse).ToList();
+            await using var output = new StreamWriter(args[6]);
+            var cycle = 0;
+            // At least a minimum number of cycles, so a slow start on a loaded machine still yields real contention.
+            while (Stopwatch.GetTimestamp() < until || cycle < 15)
             {
-                var start = Stopwatch.GetTimestamp();
-                await Task.Delay(Random.Shared.Next(1, 4));
-                var end = Stopwatch.GetTimestamp();
-                foreach (var held in handle.Leases)
+                // Keys are handed over in this process's own listed order; the manager must impose the global one.
+                await using (var handle = await manager.AcquireAsync(keys, new LockRequest($"{runId}-{cycle}", "locktaker", "contention test", lease), TimeSpan.FromSeconds(30), CancellationToken.None))
                 {
-                    await output.WriteLineAsync($"{held.Key.Value} {held.FencingToken} {start} {end}");
+                    var start = Stopwatch.GetTimestamp();
+                    await Task.Delay(Random.Shared.Next(1, 4));
+                    var end = Stopwatch.GetTimestamp();
+                    foreach (var held in handle.Leases)
+                    {
+                        await output.WriteLineAsync($"{held.Key.Value} {held.FencingToken} {start} {end}");
+                    }
+                }
+
+                cycle++;
+            }
+
+            await output.WriteLineAsync($"done {cycle}");
+            return 0;
+        }
+
+    case "hold":
+        {
+            var key = LockKey.Parse(args[5]);
+            var handle = await manager.AcquireAsync([key], new LockRequest(args[3], "locktaker", "hold until killed", TimeSpan.FromMilliseconds(int.Parse(args[4], CultureInfo.InvariantCulture))), TimeSpan.FromSeconds(30), CancellationToken.None);
+            Console.WriteLine($"acquired {handle.FencingToken(key)}");
+            await Task.Delay(Timeout.Infinite, handle.LeaseLost).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return 3;
+        }
+
+    case "claim":
+        {
+            var queue = new QueueDefinition(args[3], new QueueMatch("prod", []), int.Parse(args[4], CultureInfo.InvariantCulture), null, ["emergency", "standard"], StalePlanPolicy.Fail);
+            await using var output = new StreamWriter(args[5]);
+            var idle = 0;
+            while (idle < 50)
+            {
+                var item = await store.Queues.ClaimAsync(queue, $"pid-{Environment.ProcessId}", CancellationToken.None);
+                if (item is null)
+                {
+                    idle++;
+                    await Task.Delay(10);
+                    continue;
+                }
+
+                idle = 0;
+                var start = Stopwatch.GetTimestamp();
+                await Task.Delay(Random.Shared.Next(2, 8));
+                var end = Stopwatch.GetTimestamp();
+                // Recorded before completing: the slot is only free once CompleteAsync commits.
+                await output.WriteLineAsync($"{item.Id} {start} {end}");
+                await output.FlushAsync();
+                if (!await store.Queues.CompleteAsync(item.Id, "succeeded", CancellationToken.None))
+                {
+                    await output.WriteLineAsync($"complete-failed {item.Id}");
                 }
             }
 
-            cycle++;
+            return 0;
         }
-
-        await output.WriteLineAsync($"done {cycle}");
-        return 0;
-    }
-
-    case "hold":
-    {
-        var key = LockKey.Parse(args[5]);
-        var handle = await manager.AcquireAsync([key], new LockRequest(args[3], "locktaker", "hold until killed", TimeSpan.FromMilliseconds(int.Parse(args[4], CultureInfo.InvariantCulture))), TimeSpan.FromSeconds(30), CancellationToken.None);
-        Console.WriteLine($"acquired {handle.FencingToken(key)}");
-        await Task.Delay(Timeout.Infinite, handle.LeaseLost).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        return 3;
-    }
-
-    case "claim":
-    {
-        var queue = new QueueDefinition(args[3], new QueueMatch("prod", []), int.Parse(args[4], CultureInfo.InvariantCulture), null, ["emergency", "standard"], StalePlanPolicy.Fail);
-        await using var output = new StreamWriter(args[5]);
-        var idle = 0;
-        while (idle < 50)
-        {
-            var item = await store.Queues.ClaimAsync(queue, $"pid-{Environment.ProcessId}", CancellationToken.None);
-            if (item is null)
-            {
-                idle++;
-                await Task.Delay(10);
-                continue;
-            }
-
-            idle = 0;
-            var start = Stopwatch.GetTimestamp();
-            await Task.Delay(Random.Shared.Next(2, 8));
-            var end = Stopwatch.GetTimestamp();
-            // Recorded before completing: the slot is only free once CompleteAsync commits.
-            await output.WriteLineAsync($"{item.Id} {start} {end}");
-            await output.FlushAsync();
-            if (!await store.Queues.CompleteAsync(item.Id, "succeeded", CancellationToken.None))
-            {
-                await output.WriteLineAsync($"complete-failed {item.Id}");
-            }
-        }
-
-        return 0;
-    }
 
     case "evidence":
-    {
-        var count = int.Parse(args[3], CultureInfo.InvariantCulture);
-        for (var i = 0; i < count; i++)
         {
-            await store.Evidence.AppendAsync(head => BuildRecord(head, $"pid-{Environment.ProcessId}-{i}"), CancellationToken.None);
-        }
+            var count = int.Parse(args[3], CultureInfo.InvariantCulture);
+            for (var i = 0; i < count; i++)
+            {
+                await store.Evidence.AppendAsync(head => BuildRecord(head, $"pid-{Environment.ProcessId}-{i}"), CancellationToken.None);
+            }
 
-        return 0;
-    }
+            return 0;
+        }
 
     default:
         await Console.Error.WriteLineAsync($"unknown mode {mode}");

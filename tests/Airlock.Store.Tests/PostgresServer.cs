@@ -1,5 +1,7 @@
 using System.Diagnostics;
+
 using Airlock.Testing;
+
 using Npgsql;
 
 namespace Airlock.Store.Tests;

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text;
+
 using Airlock.Domain.Evidence;
 using Airlock.Domain.Locks;
 using Airlock.Domain.Queues;

@@ -1,5 +1,6 @@
 using Airlock.Store.Sql;
 using Airlock.Testing;
+
 using Microsoft.Extensions.Time.Testing;
 
 namespace Airlock.Store.Tests;

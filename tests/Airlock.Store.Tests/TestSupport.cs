@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text.Json.Nodes;
+
 using Airlock.Domain.Evidence;
 using Airlock.Domain.Locks;
 using Airlock.Domain.Serialization;

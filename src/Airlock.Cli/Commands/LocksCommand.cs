@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
+
 using Airlock.Domain.Locks;
+
 using Spectre.Console;
 
 namespace Airlock.Cli.Commands;

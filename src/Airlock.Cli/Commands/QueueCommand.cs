@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Text.Json;
+
 using Airlock.Domain.Locks;
 using Airlock.Domain.Queues;
+
 using Spectre.Console;
 
 namespace Airlock.Cli.Commands;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
+
 using Airlock.Store;
 using Airlock.Store.Sql;
 

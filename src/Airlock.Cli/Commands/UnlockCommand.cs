@@ -1,4 +1,5 @@
 using System.CommandLine;
+
 using Airlock.Domain.Locks;
 
 namespace Airlock.Cli.Commands;

@@ -1,5 +1,7 @@
 using System.Data.Common;
+
 using Airlock.Store.Sql;
+
 using Npgsql;
 
 namespace Airlock.Store.Postgres;

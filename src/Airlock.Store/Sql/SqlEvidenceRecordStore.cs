@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+
 using Airlock.Domain.Evidence;
 
 namespace Airlock.Store.Sql;

@@ -1,4 +1,5 @@
 using System.Data.Common;
+
 using Airlock.Domain.Locks;
 using Airlock.Domain.Storage;
 

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+
 using Airlock.Domain.Serialization;
 using Airlock.Domain.Storage;
 using Airlock.Store.Plans;

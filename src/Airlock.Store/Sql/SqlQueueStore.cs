@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text.Json;
+
 using Airlock.Domain.Locks;
 using Airlock.Domain.Queues;
 using Airlock.Domain.Storage;

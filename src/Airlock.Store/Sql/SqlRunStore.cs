@@ -1,4 +1,5 @@
 using System.Data.Common;
+
 using Airlock.Domain.Storage;
 
 namespace Airlock.Store.Sql;
