@@ -207,9 +207,10 @@ public abstract class StoreContract<TBackend> : IDisposable
         // Real time: the heartbeat must actually run and discover the loss.
         await using var live = await Backend.OpenAsync(target, TimeProvider.System);
         var manager = new LockManager(live.Locks, TimeProvider.System);
-        await using var handle = await manager.AcquireAsync([Network], Request("run-1", 1), TimeSpan.Zero, default);
+        // A 3 s lease renewed every second: generous enough for a heavily loaded 2-core machine.
+        await using var handle = await manager.AcquireAsync([Network], Request("run-1", 3), TimeSpan.Zero, default);
         Assert.False(handle.LeaseLost.IsCancellationRequested);
-        await Task.Delay(1500);
+        await Task.Delay(4000);
         Assert.False(handle.LeaseLost.IsCancellationRequested);
         await live.Locks.ForceUnlockAsync(Network, "bob", "testing loss", default);
         var lost = new TaskCompletionSource();
