@@ -32,6 +32,9 @@ public static class AirlockCli
         SchemaCommand.Create(),
         ValidateCommand.Create(),
         EvidenceCommand.Create(),
+        LocksCommand.Create(),
+        QueueCommand.Create(),
+        UnlockCommand.Create(),
         VersionCommand.Create(),
     ];
 }

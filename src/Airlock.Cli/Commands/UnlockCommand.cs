@@ -1,0 +1,43 @@
+using System.CommandLine;
+
+using Airlock.Domain.Locks;
+
+namespace Airlock.Cli.Commands;
+
+/// <summary>`airlock unlock KEY --reason TEXT --as ACTOR`: force-unlock, recorded on the holder's run.</summary>
+internal static class UnlockCommand
+{
+    // Until airlock.yaml's config model is wired in, lock administrators come from this variable (comma-separated).
+    public const string AdministratorsVariable = "AIRLOCK_LOCK_ADMINS";
+
+    public static Command Create()
+    {
+        var key = new Argument<string>("KEY") { Description = "Lock key as shown by `airlock locks`, e.g. stack:acme/prod/123/eu-west-1/network." };
+        var reason = new Option<string>("--reason") { Description = "Why the lock is being forced (recorded).", Required = true };
+        var actor = new Option<string>("--as") { Description = "Who is forcing it (must be a lock administrator).", Required = true };
+        var database = StoreCommandSupport.DatabaseOption();
+        var command = new Command("unlock", "Force-unlock a lock. The holder's run is marked NeedsReconciliation and the unlock is recorded as its event.");
+        command.Arguments.Add(key);
+        command.Options.Add(reason);
+        command.Options.Add(actor);
+        command.Options.Add(database);
+        command.SetAction((parseResult, cancellationToken) => StoreCommandSupport.GuardAsync(async () =>
+        {
+            var lockKey = LockKey.Parse(parseResult.GetValue(key)!);
+            var who = parseResult.GetValue(actor)!;
+            var why = parseResult.GetValue(reason)!;
+            new LockAdministrators((Environment.GetEnvironmentVariable(AdministratorsVariable) ?? string.Empty).Split(',')).Authorize(who, why);
+            var store = await StoreCommandSupport.OpenExistingAsync(parseResult.GetValue(database), cancellationToken)
+                ?? throw new InvalidOperationException($"lock {lockKey.Value} is not held (no store in {Path.Combine(Environment.CurrentDirectory, ".airlock")})");
+            await using (store)
+            {
+                var removed = await store.Locks.ForceUnlockAsync(lockKey, who, why, cancellationToken)
+                    ?? throw new InvalidOperationException($"lock {lockKey.Value} is not held");
+                Console.Out.WriteLine($"unlocked {lockKey.Value} (was held by run {removed.Holder.RunId}, {removed.Holder.Actor}, token {removed.FencingToken}); run {removed.Holder.RunId} is marked NeedsReconciliation");
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,28 @@
+using Airlock.Domain.Evidence;
+
+namespace Airlock.Domain.Storage;
+
+/// <summary>The whole store, one per workspace (SQLite) or per team (PostgreSQL).</summary>
+public interface IAirlockStore : IAsyncDisposable
+{
+    /// <summary>"sqlite" or "postgresql".</summary>
+    string Backend { get; }
+
+    /// <summary>Schema version applied.</summary>
+    int SchemaVersion { get; }
+
+    /// <summary>Lease locks.</summary>
+    ILockStore Locks { get; }
+
+    /// <summary>Apply queues.</summary>
+    IQueueStore Queues { get; }
+
+    /// <summary>Runs and run events.</summary>
+    IRunStore Runs { get; }
+
+    /// <summary>Encrypted plan artifacts.</summary>
+    IPlanArtifactStore Plans { get; }
+
+    /// <summary>The evidence chain.</summary>
+    IEvidenceRecordStore Evidence { get; }
+}

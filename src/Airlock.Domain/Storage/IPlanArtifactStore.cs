@@ -1,0 +1,46 @@
+namespace Airlock.Domain.Storage;
+
+/// <summary>A stored plan's metadata; the artifact itself is encrypted at rest.</summary>
+/// <param name="PlanId">Plan id.</param>
+/// <param name="Stack">Stack it was made for.</param>
+/// <param name="Environment">Environment it was made for.</param>
+/// <param name="Commit">Source commit.</param>
+/// <param name="PlanDigest">Digest of the normalised plan summary ("sha256:…").</param>
+/// <param name="ArtifactSha256">"sha256:" + hex of the plaintext artifact, checked on every read.</param>
+/// <param name="CreatedAt">When it was planned.</param>
+/// <param name="ExpiresAt">After this it must not be applied.</param>
+/// <param name="MetadataJson">Other metadata (state serial, tool versions, lock-file digest…) as JSON.</param>
+public sealed record PlanRecord(string PlanId, string Stack, string Environment, string Commit, string PlanDigest, string ArtifactSha256, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string MetadataJson);
+
+/// <summary>What a caller supplies to save a plan.</summary>
+/// <param name="PlanId">Plan id.</param>
+/// <param name="Stack">Stack.</param>
+/// <param name="Environment">Environment.</param>
+/// <param name="Commit">Commit.</param>
+/// <param name="PlanDigest">Summary digest.</param>
+/// <param name="ExpiresAt">Expiry.</param>
+/// <param name="MetadataJson">Other metadata as JSON.</param>
+public sealed record NewPlan(string PlanId, string Stack, string Environment, string Commit, string PlanDigest, DateTimeOffset ExpiresAt, string MetadataJson);
+
+/// <summary>Thrown when a plan artifact cannot be used: expired, tampered with, or unknown.</summary>
+public sealed class PlanArtifactException(string planId, string message) : Exception($"plan {planId}: {message}")
+{
+    /// <summary>The plan.</summary>
+    public string PlanId { get; } = planId;
+}
+
+/// <summary>Plans: metadata plus the engine's artifact, encrypted (AES-GCM) and hashed at rest.</summary>
+public interface IPlanArtifactStore
+{
+    /// <summary>Encrypts and stores <paramref name="artifact"/> with the plan's metadata.</summary>
+    Task<PlanRecord> SaveAsync(NewPlan plan, ReadOnlyMemory<byte> artifact, CancellationToken cancellationToken);
+
+    /// <summary>The metadata, or null.</summary>
+    Task<PlanRecord?> GetAsync(string planId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Decrypts and returns the artifact. Throws <see cref="PlanArtifactException"/> when the plan is unknown,
+    /// expired, or its ciphertext, metadata or hash was altered.
+    /// </summary>
+    Task<byte[]> ReadArtifactAsync(string planId, CancellationToken cancellationToken);
+}

@@ -1,0 +1,31 @@
+using Airlock.Domain.Queues;
+
+namespace Airlock.Domain.Storage;
+
+/// <summary>Apply queues. Claims are safe across processes and never exceed a queue's concurrency.</summary>
+public interface IQueueStore
+{
+    /// <summary>Adds a waiting item to <paramref name="queue"/>.</summary>
+    Task<QueueItem> EnqueueAsync(QueueDefinition queue, EnqueueRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Claims the next item of <paramref name="queue"/> for <paramref name="claimer"/> (priority class, then FIFO),
+    /// or null when nothing is claimable or the queue (or every waiting key) is at its concurrency limit.
+    /// </summary>
+    Task<QueueItem?> ClaimAsync(QueueDefinition queue, string claimer, CancellationToken cancellationToken);
+
+    /// <summary>Marks a claimed item finished, freeing its concurrency slot. False when it was not claimed.</summary>
+    Task<bool> CompleteAsync(long itemId, string outcome, CancellationToken cancellationToken);
+
+    /// <summary>Cancels a waiting item. False when it is no longer waiting (claimed items are stopped through their run).</summary>
+    Task<bool> CancelAsync(long itemId, string actor, string reason, CancellationToken cancellationToken);
+
+    /// <summary>Sets or clears (null) the hold that keeps a waiting item from being claimed, e.g. "waiting for approval".</summary>
+    Task<bool> SetHoldAsync(long itemId, string? holdReason, CancellationToken cancellationToken);
+
+    /// <summary>The item, or null.</summary>
+    Task<QueueItem?> GetAsync(long itemId, CancellationToken cancellationToken);
+
+    /// <summary>Waiting and claimed items of every queue, for visibility.</summary>
+    Task<IReadOnlyList<QueueItem>> ListActiveAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,54 @@
+namespace Airlock.Domain.Storage;
+
+/// <summary>A run as stored: identity, target and current state.</summary>
+/// <param name="Id">Run id.</param>
+/// <param name="Stack">Target stack.</param>
+/// <param name="Environment">Target environment.</param>
+/// <param name="State">Current state name (see DESIGN §3), e.g. "Queued" or "NeedsReconciliation".</param>
+/// <param name="CreatedAt">When it was requested.</param>
+/// <param name="UpdatedAt">Last transition.</param>
+public sealed record RunRecord(string Id, string Stack, string Environment, string State, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>One state transition of a run; the log is append-only.</summary>
+/// <param name="Id">Store-assigned, increasing.</param>
+/// <param name="RunId">The run.</param>
+/// <param name="From">Previous state (null for the first event).</param>
+/// <param name="To">New state.</param>
+/// <param name="At">When.</param>
+/// <param name="Actor">Who caused it ("airlock" for the system).</param>
+/// <param name="Detail">Human-readable detail.</param>
+public sealed record RunEvent(long Id, string RunId, string? From, string To, DateTimeOffset At, string Actor, string Detail);
+
+/// <summary>Well-known run state names the store itself writes.</summary>
+public static class RunStates
+{
+    /// <summary>The run lost a lease or was force-unlocked; its outcome must be reconciled before any retry.</summary>
+    public const string NeedsReconciliation = "NeedsReconciliation";
+}
+
+/// <summary>Thrown when a transition's expected current state does not match the stored one.</summary>
+public sealed class RunStateConflictException(string runId, string? expected, string? actual)
+    : InvalidOperationException($"run {runId} is in state {actual ?? "(none)"}, not {expected ?? "(none)"}")
+{
+    /// <summary>The run.</summary>
+    public string RunId { get; } = runId;
+}
+
+/// <summary>Runs and their append-only event log.</summary>
+public interface IRunStore
+{
+    /// <summary>Creates a run and its first event (null → state).</summary>
+    Task<RunRecord> CreateAsync(string runId, string stack, string environment, string initialState, string actor, CancellationToken cancellationToken);
+
+    /// <summary>The run, or null.</summary>
+    Task<RunRecord?> GetAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Moves the run from <paramref name="expectedFrom"/> to <paramref name="newState"/> and appends the event, atomically.
+    /// Throws <see cref="RunStateConflictException"/> when the run is not in <paramref name="expectedFrom"/>.
+    /// </summary>
+    Task<RunEvent> TransitionAsync(string runId, string expectedFrom, string newState, string actor, string detail, CancellationToken cancellationToken);
+
+    /// <summary>The run's events in order.</summary>
+    Task<IReadOnlyList<RunEvent>> ReadEventsAsync(string runId, CancellationToken cancellationToken);
+}

@@ -1,0 +1,120 @@
+using System.Data.Common;
+
+namespace Airlock.Store.Sql;
+
+/// <summary>Thrown when the database was migrated by a newer Airlock than this one.</summary>
+public sealed class SchemaTooNewException(int found, int known)
+    : InvalidOperationException($"the database schema is version {found} but this airlock knows versions up to {known}; upgrade airlock (refusing to touch a newer schema)")
+{
+    /// <summary>Version in the database.</summary>
+    public int Found { get; } = found;
+
+    /// <summary>Newest version this build knows.</summary>
+    public int Known { get; } = known;
+}
+
+/// <summary>
+/// Versioned schema. Each migration runs once, inside one transaction with its version row, under a
+/// cross-process schema lock, so concurrent first starts are safe and a re-run is a no-op.
+/// Append new versions; never edit an applied one.
+/// </summary>
+public static class Migrations
+{
+    private static readonly string[][] Versions =
+    [
+        // Version 1: the whole initial model. Instants are BIGINT Unix milliseconds except evidence
+        // timestamps, kept as round-trip text because they are hashed.
+        [
+            """
+            CREATE TABLE plans (
+              plan_id TEXT PRIMARY KEY, stack TEXT NOT NULL, environment TEXT NOT NULL, commit_sha TEXT NOT NULL,
+              plan_digest TEXT NOT NULL, artifact_sha256 TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,
+              metadata_json TEXT NOT NULL, key_id TEXT NOT NULL, nonce {blob} NOT NULL, ciphertext {blob} NOT NULL, tag {blob} NOT NULL)
+            """,
+            """
+            CREATE TABLE approvals (
+              id {id}, plan_id TEXT NOT NULL, approver TEXT NOT NULL, decision TEXT NOT NULL, decided_at BIGINT NOT NULL,
+              valid_until BIGINT NOT NULL, binding_json TEXT NOT NULL)
+            """,
+            "CREATE INDEX approvals_by_plan ON approvals (plan_id)",
+            """
+            CREATE TABLE runs (
+              id TEXT PRIMARY KEY, stack TEXT NOT NULL, environment TEXT NOT NULL, state TEXT NOT NULL,
+              created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE run_events (
+              id {id}, run_id TEXT NOT NULL, from_state TEXT NULL, to_state TEXT NOT NULL, at BIGINT NOT NULL,
+              actor TEXT NOT NULL, detail TEXT NOT NULL)
+            """,
+            "CREATE INDEX run_events_by_run ON run_events (run_id, id)",
+            // The fencing counter lives apart from the lock row so it survives release and never goes backwards.
+            "CREATE TABLE lock_fences (lock_key TEXT PRIMARY KEY, last_token BIGINT NOT NULL)",
+            """
+            CREATE TABLE locks (
+              lock_key TEXT PRIMARY KEY, run_id TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT NOT NULL,
+              since BIGINT NOT NULL, expires BIGINT NOT NULL, fencing_token BIGINT NOT NULL)
+            """,
+            // One row per queue: claimers lock it so a concurrency limit cannot be overshot by racing claims.
+            "CREATE TABLE queue_heads (queue TEXT PRIMARY KEY)",
+            """
+            CREATE TABLE queue_items (
+              id {id}, queue TEXT NOT NULL, run_id TEXT NOT NULL, environment TEXT NOT NULL, stack TEXT NOT NULL,
+              priority_class TEXT NOT NULL, priority_rank INTEGER NOT NULL, concurrency_key TEXT NULL,
+              required_locks TEXT NOT NULL, hold_reason TEXT NULL, state TEXT NOT NULL, enqueued_at BIGINT NOT NULL,
+              claimed_at BIGINT NULL, claimed_by TEXT NULL, finished_at BIGINT NULL, outcome TEXT NULL)
+            """,
+            "CREATE INDEX queue_items_line ON queue_items (queue, state, priority_rank, id)",
+            "CREATE TABLE evidence_head (id INTEGER PRIMARY KEY, last_sequence BIGINT NOT NULL)",
+            "INSERT INTO evidence_head (id, last_sequence) VALUES (1, 0)",
+            """
+            CREATE TABLE evidence_records (
+              sequence BIGINT PRIMARY KEY, kind TEXT NOT NULL, run_id TEXT NULL, recorded_at TEXT NOT NULL,
+              payload TEXT NOT NULL, previous_hash TEXT NOT NULL, hash TEXT NOT NULL)
+            """,
+            """
+            CREATE TABLE evidence_checkpoints (
+              sequence BIGINT NOT NULL, record_count BIGINT NOT NULL, head_hash TEXT NOT NULL, key_id TEXT NOT NULL,
+              algorithm TEXT NOT NULL, signature TEXT NOT NULL, signed_at TEXT NOT NULL, PRIMARY KEY (sequence, key_id))
+            """,
+            """
+            CREATE TABLE releases (
+              id TEXT PRIMARY KEY, name TEXT NOT NULL, version TEXT NOT NULL, state TEXT NOT NULL,
+              created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, detail_json TEXT NOT NULL)
+            """,
+        ],
+    ];
+
+    /// <summary>The newest schema version this build knows.</summary>
+    public static int LatestVersion => Versions.Length;
+
+    /// <summary>Brings the database to <see cref="LatestVersion"/>; returns the version now applied.</summary>
+    /// <exception cref="SchemaTooNewException">The database is newer than this build.</exception>
+    public static async Task<int> ApplyAsync(SqlDialect dialect, TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dialect);
+        ArgumentNullException.ThrowIfNull(time);
+        await using var connection = await dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await dialect.BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
+        await dialect.LockSchemaAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+        await connection.ExecuteAsync(transaction, "CREATE TABLE IF NOT EXISTS airlock_schema (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)", cancellationToken).ConfigureAwait(false);
+        var current = Convert.ToInt32(await connection.ScalarAsync(transaction, "SELECT COALESCE(MAX(version), 0) FROM airlock_schema", cancellationToken).ConfigureAwait(false) ?? 0, System.Globalization.CultureInfo.InvariantCulture);
+        if (current > LatestVersion)
+        {
+            throw new SchemaTooNewException(current, LatestVersion);
+        }
+
+        for (var version = current + 1; version <= LatestVersion; version++)
+        {
+            foreach (var statement in Versions[version - 1])
+            {
+                await connection.ExecuteAsync(transaction, dialect.Ddl(statement), cancellationToken).ConfigureAwait(false);
+            }
+
+            await connection.ExecuteAsync(transaction, "INSERT INTO airlock_schema (version, applied_at) VALUES (@v, @at)", cancellationToken, ("@v", version), ("@at", Db.Ms(time.GetUtcNow()))).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return LatestVersion;
+    }
+}

@@ -1,0 +1,162 @@
+using Airlock.Domain.Evidence;
+using Airlock.Domain.Locks;
+using Airlock.Domain.Queues;
+using Airlock.Domain.Storage;
+using Airlock.Testing;
+
+namespace Airlock.Store.Tests;
+
+/// <summary>
+/// Exclusion, crash recovery, queue claiming and evidence appends across real OS processes, on each backend.
+/// Intervals are recorded with the machine-wide monotonic clock, so they compare across processes.
+/// </summary>
+public abstract class CrossProcessContract<TBackend> : IDisposable
+    where TBackend : StoreBackend, new()
+{
+    private readonly TBackend _backend = new();
+    private readonly TempDir _dir = new("airlock-xproc");
+
+    public void Dispose()
+    {
+        _backend.Dispose();
+        _dir.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    [Fact]
+    public async Task Processes_contending_for_overlapping_keys_never_overlap_tokens_increase_and_all_finish()
+    {
+        var target = await _backend.NewTargetAsync();
+        await (await _backend.OpenAsync(target, TimeProvider.System)).DisposeAsync();
+        string[] keys = ["semantic:shared-network/prod", "stack:acme/prod/1/eu/network", "freeze:prod/x", "state:s3://tf/prod"];
+        var outputs = new List<string>();
+        var runs = new List<string[]>();
+        for (var p = 0; p < 4; p++)
+        {
+            // Each process lists an overlapping subset in a different order; only the global order prevents deadlock.
+            var mine = keys.Skip(p).Concat(keys.Take(p)).Take(3).Reverse();
+            var output = _dir.File($"locks-{p}.txt");
+            outputs.Add(output);
+            runs.Add(["locks", _backend.Name, target, $"proc{p}", "3", "5000", output, string.Join(',', mine)]);
+        }
+
+        await LockTakerProcess.RunAllAsync(runs, TimeSpan.FromSeconds(90));
+
+        var holds = new List<(string Key, long Token, long Start, long End)>();
+        foreach (var output in outputs)
+        {
+            var lines = await File.ReadAllLinesAsync(output);
+            Assert.StartsWith("done ", lines[^1], StringComparison.Ordinal);
+            Assert.True(LockTakerProcess.Long(lines[^1][5..]) > 0, $"{output} finished no cycle");
+            holds.AddRange(lines[..^1].Select(l => l.Split(' ')).Select(f => (f[0], LockTakerProcess.Long(f[1]), LockTakerProcess.Long(f[2]), LockTakerProcess.Long(f[3]))));
+        }
+
+        foreach (var byKey in holds.GroupBy(h => h.Key))
+        {
+            var ordered = byKey.OrderBy(h => h.Start).ToList();
+            Assert.True(ordered.Count > 5, $"too little contention on {byKey.Key}: {ordered.Count}");
+            for (var i = 1; i < ordered.Count; i++)
+            {
+                Assert.True(ordered[i].Start >= ordered[i - 1].End, $"{byKey.Key}: hold with token {ordered[i].Token} began {LockTakerProcess.Ms(ordered[i - 1].End - ordered[i].Start):F3} ms before token {ordered[i - 1].Token} ended");
+                Assert.True(ordered[i].Token > ordered[i - 1].Token, $"{byKey.Key}: token {ordered[i].Token} after {ordered[i - 1].Token}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_killed_holder_loses_its_lease_and_its_run_is_marked_for_reconciliation()
+    {
+        var target = await _backend.NewTargetAsync();
+        await using var store = await _backend.OpenAsync(target, TimeProvider.System);
+        var key = LockKey.Stack("acme", "prod", "1", "eu", "network");
+        await store.Runs.CreateAsync("run-crash", "network", "prod", "Applying", "alice", default);
+
+        using var holder = LockTakerProcess.Start("hold", _backend.Name, target, "run-crash", "1500", key.Value);
+        var line = await holder.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.NotNull(line);
+        Assert.StartsWith("acquired ", line, StringComparison.Ordinal);
+        var deadToken = LockTakerProcess.Long(line["acquired ".Length..]);
+
+        // Alive and heartbeating: the lease outlives its initial 1.5 s.
+        await Task.Delay(2500);
+        Assert.False((await store.Locks.TryAcquireAsync(key, new LockRequest("run-next", "bob", "next", TimeSpan.FromSeconds(10)), default)).Acquired);
+
+        holder.Kill(entireProcessTree: true); // SIGKILL: no release, no goodbye.
+        await holder.WaitForExitAsync();
+
+        var manager = new Airlock.Store.Locks.LockManager(store.Locks, TimeProvider.System, new() { RetryDelay = TimeSpan.FromMilliseconds(50) });
+        await using var next = await manager.AcquireAsync([key], new LockRequest("run-next", "bob", "next", TimeSpan.FromSeconds(10)), TimeSpan.FromSeconds(10), default);
+        Assert.True(next.FencingToken(key) > deadToken);
+        var run = await store.Runs.GetAsync("run-crash", default);
+        Assert.Equal(RunStates.NeedsReconciliation, run!.State);
+        Assert.Contains(await store.Runs.ReadEventsAsync("run-crash", default), e => e.To == RunStates.NeedsReconciliation && e.Detail.Contains("expired", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Claiming_processes_never_claim_an_item_twice_nor_exceed_the_queue_concurrency()
+    {
+        var target = await _backend.NewTargetAsync();
+        const int concurrency = 2;
+        const int items = 40;
+        var queue = new QueueDefinition("prod-net", new QueueMatch("prod", []), concurrency, null, ["emergency", "standard"], StalePlanPolicy.Fail);
+        await using (var store = await _backend.OpenAsync(target, TimeProvider.System))
+        {
+            for (var i = 0; i < items; i++)
+            {
+                await store.Queues.EnqueueAsync(queue, new EnqueueRequest($"r{i}", "prod", "network", i % 5 == 0 ? "emergency" : "standard", null, []), default);
+            }
+        }
+
+        var outputs = Enumerable.Range(0, 3).Select(p => _dir.File($"claims-{p}.txt")).ToList();
+        await LockTakerProcess.RunAllAsync(outputs.Select(o => new[] { "claim", _backend.Name, target, queue.Name, concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture), o }), TimeSpan.FromSeconds(90));
+
+        var claims = new List<(long Id, long Start, long End)>();
+        foreach (var output in outputs)
+        {
+            var lines = await File.ReadAllLinesAsync(output);
+            Assert.DoesNotContain(lines, l => l.StartsWith("complete-failed", StringComparison.Ordinal));
+            claims.AddRange(lines.Select(l => l.Split(' ')).Select(f => (LockTakerProcess.Long(f[0]), LockTakerProcess.Long(f[1]), LockTakerProcess.Long(f[2]))));
+        }
+
+        Assert.Equal(items, claims.Count);
+        Assert.Equal(items, claims.Select(c => c.Id).Distinct().Count());
+        Assert.True(outputs.Count(o => new FileInfo(o).Length > 0) >= 2, "the claims were not spread over several processes");
+        // Sweep the recorded intervals: at no instant more than `concurrency` items were being worked on.
+        var events = claims.SelectMany(c => new[] { (At: c.Start, Delta: 1), (At: c.End, Delta: -1) }).OrderBy(e => e.At).ThenBy(e => e.Delta);
+        var running = 0;
+        var peak = 0;
+        foreach (var (_, delta) in events)
+        {
+            running += delta;
+            peak = Math.Max(peak, running);
+        }
+
+        Assert.True(peak <= concurrency, $"{peak} items ran at once; the limit is {concurrency}");
+    }
+
+    [Fact]
+    public async Task Evidence_appends_from_several_processes_form_one_linear_chain()
+    {
+        var target = await _backend.NewTargetAsync();
+        await (await _backend.OpenAsync(target, TimeProvider.System)).DisposeAsync();
+        await LockTakerProcess.RunAllAsync(Enumerable.Range(0, 3).Select(_ => new[] { "evidence", _backend.Name, target, "40" }), TimeSpan.FromSeconds(90));
+        await using var store = await _backend.OpenAsync(target, TimeProvider.System);
+        var records = new List<ChainRecord>();
+        await foreach (var record in store.Evidence.ReadAsync(1, default))
+        {
+            records.Add(record);
+        }
+
+        ChainRecords.AssertLinear(records, 120);
+    }
+}
+
+/// <summary>Cross-process behaviour on SQLite files.</summary>
+public sealed class SqliteCrossProcess : CrossProcessContract<SqliteBackend>
+{
+}
+
+/// <summary>Cross-process behaviour on the real PostgreSQL server.</summary>
+public sealed class PostgresCrossProcess : CrossProcessContract<PostgresBackend>
+{
+}
