@@ -1,7 +1,7 @@
 using System.Text.Json;
-
 using Airlock.Domain.Locks;
 using Airlock.Domain.Queues;
+using Airlock.Domain.Runs;
 using Airlock.Domain.Storage;
 using Airlock.Store;
 using Airlock.Testing;
@@ -19,7 +19,7 @@ public sealed class StoreCommandsTests : IDisposable
     private async Task SeedAsync()
     {
         await using var store = await AirlockStores.OpenWorkspaceAsync(_workspace.Path, new StoreOptions(), default);
-        await store.Runs.CreateAsync("run-42", "network", "prod", "Applying", "alice", default);
+        await store.Runs.CreateAsync("run-42", "network", "prod", "applying", "alice", default);
         await store.Locks.TryAcquireAsync(Network, new LockRequest("run-42", "alice", "apply network", TimeSpan.FromHours(1)), default);
         var queue = new QueueDefinition("prod-network", new QueueMatch("prod", ["network"]), 1, null, ["emergency", "standard"], StalePlanPolicy.Replan);
         await store.Queues.EnqueueAsync(queue, new EnqueueRequest("run-42", "prod", "network", "standard", null, [Network]), default);
@@ -103,7 +103,7 @@ public sealed class StoreCommandsTests : IDisposable
         await using var store = await AirlockStores.OpenWorkspaceAsync(_workspace.Path, new StoreOptions(), default);
         Assert.Empty(await store.Locks.ListAsync(default));
         var last = (await store.Runs.ReadEventsAsync("run-42", default))[^1];
-        Assert.Equal((RunStates.NeedsReconciliation, "bob"), (last.To, last.Actor));
+        Assert.Equal((RunState.NeedsReconciliation.WireName(), "bob"), (last.To, last.Actor));
         Assert.Contains("runner host died", last.Detail, StringComparison.Ordinal);
 
         var again = await CliRunner.RunAsync(_workspace.Path, new Dictionary<string, string?> { ["AIRLOCK_LOCK_ADMINS"] = "bob" }, "unlock", Network.Value, "--reason", "x", "--as", "bob");

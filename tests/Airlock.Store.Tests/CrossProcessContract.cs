@@ -1,6 +1,7 @@
 using Airlock.Domain.Evidence;
 using Airlock.Domain.Locks;
 using Airlock.Domain.Queues;
+using Airlock.Domain.Runs;
 using Airlock.Domain.Storage;
 using Airlock.Testing;
 
@@ -69,7 +70,7 @@ public abstract class CrossProcessContract<TBackend> : IDisposable
         var target = await _backend.NewTargetAsync();
         await using var store = await _backend.OpenAsync(target, TimeProvider.System);
         var key = LockKey.Stack("acme", "prod", "1", "eu", "network");
-        await store.Runs.CreateAsync("run-crash", "network", "prod", "Applying", "alice", default);
+        await store.Runs.CreateAsync("run-crash", "network", "prod", "applying", "alice", default);
 
         using var holder = LockTakerProcess.Start("hold", _backend.Name, target, "run-crash", "1500", key.Value);
         var line = await holder.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
@@ -88,8 +89,8 @@ public abstract class CrossProcessContract<TBackend> : IDisposable
         await using var next = await manager.AcquireAsync([key], new LockRequest("run-next", "bob", "next", TimeSpan.FromSeconds(10)), TimeSpan.FromSeconds(10), default);
         Assert.True(next.FencingToken(key) > deadToken);
         var run = await store.Runs.GetAsync("run-crash", default);
-        Assert.Equal(RunStates.NeedsReconciliation, run!.State);
-        Assert.Contains(await store.Runs.ReadEventsAsync("run-crash", default), e => e.To == RunStates.NeedsReconciliation && e.Detail.Contains("expired", StringComparison.Ordinal));
+        Assert.Equal(RunState.NeedsReconciliation.WireName(), run!.State);
+        Assert.Contains(await store.Runs.ReadEventsAsync("run-crash", default), e => e.To == RunState.NeedsReconciliation.WireName() && e.Detail.Contains("expired", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,9 +1,9 @@
 using System.Data.Common;
 using System.Text;
-
 using Airlock.Domain.Evidence;
 using Airlock.Domain.Locks;
 using Airlock.Domain.Queues;
+using Airlock.Domain.Runs;
 using Airlock.Domain.Storage;
 using Airlock.Store.Locks;
 using Airlock.Store.Sql;
@@ -36,11 +36,11 @@ public abstract class StoreContract<TBackend> : IDisposable
     public async Task Migrations_run_once_and_reopening_is_a_no_op()
     {
         var (store, time, target) = await Backend.FreshAsync();
-        await store.Runs.CreateAsync("r1", "network", "prod", "Queued", "alice", default);
+        await store.Runs.CreateAsync("r1", "network", "prod", "queued", "alice", default);
         await store.DisposeAsync();
         await using var reopened = await Backend.OpenAsync(target, time);
         Assert.Equal(Migrations.LatestVersion, reopened.SchemaVersion);
-        Assert.Equal("Queued", (await reopened.Runs.GetAsync("r1", default))!.State);
+        Assert.Equal("queued", (await reopened.Runs.GetAsync("r1", default))!.State);
     }
 
     [Fact]
@@ -107,12 +107,12 @@ public abstract class StoreContract<TBackend> : IDisposable
     {
         var (store, time, _) = await Backend.FreshAsync();
         await using var _s = store;
-        await store.Runs.CreateAsync("run-dead", "network", "prod", "Applying", "alice", default);
+        await store.Runs.CreateAsync("run-dead", "network", "prod", "applying", "alice", default);
         var dead = (await store.Locks.TryAcquireAsync(Network, Request("run-dead", 30), default)).Lease!;
 
         time.Advance(TimeSpan.FromSeconds(29));
         Assert.False((await store.Locks.TryAcquireAsync(Network, Request("run-next"), default)).Acquired);
-        Assert.Equal("Applying", (await store.Runs.GetAsync("run-dead", default))!.State);
+        Assert.Equal("applying", (await store.Runs.GetAsync("run-dead", default))!.State);
 
         time.Advance(TimeSpan.FromSeconds(2));
         // Lapsed but still visible until someone takes it: nothing releases it automatically.
@@ -121,10 +121,10 @@ public abstract class StoreContract<TBackend> : IDisposable
         Assert.True(next.Acquired);
         Assert.True(next.Lease!.FencingToken > dead.FencingToken);
         Assert.Equal("run-dead", next.TookOverExpiredFrom!.Holder.RunId);
-        Assert.Equal(RunStates.NeedsReconciliation, (await store.Runs.GetAsync("run-dead", default))!.State);
+        Assert.Equal(RunState.NeedsReconciliation.WireName(), (await store.Runs.GetAsync("run-dead", default))!.State);
         var lastEvent = (await store.Runs.ReadEventsAsync("run-dead", default))[^1];
-        Assert.Equal("Applying", lastEvent.From);
-        Assert.Equal(RunStates.NeedsReconciliation, lastEvent.To);
+        Assert.Equal("applying", lastEvent.From);
+        Assert.Equal(RunState.NeedsReconciliation.WireName(), lastEvent.To);
         Assert.Contains("expired", lastEvent.Detail, StringComparison.Ordinal);
     }
 
@@ -148,7 +148,7 @@ public abstract class StoreContract<TBackend> : IDisposable
     {
         var (store, _, _) = await Backend.FreshAsync();
         await using var _s = store;
-        await store.Runs.CreateAsync("run-stuck", "network", "prod", "Applying", "alice", default);
+        await store.Runs.CreateAsync("run-stuck", "network", "prod", "applying", "alice", default);
         var held = (await store.Locks.TryAcquireAsync(Network, Request("run-stuck"), default)).Lease!;
         var removed = await store.Locks.ForceUnlockAsync(Network, "bob", "runner host lost", default);
         Assert.Equal(held.FencingToken, removed!.FencingToken);
@@ -156,7 +156,7 @@ public abstract class StoreContract<TBackend> : IDisposable
         var unlockEvent = (await store.Runs.ReadEventsAsync("run-stuck", default))[^1];
         Assert.Equal("bob", unlockEvent.Actor);
         Assert.Contains("runner host lost", unlockEvent.Detail, StringComparison.Ordinal);
-        Assert.Equal(RunStates.NeedsReconciliation, unlockEvent.To);
+        Assert.Equal(RunState.NeedsReconciliation.WireName(), unlockEvent.To);
         var after = (await store.Locks.TryAcquireAsync(Network, Request("run-after"), default)).Lease!;
         Assert.True(after.FencingToken > held.FencingToken);
         Assert.True(await store.Locks.ReleaseAsync(Network, after.FencingToken, default));
@@ -359,13 +359,13 @@ public abstract class StoreContract<TBackend> : IDisposable
     {
         var (store, time, _) = await Backend.FreshAsync();
         await using var _s = store;
-        await store.Runs.CreateAsync("r1", "network", "prod", "Requested", "alice", default);
+        await store.Runs.CreateAsync("r1", "network", "prod", "requested", "alice", default);
         time.Advance(TimeSpan.FromSeconds(5));
-        await store.Runs.TransitionAsync("r1", "Requested", "Validating", "airlock", "checks started", default);
-        var conflict = await Assert.ThrowsAsync<RunStateConflictException>(() => store.Runs.TransitionAsync("r1", "Requested", "Queued", "airlock", "x", default));
-        Assert.Contains("Validating", conflict.Message, StringComparison.Ordinal);
+        await store.Runs.TransitionAsync("r1", "requested", "validating", "airlock", "checks started", default);
+        var conflict = await Assert.ThrowsAsync<RunStateConflictException>(() => store.Runs.TransitionAsync("r1", "requested", "queued", "airlock", "x", default));
+        Assert.Contains("validating", conflict.Message, StringComparison.Ordinal);
         var events = await store.Runs.ReadEventsAsync("r1", default);
-        Assert.Equal([(null, "Requested"), ("Requested", "Validating")], events.Select(e => (e.From, e.To)));
+        Assert.Equal([(null, "requested"), ("requested", "validating")], events.Select(e => (e.From, e.To)));
         Assert.Equal(time.GetUtcNow(), events[1].At);
         Assert.Equal("checks started", events[1].Detail);
         Assert.True(events[1].Id > events[0].Id);

@@ -4,7 +4,7 @@ namespace Airlock.Domain.Storage;
 /// <param name="Id">Run id.</param>
 /// <param name="Stack">Target stack.</param>
 /// <param name="Environment">Target environment.</param>
-/// <param name="State">Current state name (see DESIGN §3), e.g. "Queued" or "NeedsReconciliation".</param>
+/// <param name="State">Current state name (see DESIGN §3), the wire names of Airlock.Domain.Runs.RunState, e.g. "queued" or "needs_reconciliation".</param>
 /// <param name="CreatedAt">When it was requested.</param>
 /// <param name="UpdatedAt">Last transition.</param>
 public sealed record RunRecord(string Id, string Stack, string Environment, string State, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
@@ -18,13 +18,6 @@ public sealed record RunRecord(string Id, string Stack, string Environment, stri
 /// <param name="Actor">Who caused it ("airlock" for the system).</param>
 /// <param name="Detail">Human-readable detail.</param>
 public sealed record RunEvent(long Id, string RunId, string? From, string To, DateTimeOffset At, string Actor, string Detail);
-
-/// <summary>Well-known run state names the store itself writes.</summary>
-public static class RunStates
-{
-    /// <summary>The run lost a lease or was force-unlocked; its outcome must be reconciled before any retry.</summary>
-    public const string NeedsReconciliation = "NeedsReconciliation";
-}
 
 /// <summary>Thrown when a transition's expected current state does not match the stored one.</summary>
 public sealed class RunStateConflictException(string runId, string? expected, string? actual)

@@ -1,5 +1,5 @@
 using System.Data.Common;
-
+using Airlock.Domain.Runs;
 using Airlock.Domain.Storage;
 
 namespace Airlock.Store.Sql;
@@ -62,13 +62,13 @@ internal sealed class SqlRunStore(SqlContext context) : IRunStore
     internal static async Task MarkForReconciliationAsync(SqlContext context, DbConnection connection, DbTransaction transaction, string runId, DateTimeOffset now, string? actor, string detail, CancellationToken cancellationToken)
     {
         var current = (string?)await connection.ScalarAsync(transaction, "SELECT state FROM runs WHERE id = @id" + context.Dialect.ForUpdate, cancellationToken, ("@id", runId)).ConfigureAwait(false);
-        if (current is not null && current != RunStates.NeedsReconciliation)
+        if (current is not null && current != RunState.NeedsReconciliation.WireName())
         {
             await connection.ExecuteAsync(transaction, "UPDATE runs SET state = @state, updated_at = @now WHERE id = @id", cancellationToken,
-                ("@state", RunStates.NeedsReconciliation), ("@now", Db.Ms(now)), ("@id", runId)).ConfigureAwait(false);
+                ("@state", RunState.NeedsReconciliation.WireName()), ("@now", Db.Ms(now)), ("@id", runId)).ConfigureAwait(false);
         }
 
-        await AppendEventAsync(connection, transaction, runId, current, RunStates.NeedsReconciliation, now, actor ?? SystemActor, detail, cancellationToken).ConfigureAwait(false);
+        await AppendEventAsync(connection, transaction, runId, current, RunState.NeedsReconciliation.WireName(), now, actor ?? SystemActor, detail, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<RunEvent> AppendEventAsync(DbConnection connection, DbTransaction transaction, string runId, string? from, string to, DateTimeOffset at, string actor, string detail, CancellationToken cancellationToken)
