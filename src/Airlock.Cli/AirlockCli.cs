@@ -28,6 +28,8 @@ public static class AirlockCli
     // One line per command, kept alphabetical, so parallel work merges cleanly.
     private static IEnumerable<Command> Commands() =>
     [
+        CompareCommand.Create(),
+        SummarizeCommand.Create(),
         VersionCommand.Create(),
     ];
 }
