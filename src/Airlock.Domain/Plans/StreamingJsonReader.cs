@@ -25,9 +25,11 @@ internal sealed class StreamingJsonReader
     private JsonReaderState _state;
 
     // Line tracking for errors the JSON reader itself does not raise (wrong version, not a plan).
-    private long _discardedLines;
-    private long _discardedBytes;
-    private long _bytesSinceLastNewlineAtDiscard;
+    // Positions only move forward, so newlines are counted once each: absolute offsets throughout.
+    private long _bufferBase;
+    private long _countedUpTo;
+    private long _lines;
+    private long _lastNewline = -1;
 
     public StreamingJsonReader(Stream stream, bool allowMultipleValues = false)
     {
@@ -199,23 +201,29 @@ internal sealed class StreamingJsonReader
 
     private (long Line, long Column) PositionOf(int bufferIndex)
     {
-        var before = _buffer.AsSpan(0, bufferIndex);
-        var lines = before.Count((byte)'\n');
-        var lastNewline = before.LastIndexOf((byte)'\n');
-        var column = lastNewline >= 0 ? bufferIndex - lastNewline : _bytesSinceLastNewlineAtDiscard + bufferIndex + 1;
-        return (_discardedLines + lines + 1, column);
+        var absolute = _bufferBase + bufferIndex;
+        if (absolute > _countedUpTo)
+        {
+            var pending = _buffer.AsSpan((int)(_countedUpTo - _bufferBase), (int)(absolute - _countedUpTo));
+            var newlines = pending.Count((byte)'\n');
+            if (newlines > 0)
+            {
+                _lines += newlines;
+                _lastNewline = _countedUpTo + pending.LastIndexOf((byte)'\n');
+            }
+
+            _countedUpTo = absolute;
+        }
+
+        return (_lines + 1, absolute - _lastNewline);
     }
 
     private void Refill()
     {
         if (_start > 0)
         {
-            var discarded = _buffer.AsSpan(0, _start);
-            var newlines = discarded.Count((byte)'\n');
-            var lastNewline = discarded.LastIndexOf((byte)'\n');
-            _discardedLines += newlines;
-            _bytesSinceLastNewlineAtDiscard = lastNewline >= 0 ? _start - lastNewline - 1 : _bytesSinceLastNewlineAtDiscard + _start;
-            _discardedBytes += _start;
+            PositionOf(_start);
+            _bufferBase += _start;
             _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
             _end -= _start;
             _start = 0;
@@ -237,5 +245,5 @@ internal sealed class StreamingJsonReader
     }
 
     /// <summary>Absolute byte offset of the next unread byte (for diagnostics).</summary>
-    public long BytesConsumed => _discardedBytes + _start;
+    public long BytesConsumed => _bufferBase + _start;
 }
