@@ -34,6 +34,7 @@ as_postgres() {
 }
 
 # Test projects run in parallel and may all ask for the server at once: serialise.
+# (The server itself must not inherit this descriptor, or it would hold the lock forever.)
 exec 9>"/tmp/airlock-pgtest.lock"
 flock 9
 
@@ -52,7 +53,7 @@ case "${1:-start}" in
     if [[ "$(id -u)" == "0" ]]; then chown postgres:postgres "$PGTEST_DIR/pw"; fi
     as_postgres "$BIN/initdb" -D "$PGTEST_DIR/data" -U airlock --pwfile="$PGTEST_DIR/pw" -A scram-sha-256 >/dev/null
     as_postgres "$BIN/pg_ctl" -D "$PGTEST_DIR/data" -l "$PGTEST_DIR/log" -w \
-      -o "-c listen_addresses=127.0.0.1 -p $PGTEST_PORT -k $PGTEST_DIR -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
+      -o "-c listen_addresses=127.0.0.1 -p $PGTEST_PORT -k $PGTEST_DIR -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null 9>&-
     PGPASSWORD=airlock "$BIN/psql" -h 127.0.0.1 -p "$PGTEST_PORT" -U airlock -d postgres -qc "CREATE DATABASE airlock" >/dev/null
     echo "Host=127.0.0.1;Port=$PGTEST_PORT;Username=airlock;Password=airlock;Database=airlock"
     ;;

@@ -23,6 +23,7 @@ internal static class PlanRendering
         return $"{c.Create} to create, {c.Update} to update, {c.Replace} to replace, {c.Delete} to delete, {c.Forget} to forget, {c.Read} to read, {c.NoOp} unchanged";
     }
 
+    // Every cell is a Text widget: addresses and values contain '[' which Spectre would read as markup.
     public static void Text(PlanSummary summary)
     {
         var colour = !Console.IsOutputRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
@@ -79,7 +80,7 @@ internal static class PlanRendering
             var drift = new Table().Title($"Changed outside the tool ({summary.Drift.Count})").AddColumns("action", "address", "changed");
             foreach (var entry in summary.Drift)
             {
-                drift.AddRow(entry.Action.ToWire(), entry.Address, string.Join(", ", entry.ChangedPaths.Take(8)));
+                drift.AddRow(new Text(entry.Action.ToWire()), new Text(entry.Address), new Text(string.Join(", ", entry.ChangedPaths.Take(8))));
             }
 
             console.Write(drift);
@@ -91,7 +92,7 @@ internal static class PlanRendering
             var table = new Table().Title("Outputs").AddColumns("action", "name", "value");
             foreach (var output in outputs)
             {
-                table.AddRow(output.Action.ToWire(), output.Name, output.DisplayValue ?? "");
+                table.AddRow(new Text(output.Action.ToWire()), new Text(output.Name), new Text(output.DisplayValue ?? ""));
             }
 
             console.Write(table);
