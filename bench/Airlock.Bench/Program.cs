@@ -3,6 +3,7 @@
 var suites = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
 {
     // One line per suite, kept alphabetical, so parallel work merges cleanly.
+    ["plans"] = Airlock.Bench.PlanBench.RunAsync,
 };
 
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))

@@ -85,17 +85,52 @@ public static class PlanReader
         return PlanArtifactKind.TerraformPlan;
     }
 
-    /// <summary>Hashes every byte read through it, so the artifact digest costs no second pass.</summary>
-    private sealed class HashingReadStream(Stream inner) : Stream
+    /// <summary>
+    /// Hashes every byte read through it, so the artifact digest costs no second pass. SHA-256 runs
+    /// on another thread, fed through a small bounded queue, so hashing overlaps parsing.
+    /// </summary>
+    private sealed class HashingReadStream : Stream
     {
+        private const int QueueDepth = 8;
+        private readonly Stream _inner;
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly System.Collections.Concurrent.BlockingCollection<(byte[] Buffer, int Length)> _queue = new(QueueDepth);
+        private readonly Task _hasher;
 
-        public string Digest() => "sha256:" + Convert.ToHexStringLower(_hash.GetHashAndReset());
+        public HashingReadStream(Stream inner)
+        {
+            _inner = inner;
+            _hasher = Task.Factory.StartNew(
+                () =>
+                {
+                    foreach (var (buffer, length) in _queue.GetConsumingEnumerable())
+                    {
+                        _hash.AppendData(buffer, 0, length);
+                        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                    }
+                },
+                CancellationToken.None,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default);
+        }
+
+        public string Digest()
+        {
+            _queue.CompleteAdding();
+            _hasher.GetAwaiter().GetResult();
+            return "sha256:" + Convert.ToHexStringLower(_hash.GetHashAndReset());
+        }
 
         public override int Read(byte[] buffer, int offset, int count)
         {
-            var read = inner.Read(buffer, offset, count);
-            _hash.AppendData(buffer, offset, read);
+            var read = _inner.Read(buffer, offset, count);
+            if (read > 0)
+            {
+                var copy = System.Buffers.ArrayPool<byte>.Shared.Rent(read);
+                Buffer.BlockCopy(buffer, offset, copy, 0, read);
+                _queue.Add((copy, read));
+            }
+
             return read;
         }
 
@@ -123,6 +158,13 @@ public static class PlanReader
         {
             if (disposing)
             {
+                if (!_queue.IsAddingCompleted)
+                {
+                    _queue.CompleteAdding();
+                }
+
+                _hasher.GetAwaiter().GetResult();
+                _queue.Dispose();
                 _hash.Dispose();
             }
 

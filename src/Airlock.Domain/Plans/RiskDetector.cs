@@ -48,6 +48,45 @@ public static class RiskDetector
     private static readonly string[] DeletionProtectionFlags = ["deletion_protection", "enable_deletion_protection", "deletion_protection_enabled"];
     private static readonly string[] AwsPolicyAttributes = ["policy", "assume_role_policy"];
 
+    // Attribute names the generic rules read; a value without any of them cannot trigger those rules.
+    private static readonly byte[][] GenericRuleNeedles =
+    [
+        "encrypt"u8.ToArray(), "backup_retention"u8.ToArray(), "skip_final_snapshot"u8.ToArray(), "deletion_protection"u8.ToArray(), "backup_configuration"u8.ToArray(),
+    ];
+
+    /// <summary>
+    /// Whether a rule would read the values of a resource of this type whose after value is
+    /// <paramref name="afterJson"/>. Lets the reader skip building a DOM for the vast majority of
+    /// resources (creates of types no rule inspects).
+    /// </summary>
+    public static bool NeedsValues(string terraformType, ReadOnlySpan<byte> afterJson)
+    {
+        if (IsIamType(terraformType) || IngressTypes.Contains(terraformType))
+        {
+            return true;
+        }
+
+        foreach (var needle in GenericRuleNeedles)
+        {
+            if (afterJson.IndexOf(needle) >= 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static readonly HashSet<string> IngressTypes = new(StringComparer.Ordinal)
+    {
+        "aws_security_group", "aws_security_group_rule", "aws_vpc_security_group_ingress_rule", "google_compute_firewall", "azurerm_network_security_rule", "azurerm_network_security_group",
+    };
+
+    private static bool IsIamType(string type) =>
+        type.StartsWith("aws_iam_", StringComparison.Ordinal)
+        || (type.StartsWith("google_", StringComparison.Ordinal) && (type.EndsWith("_iam_binding", StringComparison.Ordinal) || type.EndsWith("_iam_member", StringComparison.Ordinal) || type.EndsWith("_iam_policy", StringComparison.Ordinal)))
+        || type is "azurerm_role_assignment" or "azurerm_role_definition";
+
     /// <summary>Appends the findings for <paramref name="input"/> to <paramref name="sink"/>.</summary>
     public static void Detect(in RiskInput input, ResourceClassMap classes, List<RiskFinding> sink)
     {
@@ -378,15 +417,20 @@ public static class RiskDetector
     private static void Iam(Context c)
     {
         var type = c.Type;
+        if (!IsIamType(type))
+        {
+            return;
+        }
+
         if (type.StartsWith("aws_iam_", StringComparison.Ordinal))
         {
             AwsIam(c);
         }
-        else if (type.StartsWith("google_", StringComparison.Ordinal) && (type.EndsWith("_iam_binding", StringComparison.Ordinal) || type.EndsWith("_iam_member", StringComparison.Ordinal) || type.EndsWith("_iam_policy", StringComparison.Ordinal)))
+        else if (type.StartsWith("google_", StringComparison.Ordinal))
         {
             GcpIam(c);
         }
-        else if (type is "azurerm_role_assignment" or "azurerm_role_definition")
+        else
         {
             AzureIam(c);
         }

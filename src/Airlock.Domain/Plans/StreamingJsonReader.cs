@@ -117,7 +117,13 @@ internal sealed class StreamingJsonReader
     /// enclosing array (which is consumed). The document borrows the buffer: dispose it before
     /// the next call.
     /// </summary>
-    public JsonDocument? ReadValueDocument()
+    public JsonDocument? ReadValueDocument() => ReadValueBytes() is { } bytes ? JsonDocument.Parse(bytes) : null;
+
+    /// <summary>
+    /// Reads the next whole value and returns its bytes, or null when the next token closes the
+    /// enclosing array. The bytes borrow the buffer: use them before the next call.
+    /// </summary>
+    public ReadOnlyMemory<byte>? ReadValueBytes()
     {
         while (true)
         {
@@ -155,7 +161,7 @@ internal sealed class StreamingJsonReader
             CurrentDepth = reader.CurrentDepth;
             TokenPosition = position;
             Commit(ref reader);
-            return JsonDocument.Parse(memory);
+            return memory;
         }
     }
 

@@ -65,7 +65,7 @@ internal sealed class TerraformPlanReader
                     errored = _json.TokenType == JsonTokenType.True;
                     break;
                 case "resource_changes":
-                    EachArrayItem(ReadResourceChange);
+                    ReadResourceChanges();
                     break;
                 case "resource_drift":
                     EachArrayItem(ReadDrift);
@@ -188,6 +188,11 @@ internal sealed class TerraformPlanReader
             }
         }
 
+        return Actions(names);
+    }
+
+    private (PlanAction Action, ReplaceOrder? Order) Actions(List<string> names)
+    {
         return names switch
         {
             ["no-op"] => (PlanAction.NoOp, null),
@@ -202,42 +207,206 @@ internal sealed class TerraformPlanReader
         };
     }
 
-    private void ReadResourceChange(JsonElement rc)
+    private void ReadResourceChanges()
     {
-        var change = Prop(rc, "change") ?? default;
-        var (action, order) = Actions(change);
-        var type = Intern(Str(rc, "type") ?? "");
-        var address = Str(rc, "address") ?? ComposeAddress(rc);
-        var before = Prop(change, "before");
-        var after = Prop(change, "after");
-        var afterUnknown = Prop(change, "after_unknown");
-        IReadOnlyList<string> changed = action is PlanAction.Update or PlanAction.Replace ? AttributeDiff.ChangedPaths(before, after, afterUnknown) : [];
-        ImportingInfo? importing = null;
-        if (Prop(change, "importing") is { ValueKind: JsonValueKind.Object } imp)
+        _json.Read();
+        if (_json.TokenType == JsonTokenType.Null)
         {
-            importing = new ImportingInfo(Str(imp, "id"), Prop(imp, "identity") is { } identity ? identity.GetRawText() : null);
+            return;
+        }
+
+        if (_json.TokenType != JsonTokenType.StartArray)
+        {
+            var (line, column) = _json.TokenPosition;
+            throw new PlanParseException(PlanErrorKind.NotAPlan, "not a plan: resource_changes is not an array", line, column);
+        }
+
+        while (_json.ReadValueBytes() is { } bytes)
+        {
+            ReadResourceChange(bytes);
+        }
+    }
+
+    // The hot path. One resource_change is already validated and buffered; one forward pass picks
+    // the scalars and remembers where before/after/... lie, and a DOM is built only for the
+    // values that are needed: diffs of updates and replacements, and resources a risk rule reads.
+    private void ReadResourceChange(ReadOnlyMemory<byte> bytes)
+    {
+        var span = bytes.Span;
+        var reader = new Utf8JsonReader(span, isFinalBlock: true, state: default);
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            var (line, column) = _json.TokenPosition;
+            throw new PlanParseException(PlanErrorKind.NotAPlan, "not a plan: resource_changes item is not an object", line, column);
+        }
+
+        string? address = null, previous = null, module = null, mode = null, type = null, provider = null, deposed = null, reason = null;
+        var actions = new List<string>(2);
+        Range before = default, after = default, afterUnknown = default, afterSensitive = default, replacePaths = default, importing = default;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("address"u8))
+            {
+                address = NextString(ref reader);
+            }
+            else if (reader.ValueTextEquals("type"u8))
+            {
+                type = NextString(ref reader);
+            }
+            else if (reader.ValueTextEquals("mode"u8))
+            {
+                mode = NextString(ref reader);
+            }
+            else if (reader.ValueTextEquals("module_address"u8))
+            {
+                module = NextString(ref reader);
+            }
+            else if (reader.ValueTextEquals("provider_name"u8))
+            {
+                provider = NextString(ref reader);
+            }
+            else if (reader.ValueTextEquals("previous_address"u8))
+            {
+                previous = NextString(ref reader);
+            }
+            else if (reader.ValueTextEquals("deposed"u8))
+            {
+                deposed = NextString(ref reader);
+            }
+            else if (reader.ValueTextEquals("action_reason"u8))
+            {
+                reason = NextString(ref reader);
+            }
+            else if (reader.ValueTextEquals("change"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("actions"u8))
+                    {
+                        reader.Read();
+                        if (reader.TokenType == JsonTokenType.StartArray)
+                        {
+                            while (reader.Read() && reader.TokenType == JsonTokenType.String)
+                            {
+                                actions.Add(reader.GetString()!);
+                            }
+                        }
+                    }
+                    else if (reader.ValueTextEquals("before"u8))
+                    {
+                        before = ValueRange(ref reader);
+                    }
+                    else if (reader.ValueTextEquals("after"u8))
+                    {
+                        after = ValueRange(ref reader);
+                    }
+                    else if (reader.ValueTextEquals("after_unknown"u8))
+                    {
+                        afterUnknown = ValueRange(ref reader);
+                    }
+                    else if (reader.ValueTextEquals("after_sensitive"u8))
+                    {
+                        afterSensitive = ValueRange(ref reader);
+                    }
+                    else if (reader.ValueTextEquals("replace_paths"u8))
+                    {
+                        replacePaths = ValueRange(ref reader);
+                    }
+                    else if (reader.ValueTextEquals("importing"u8))
+                    {
+                        importing = ValueRange(ref reader);
+                    }
+                    else
+                    {
+                        reader.Read();
+                        reader.Skip();
+                    }
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        var (action, order) = Actions(actions);
+        type = Intern(type ?? "");
+        var diffs = action is PlanAction.Update or PlanAction.Replace;
+        var needValues = diffs || RiskDetector.NeedsValues(type, span[after]);
+        using var beforeDoc = needValues ? Parse(bytes, before) : null;
+        using var afterDoc = needValues ? Parse(bytes, after) : null;
+        using var unknownDoc = needValues ? Parse(bytes, afterUnknown) : null;
+        using var sensitiveDoc = needValues ? Parse(bytes, afterSensitive) : null;
+        IReadOnlyList<string> changed = diffs ? AttributeDiff.ChangedPaths(Root(beforeDoc), Root(afterDoc), Root(unknownDoc)) : [];
+
+        ImportingInfo? importingInfo = null;
+        using (var importingDoc = Parse(bytes, importing))
+        {
+            if (Root(importingDoc) is { ValueKind: JsonValueKind.Object } imp)
+            {
+                importingInfo = new ImportingInfo(Str(imp, "id"), Prop(imp, "identity") is { } identity ? identity.GetRawText() : null);
+            }
+        }
+
+        List<string> replace;
+        using (var replaceDoc = Parse(bytes, replacePaths))
+        {
+            replace = ReplacePaths(Root(replaceDoc));
         }
 
         var resource = new ResourceChange
         {
-            Address = address,
+            Address = address ?? "",
             Type = type,
             Action = action,
-            Mode = Str(rc, "mode") == "data" ? ResourceMode.Data : ResourceMode.Managed,
-            Provider = Str(rc, "provider_name") is { } p ? Intern(p) : null,
-            Module = Str(rc, "module_address") is { } m ? Intern(m) : null,
+            Mode = mode == "data" ? ResourceMode.Data : ResourceMode.Managed,
+            Provider = provider is null ? null : Intern(provider),
+            Module = module is null ? null : Intern(module),
             ReplaceOrder = order,
-            PreviousAddress = Str(rc, "previous_address"),
-            Importing = importing,
-            Deposed = Str(rc, "deposed"),
-            ReplacePaths = ReplacePaths(Prop(change, "replace_paths")),
-            ActionReason = Str(rc, "action_reason") is { } r ? Intern(r) : null,
+            PreviousAddress = previous,
+            Importing = importingInfo,
+            Deposed = deposed,
+            ReplacePaths = replace,
+            ActionReason = reason is null ? null : Intern(reason),
             TagOnly = action == PlanAction.Update && AttributeDiff.IsTagOnly(changed),
             ChangedPaths = changed,
         };
         _resources.Add(resource);
-        RiskDetector.Detect(new RiskInput(resource, type, before, after, Prop(change, "after_sensitive"), afterUnknown), _classes, _risks);
+        RiskDetector.Detect(new RiskInput(resource, type, Root(beforeDoc), Root(afterDoc), Root(sensitiveDoc), Root(unknownDoc)), _classes, _risks);
     }
+
+    private static string? NextString(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+    }
+
+    private static Range ValueRange(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        var start = (int)reader.TokenStartIndex;
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return default;
+        }
+
+        reader.Skip();
+        return start..(int)reader.BytesConsumed;
+    }
+
+    private static JsonDocument? Parse(ReadOnlyMemory<byte> bytes, Range range) =>
+        range.Equals(default(Range)) ? null : JsonDocument.Parse(bytes[range]);
+
+    private static JsonElement? Root(JsonDocument? document) => document?.RootElement;
 
     private void ReadDrift(JsonElement rc)
     {
