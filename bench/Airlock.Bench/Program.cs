@@ -5,6 +5,7 @@ var suites = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Or
     // One line per suite, kept alphabetical, so parallel work merges cleanly.
     ["evidence"] = EvidenceBench.RunAsync,
     ["store"] = StoreBench.RunAsync,
+    ["plans"] = Airlock.Bench.PlanBench.RunAsync,
 };
 
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))

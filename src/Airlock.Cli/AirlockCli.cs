@@ -35,6 +35,8 @@ public static class AirlockCli
         LocksCommand.Create(),
         QueueCommand.Create(),
         UnlockCommand.Create(),
+        CompareCommand.Create(),
+        SummarizeCommand.Create(),
         VersionCommand.Create(),
     ];
 }

@@ -1,0 +1,290 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+
+using Airlock.Domain.Plans;
+
+namespace Airlock.Bench;
+
+/// <summary>
+/// `plans` suite: synthetic plans built from the real resource_changes of every fixture, then
+/// MB/s of the summary reader, MB/s of a bare Utf8JsonReader pass (the ceiling), peak memory of
+/// a child process that only summarises, and the time jq takes to count actions.
+/// </summary>
+internal static class PlanBench
+{
+    private const int BufferSize = 1 << 20;
+    private static readonly string[] TerraformFolders = ["tofu-show-json", "realistic-plans"];
+    private const string JqFilter = """[.resource_changes[].change.actions|join(",")]|group_by(.)|map({(.[0]):length})|add""";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args is ["--child", var childPath])
+        {
+            return Child(childPath);
+        }
+
+        if (args is ["--time", var timePath])
+        {
+            // Quick loop for tuning: summarize vs ceiling on an existing file.
+            var mb = new FileInfo(timePath).Length / (1024.0 * 1024.0);
+            var s = Best(3, () => PlanReader.Read(OpenSequential(timePath)));
+            var c = Best(3, () => BareReaderPass(timePath));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"summarize {mb / s:F0} MB/s, ceiling {mb / c:F0} MB/s"));
+            var bytes = File.ReadAllBytes(timePath);
+            var d = Best(3, () => { using var doc = JsonDocument.Parse(bytes); });
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"whole JsonDocument {mb / d:F0} MB/s"));
+            return 0;
+        }
+
+        var large = args.Contains("--large");
+        var directory = Path.Combine(Path.GetTempPath(), "airlock-plan-bench");
+        Directory.CreateDirectory(directory);
+        var pool = LoadPool();
+        Console.WriteLine($"pool: {pool.Count} real resource_changes from {FixtureFiles().Count()} fixtures; {Environment.ProcessorCount} cores");
+
+        var cases = new List<(string Name, int Resources)> { ("10k", 10_000), ("100k", 100_000) };
+        if (large)
+        {
+            cases.Add(("200MB", 0));
+        }
+
+        Console.WriteLine("| plan | resources | size MB | summarize MB/s | ceiling MB/s | ratio | child peak RSS MB | child managed heap MB (summary kept) | jq s | child s |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var (name, resources) in cases)
+        {
+            var path = Path.Combine(directory, $"plan-{name}.json");
+            var count = resources > 0 ? resources : ResourcesForBytes(pool, 200L * 1024 * 1024);
+            Generate(path, pool, count);
+            var size = new FileInfo(path).Length / (1024.0 * 1024.0);
+            if (resources == 0 && size < 190)
+            {
+                // The size estimate is rough: scale once to land near 200 MB.
+                count = (int)(count * 200 / size);
+                Generate(path, pool, count);
+                size = new FileInfo(path).Length / (1024.0 * 1024.0);
+            }
+
+            var summarize = Best(3, () =>
+            {
+                using var stream = OpenSequential(path);
+                var summary = PlanReader.Read(stream);
+                if (summary.Resources.Count != count)
+                {
+                    throw new InvalidOperationException("resource count mismatch");
+                }
+            });
+            var ceiling = Best(3, () => BareReaderPass(path));
+            var (peakRss, managed, childSeconds) = await RunChildAsync(path);
+            var jq = await TimeProcessAsync("/usr/bin/jq", JqFilter, path);
+
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"| {name} | {count} | {size:F1} | {size / summarize:F0} | {size / ceiling:F0} | {ceiling / summarize:F2} | {peakRss:F0} | {managed:F1} | {jq:F2} | {childSeconds:F2} |"));
+        }
+
+        Console.WriteLine("summarize and ceiling: best of 3 in-process passes over the file (page cache warm); ratio = summarize speed / ceiling speed.");
+        Console.WriteLine("child peak RSS: VmHWM of a fresh process that only reads the plan (includes the .NET runtime, ~30 MB on its own).");
+        Console.WriteLine("jq s and child s: wall time of one process each (jq counting actions; the child summarising), start-up included.");
+        return 0;
+    }
+
+    private static IEnumerable<string> FixtureFiles()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "global.json")))
+        {
+            dir = dir.Parent;
+        }
+
+        var fixtures = Path.GetFullPath(Path.Combine(dir?.FullName ?? throw new InvalidOperationException("repository root not found"), "..", "shared", "fixtures"));
+        return TerraformFolders.SelectMany(folder => Directory.GetFiles(Path.Combine(fixtures, folder), "*.json")).Order(StringComparer.Ordinal);
+    }
+
+    private static List<JsonElement> LoadPool()
+    {
+        var pool = new List<JsonElement>();
+        foreach (var file in FixtureFiles())
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(file));
+            if (document.RootElement.TryGetProperty("resource_changes", out var changes))
+            {
+                pool.AddRange(changes.EnumerateArray().Select(c => c.Clone()));
+            }
+        }
+
+        return pool;
+    }
+
+    private static int ResourcesForBytes(List<JsonElement> pool, long bytes)
+    {
+        // Both resource_changes and planned_values carry each resource: about twice its raw size.
+        var average = pool.Average(e => (double)e.GetRawText().Length) * 2;
+        return (int)(bytes / average);
+    }
+
+    /// <summary>A plan shaped like real `show -json` output: planned_values, resource_changes, prior_state, configuration.</summary>
+    private static void Generate(string path, List<JsonElement> pool, int count)
+    {
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, BufferSize);
+        using var writer = new Utf8JsonWriter(file);
+        writer.WriteStartObject();
+        writer.WriteString("format_version", "1.2");
+        writer.WriteString("terraform_version", "1.9.5");
+        writer.WriteStartObject("planned_values");
+        writer.WriteStartObject("root_module");
+        writer.WriteStartArray("resources");
+        for (var i = 0; i < count; i++)
+        {
+            var source = pool[i % pool.Count];
+            writer.WriteStartObject();
+            writer.WriteString("address", Address(source, i));
+            foreach (var name in (string[])["mode", "type", "name", "provider_name"])
+            {
+                if (source.TryGetProperty(name, out var value))
+                {
+                    writer.WritePropertyName(name);
+                    value.WriteTo(writer);
+                }
+            }
+
+            writer.WriteNumber("schema_version", 0);
+            writer.WritePropertyName("values");
+            (source.GetProperty("change").TryGetProperty("after", out var after) ? after : default).WriteTo(writer);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        writer.WriteStartArray("resource_changes");
+        for (var i = 0; i < count; i++)
+        {
+            var source = pool[i % pool.Count];
+            writer.WriteStartObject();
+            foreach (var property in source.EnumerateObject())
+            {
+                if (property.Name == "address")
+                {
+                    writer.WriteString("address", Address(source, i));
+                }
+                else
+                {
+                    property.WriteTo(writer);
+                }
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartObject("prior_state");
+        writer.WriteString("format_version", "1.0");
+        writer.WriteEndObject();
+        writer.WriteStartObject("configuration");
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    private static string Address(JsonElement source, int i) => $"module.bench{i}.{source.GetProperty("address").GetString()}";
+
+    private static FileStream OpenSequential(string path) => new(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+
+    /// <summary>The ceiling: every token read once with the same buffer size, nothing kept.</summary>
+    private static void BareReaderPass(string path)
+    {
+        using var stream = OpenSequential(path);
+        var buffer = new byte[BufferSize];
+        var state = new JsonReaderState();
+        var filled = 0;
+        var eof = false;
+        long tokens = 0;
+        while (!eof || filled > 0)
+        {
+            var read = eof ? 0 : stream.Read(buffer, filled, buffer.Length - filled);
+            eof |= read == 0;
+            filled += read;
+            var reader = new Utf8JsonReader(buffer.AsSpan(0, filled), eof, state);
+            while (reader.Read())
+            {
+                tokens++;
+            }
+
+            state = reader.CurrentState;
+            var consumed = (int)reader.BytesConsumed;
+            buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
+            filled -= consumed;
+            if (eof)
+            {
+                break;
+            }
+        }
+
+        if (tokens == 0)
+        {
+            throw new InvalidOperationException("no tokens");
+        }
+    }
+
+    private static double Best(int runs, Action action)
+    {
+        var best = double.MaxValue;
+        for (var i = 0; i < runs; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            action();
+            best = Math.Min(best, watch.Elapsed.TotalSeconds);
+        }
+
+        return best;
+    }
+
+    /// <summary>Child mode: read the plan once, keep the summary, report peak RSS and the managed heap.</summary>
+    private static int Child(string path)
+    {
+        using var stream = OpenSequential(path);
+        var summary = PlanReader.Read(stream);
+        var managed = GC.GetTotalMemory(forceFullCollection: true);
+        using var self = Process.GetCurrentProcess();
+        self.Refresh();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{self.PeakWorkingSet64} {managed} {summary.Resources.Count}"));
+        return 0;
+    }
+
+    private static async Task<(double PeakRssMb, double ManagedMb, double Seconds)> RunChildAsync(string path)
+    {
+        var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
+        {
+            psi.ArgumentList.Add(typeof(PlanBench).Assembly.Location);
+        }
+
+        foreach (var arg in (string[])["plans", "--child", path])
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        var watch = Stopwatch.StartNew();
+        using var process = Process.Start(psi)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var seconds = watch.Elapsed.TotalSeconds;
+        var parts = output.Trim().Split(' ');
+        return (long.Parse(parts[0], CultureInfo.InvariantCulture) / (1024.0 * 1024.0), long.Parse(parts[1], CultureInfo.InvariantCulture) / (1024.0 * 1024.0), seconds);
+    }
+
+    private static async Task<double> TimeProcessAsync(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        var watch = Stopwatch.StartNew();
+        using var process = Process.Start(psi)!;
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return watch.Elapsed.TotalSeconds;
+    }
+}

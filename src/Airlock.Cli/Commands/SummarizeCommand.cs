@@ -1,0 +1,45 @@
+using System.CommandLine;
+
+namespace Airlock.Cli.Commands;
+
+/// <summary>`airlock summarize PLAN.json`: what a plan will do and how risky it is.</summary>
+internal static class SummarizeCommand
+{
+    public static Command Create()
+    {
+        var plan = new Argument<string>("PLAN.json") { Description = "`tofu/terraform show -json` output or a Pulumi engine event stream (--event-log / --json)." };
+        var format = new Option<string>("--format") { Description = "Output: text, json or markdown.", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json", "markdown");
+        var detailed = new Option<bool>("--detailed-exitcode") { Description = "Exit 0 when there are no changes, 2 when there are, 1 on error." };
+        var command = new Command("summarize", "Summarise a plan: actions per resource, risks, digest.");
+        command.Arguments.Add(plan);
+        command.Options.Add(format);
+        command.Options.Add(detailed);
+        command.SetAction(parseResult =>
+        {
+            var summary = PlanInput.TryRead(parseResult.GetValue(plan)!);
+            if (summary is null)
+            {
+                return 1;
+            }
+
+            var output = parseResult.GetValue(format) switch
+            {
+                "json" => PlanRendering.Json(summary),
+                "markdown" => PlanRendering.Markdown(summary),
+                _ => null,
+            };
+            if (output is null)
+            {
+                PlanRendering.Text(summary);
+            }
+            else
+            {
+                Console.Out.Write(output);
+            }
+
+            return parseResult.GetValue(detailed) && summary.HasChanges ? 2 : 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,113 @@
+using System.Text;
+
+using Airlock.Domain.Plans;
+using Airlock.Testing;
+
+namespace Airlock.Domain.Tests.Plans;
+
+public class PlanReaderErrorTests
+{
+    private static PlanParseException Fail(string text) => Assert.Throws<PlanParseException>(() => PlanTestInput.Text(text));
+
+    [Fact]
+    public void Malformed_json_reports_line_and_column()
+    {
+        var e = Fail("{\n  \"format_version\": \"1.0\",\n  \"planned_values\": {,}\n}\n");
+
+        Assert.Equal(PlanErrorKind.Malformed, e.Kind);
+        Assert.Equal(3, e.Line);
+        Assert.Equal(22, e.Column); // the stray ',' after `  "planned_values": {`
+        Assert.StartsWith("malformed JSON:", e.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Truncated_fixture_reports_truncation_at_the_end()
+    {
+        var bytes = File.ReadAllBytes(RepoPaths.Fixture("tofu-show-json", "tofu-basic-create.json"))[..3000];
+        var lines = bytes.Count(b => b == (byte)'\n');
+
+        var e = Assert.Throws<PlanParseException>(() => PlanReader.Read(new MemoryStream(bytes)));
+
+        Assert.Equal(PlanErrorKind.Truncated, e.Kind);
+        Assert.Equal(lines + 1, e.Line);
+    }
+
+    [Fact]
+    public void Empty_input_is_truncated()
+    {
+        Assert.Equal(PlanErrorKind.Truncated, Fail("").Kind);
+    }
+
+    [Theory]
+    [InlineData("""{"hello":"world"}""")]
+    [InlineData("[1,2,3]")]
+    [InlineData("\"a string\"")]
+    // `show -json` of a state: format_version but no plan sections.
+    [InlineData("""{"format_version":"1.0","terraform_version":"1.5.0","values":{"root_module":{}}}""")]
+    public void Valid_json_that_is_not_a_plan(string text)
+    {
+        var e = Fail(text);
+
+        Assert.Equal(PlanErrorKind.NotAPlan, e.Kind);
+        Assert.StartsWith("not a plan", e.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_state_file_is_not_a_plan()
+    {
+        var e = Assert.Throws<PlanParseException>(() => PlanTestInput.File(RepoPaths.Fixture("state", "driftctl-aws-kms-key.tfstate")));
+
+        Assert.Equal(PlanErrorKind.NotAPlan, e.Kind);
+    }
+
+    [Fact]
+    public void Unsupported_format_version_points_at_the_version()
+    {
+        var e = Fail("{\n  \"planned_values\": {},\n  \"format_version\": \"2.0\"\n}");
+
+        Assert.Equal(PlanErrorKind.UnsupportedVersion, e.Kind);
+        Assert.Equal(3, e.Line);
+        Assert.Equal(21, e.Column);
+        Assert.Contains("\"2.0\"", e.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Malformed_pulumi_line_reports_its_line()
+    {
+        var e = Fail("{\"sequence\":0,\"preludeEvent\":{}}\n{\"sequence\":1, oops}\n");
+
+        Assert.Equal(PlanErrorKind.Malformed, e.Kind);
+        Assert.Equal(2, e.Line);
+    }
+
+    [Fact]
+    public void Unknown_action_combination_is_rejected_not_guessed()
+    {
+        var e = Fail(PlanTestInput.Plan(PlanTestInput.Change("a.b", "a", """["update","delete"]""")));
+
+        Assert.Contains("unknown change actions [update,delete]", e.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Errors_past_several_buffer_refills_still_report_the_right_line()
+    {
+        // About 6 MB of valid resource changes, one per line, then a bad token: the reader refills its 1 MB buffer many times.
+        var builder = new StringBuilder("{\"format_version\":\"1.2\",\"planned_values\":{},\"resource_changes\":[\n");
+        const int Resources = 30_000;
+        for (var i = 0; i < Resources; i++)
+        {
+            builder.Append(PlanTestInput.Change($"null_resource.r[{i}]", "null_resource", """["create"]""", after: """{"triggers":{"padding":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}}""")).Append(",\n");
+        }
+
+        var valid = builder.ToString().TrimEnd(',', '\n') + "\n]}";
+        var summary = PlanTestInput.Text(valid);
+        Assert.Equal(Resources, summary.Counts.Create);
+        Assert.True(valid.Length > 6_000_000);
+
+        var broken = builder.Append("  nope\n]}").ToString();
+        var e = Fail(broken);
+        Assert.Equal(PlanErrorKind.Malformed, e.Kind);
+        Assert.Equal(Resources + 2, e.Line);
+        Assert.Equal(4, e.Column); // "  nope": the reader stops at the 'o' that cannot continue `null`
+    }
+}
