@@ -28,15 +28,15 @@ public static class AirlockCli
     // One line per command, kept alphabetical, so parallel work merges cleanly.
     private static IEnumerable<Command> Commands() =>
     [
-        PolicyCommand.Create(),
-        SchemaCommand.Create(),
-        ValidateCommand.Create(),
+        CompareCommand.Create(),
         EvidenceCommand.Create(),
         LocksCommand.Create(),
+        PolicyCommand.Create(),
         QueueCommand.Create(),
-        UnlockCommand.Create(),
-        CompareCommand.Create(),
+        SchemaCommand.Create(),
         SummarizeCommand.Create(),
+        UnlockCommand.Create(),
+        ValidateCommand.Create(),
         VersionCommand.Create(),
     ];
 }
