@@ -29,6 +29,7 @@ public static class AirlockCli
     private static IEnumerable<Command> Commands() =>
     [
         CompareCommand.Create(),
+        DemoCommand.Create(),
         EvidenceCommand.Create(),
         LocksCommand.Create(),
         PolicyCommand.Create(),
