@@ -23,6 +23,35 @@ public sealed class ProcessRunnerTests
     }
 
     [Fact]
+    public async Task Airlocks_own_settings_are_not_inherited_by_tools_but_variables_the_spec_sets_are()
+    {
+        // e.g. AIRLOCK_DATABASE_URL carries a database password: a plan script must never see it.
+        var leaked = "AIRLOCK_TEST_SETTING_" + Guid.NewGuid().ToString("N");
+        Environment.SetEnvironmentVariable(leaked, "postgres://airlock:secret@db/airlock");
+        try
+        {
+            using var dir = new TempDir();
+            var script = Scripts.Write(dir, "env.sh", "env");
+            var result = await new ProcessRunner().RunAsync(new ProcessSpec
+            {
+                FileName = script,
+                Arguments = [],
+                WorkingDirectory = dir.Path,
+                Environment = new Dictionary<string, string> { ["AIRLOCK_STACK"] = "network" },
+            }, new CollectingSink(), CancellationToken.None);
+
+            Assert.True(result.Succeeded);
+            Assert.DoesNotContain(leaked, result.Stdout, StringComparison.Ordinal);
+            Assert.Contains("AIRLOCK_STACK=network", result.Stdout, StringComparison.Ordinal);
+            Assert.Contains("PATH=", result.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(leaked, null);
+        }
+    }
+
+    [Fact]
     public async Task Working_directory_environment_and_exit_code_are_those_given()
     {
         using var dir = new TempDir();

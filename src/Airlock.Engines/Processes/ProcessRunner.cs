@@ -45,6 +45,13 @@ public sealed class ProcessRunner(TimeProvider timeProvider) : IProcessRunner
             .WithWorkingDirectory(spec.WorkingDirectory)
             .WithEnvironmentVariables(env =>
             {
+                // Airlock's own settings (database URL, API token, key paths) never reach the tools it
+                // runs: inherited AIRLOCK_* variables are removed; only those the spec sets are passed.
+                foreach (var inherited in InheritedAirlockVariables())
+                {
+                    env.Set(inherited, null);
+                }
+
                 env.Set(spec.Environment.ToDictionary(p => p.Key, p => (string?)p.Value, StringComparer.Ordinal));
                 env.Set(spec.CredentialEnvironment.ToDictionary(p => p.Key, p => (string?)p.Value, StringComparer.Ordinal));
             })
@@ -131,4 +138,7 @@ public sealed class ProcessRunner(TimeProvider timeProvider) : IProcessRunner
 
     private static string Quote(string arg) =>
         arg.Length > 0 && arg.All(c => char.IsLetterOrDigit(c) || "-_=./:@,+".Contains(c, StringComparison.Ordinal)) ? arg : "'" + arg.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    private static IEnumerable<string> InheritedAirlockVariables() =>
+        System.Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(name => name.StartsWith("AIRLOCK_", StringComparison.Ordinal));
 }
