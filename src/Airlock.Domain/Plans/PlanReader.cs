@@ -89,7 +89,7 @@ public static class PlanReader
     /// Hashes every byte read through it, so the artifact digest costs no second pass. SHA-256 runs
     /// on another thread, fed through a small bounded queue, so hashing overlaps parsing.
     /// </summary>
-    private sealed class HashingReadStream : Stream
+    private sealed class HashingReadStream : ForwardReadStream
     {
         private const int QueueDepth = 8;
         private readonly Stream _inner;
@@ -134,26 +134,6 @@ public static class PlanReader
             return read;
         }
 
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
         protected override void Dispose(bool disposing)
         {
             if (disposing)
@@ -173,7 +153,7 @@ public static class PlanReader
     }
 
     /// <summary>Replays the detection prefix, then continues with the rest of the stream.</summary>
-    private sealed class PrefixedStream(byte[] prefix, int prefixLength, Stream rest) : Stream
+    private sealed class PrefixedStream(byte[] prefix, int prefixLength, Stream rest) : ForwardReadStream
     {
         private int _position;
 
@@ -189,7 +169,11 @@ public static class PlanReader
 
             return rest.Read(buffer, offset, count);
         }
+    }
 
+    /// <summary>A read-only, forward-only stream: the one shape both wrappers above need.</summary>
+    private abstract class ForwardReadStream : Stream
+    {
         public override bool CanRead => true;
 
         public override bool CanSeek => false;
