@@ -77,8 +77,28 @@ public sealed class StoreCommandsTests : IDisposable
 
         var table = await CliRunner.RunAsync(_workspace.Path, (IDictionary<string, string?>?)null, "queue");
         Assert.Equal(0, table.ExitCode);
-        Assert.Contains("prod-network", table.Stdout, StringComparison.Ordinal);
+        Assert.Contains("prod-network (concurrency ?)", table.Stdout, StringComparison.Ordinal);
         Assert.Contains("waiting for approval", table.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Queue_limits_come_from_the_workspace_airlock_yaml()
+    {
+        await SeedAsync();
+        File.Copy(Path.Combine(RepoPaths.Shared, "examples", "airlock.yaml"), _workspace.File("airlock.yaml"));
+
+        var json = await CliRunner.RunAsync(_workspace.Path, (IDictionary<string, string?>?)null, "queue", "--json");
+        var table = await CliRunner.RunAsync(_workspace.Path, (IDictionary<string, string?>?)null, "queue");
+
+        Assert.True(json.ExitCode == 0, json.ToString());
+        using var doc = JsonDocument.Parse(json.Stdout);
+        Assert.Equal(1, Assert.Single(doc.RootElement.GetProperty("queues").EnumerateArray().ToList()).GetProperty("concurrency").GetInt32());
+        Assert.Contains("prod-network (concurrency 1)", table.Stdout, StringComparison.Ordinal);
+
+        File.WriteAllText(_workspace.File("airlock.yaml"), "version: 1\nnot_a_key: 1\n");
+        var invalid = await CliRunner.RunAsync(_workspace.Path, (IDictionary<string, string?>?)null, "queue");
+        Assert.Equal(1, invalid.ExitCode);
+        Assert.Contains("is not valid (run `airlock validate`)", invalid.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

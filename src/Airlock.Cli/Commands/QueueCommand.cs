@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 
+using Airlock.Domain.Config;
 using Airlock.Domain.Locks;
 using Airlock.Domain.Queues;
 
@@ -33,8 +34,7 @@ internal static class QueueCommand
             }
 
             var now = TimeProvider.System.GetUtcNow();
-            // Queue definitions come from airlock.yaml once the config model is wired; until then limits show as unknown.
-            var views = QueueBoard.Build(items, [], locks, now);
+            var views = QueueBoard.Build(items, WorkspaceQueues(), locks, now);
             if (parseResult.GetValue(json))
             {
                 var body = new
@@ -80,5 +80,20 @@ internal static class QueueCommand
             return 0;
         }));
         return command;
+    }
+
+    // Limits come from the workspace's airlock.yaml when there is one; without it they show as unknown.
+    private static IReadOnlyList<QueueDefinition> WorkspaceQueues()
+    {
+        var path = Path.Combine(Environment.CurrentDirectory, "airlock.yaml");
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+
+        var loaded = WorkspaceConfigLoader.Load(File.ReadAllText(path), path);
+        return loaded.IsValid
+            ? QueueDefinitions.From(loaded.Config!)
+            : throw new InvalidOperationException($"{path} is not valid (run `airlock validate`)");
     }
 }

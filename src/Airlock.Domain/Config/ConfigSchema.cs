@@ -212,10 +212,10 @@ public static class ConfigSchema
             "A queue with its own concurrency.",
             P("match", Obj(
                 "Which runs enter this queue.",
-                P("environment", Text("Environment name.")),
+                P("environment", Text("Environment name."), required: true),
                 P("stacks", Names("Stack names; all when omitted.", "Stack name."))), required: true),
             P("concurrency", Int("Runs in progress at once.", 1), @default: "1"),
-            P("key", OneOf("Runs with the same value of this key never run at once.", "stack", "application")),
+            P("key", OneOf("Apply the concurrency limit per distinct value of this key (e.g. per application) instead of to the whole queue.", "stack", "application")),
             P("priority_classes", Names("Priority classes, highest first; FIFO within a class.", "Class name."), @default: "[standard]"),
             P("stale_plan", OneOf("What happens when a plan expires while queued.", "replan", "fail"), @default: "replan"));
 
