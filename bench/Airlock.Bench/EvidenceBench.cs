@@ -3,15 +3,20 @@ using System.Diagnostics;
 using System.Globalization;
 
 using Airlock.Domain.Evidence;
+using Airlock.Store;
 using Airlock.Store.Evidence;
+
+using Microsoft.Data.Sqlite;
 
 /// <summary>
 /// `evidence [--records N]`: builds an N-record chain (default 1,000,000; run events and full packets alternating,
 /// a signed checkpoint every 1,000 records) as an NDJSON export, then times offline verification of the file
-/// and verification through the NDJSON store. Prints records/s.
+/// and verification through the NDJSON store and the SQLite store (what `airlock evidence verify` reads). Prints records/s.
 /// </summary>
 internal static class EvidenceBench
 {
+    private static readonly string[] RecordParameters = ["$s", "$k", "$r", "$at", "$p", "$prev", "$h"];
+
     public static async Task<int> RunAsync(string[] args)
     {
         var records = args.Length == 2 && args[0] == "--records" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000;
@@ -71,6 +76,25 @@ internal static class EvidenceBench
 
             Console.WriteLine($"evidence verify (NDJSON store): {records:N0} records in {storeVerify.Elapsed.TotalSeconds:F2} s = {records / storeVerify.Elapsed.TotalSeconds:N0} records/s");
 
+            var sqlitePath = Path.Combine(dir, "airlock.db");
+            await using (var sqlite = await AirlockStores.OpenSqliteAsync(sqlitePath, new StoreOptions { PlanKeyFile = Path.Combine(dir, "plan.key") }, CancellationToken.None))
+            {
+                var load = Stopwatch.StartNew();
+                await BulkLoadAsync(store, sqlite.Evidence, sqlitePath);
+                load.Stop();
+                Console.WriteLine($"evidence: loaded {records:N0} records into SQLite in {load.Elapsed.TotalSeconds:F1} s (one transaction; setup, not a product path)");
+                var sqlVerify = Stopwatch.StartNew();
+                var sqlResult = await EvidenceExport.VerifyStoreAsync(sqlite.Evidence, keyring, ChainVerifierOptions.Live, CancellationToken.None);
+                sqlVerify.Stop();
+                if (!sqlResult.Ok || sqlResult.RecordCount != records)
+                {
+                    Console.Error.WriteLine($"evidence: SQLite store verification failed: {sqlResult.Failure?.Message}");
+                    return 1;
+                }
+
+                Console.WriteLine($"evidence verify (SQLite store, as the CLI): {records:N0} records in {sqlVerify.Elapsed.TotalSeconds:F2} s = {records / sqlVerify.Elapsed.TotalSeconds:N0} records/s");
+            }
+
             var appends = Math.Min(2_000, records);
             var appendStore = new NdjsonEvidenceRecordStore(Path.Combine(dir, "appends.ndjson"));
             var payload = EvidenceJson.ToCanonicalPayload(new RunEvent("run-1", "apply_started", "network", "prod", "alice", DateTimeOffset.UnixEpoch, new Dictionary<string, string>()));
@@ -87,6 +111,45 @@ internal static class EvidenceBench
         finally
         {
             Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    // Appending a million records one transaction each would measure the append path, not verification: load in one.
+    private static async Task BulkLoadAsync(NdjsonEvidenceRecordStore source, IEvidenceRecordStore target, string databasePath)
+    {
+        await using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ToString()))
+        {
+            await connection.OpenAsync();
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync();
+            await using var insert = connection.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = "INSERT INTO evidence_records (sequence, kind, run_id, recorded_at, payload, previous_hash, hash) VALUES ($s, $k, $r, $at, $p, $prev, $h)";
+            var parameters = RecordParameters.Select(name => insert.Parameters.Add(name, name == "$s" ? SqliteType.Integer : SqliteType.Text)).ToArray();
+            long last = 0;
+            await foreach (var record in source.ReadAsync(1, CancellationToken.None))
+            {
+                parameters[0].Value = record.Sequence;
+                parameters[1].Value = record.Kind;
+                parameters[2].Value = (object?)record.RunId ?? DBNull.Value;
+                parameters[3].Value = record.RecordedAt.ToString("O", CultureInfo.InvariantCulture);
+                parameters[4].Value = record.Payload;
+                parameters[5].Value = record.PreviousHash;
+                parameters[6].Value = record.Hash;
+                await insert.ExecuteNonQueryAsync();
+                last = record.Sequence;
+            }
+
+            await using var head = connection.CreateCommand();
+            head.Transaction = transaction;
+            head.CommandText = "UPDATE evidence_head SET last_sequence = $s WHERE id = 1";
+            head.Parameters.AddWithValue("$s", last);
+            await head.ExecuteNonQueryAsync();
+            await transaction.CommitAsync();
+        }
+
+        await foreach (var checkpoint in source.ReadCheckpointsAsync(CancellationToken.None))
+        {
+            await target.AddCheckpointAsync(checkpoint, CancellationToken.None);
         }
     }
 

@@ -2,13 +2,18 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 
 using Airlock.Domain.Evidence;
-using Airlock.Store.Evidence;
+using Airlock.Store;
 using Airlock.Store.Keys;
 using Airlock.Testing;
 
+using Microsoft.Data.Sqlite;
+
 namespace Airlock.Cli.Tests;
 
-/// <summary>`airlock evidence …` as a real process over a real workspace log (.airlock/evidence.ndjson).</summary>
+/// <summary>
+/// `airlock evidence …` as a real process over a real workspace store (.airlock/airlock.db). Tampering is done in the
+/// database itself, as someone with database access would.
+/// </summary>
 public sealed class EvidenceCommandTests : IDisposable
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 20, 8, 0, 0, TimeSpan.Zero);
@@ -17,7 +22,7 @@ public sealed class EvidenceCommandTests : IDisposable
 
     public void Dispose() => workspace.Dispose();
 
-    private string RecordsPath => workspace.File(".airlock/evidence.ndjson");
+    private string DatabasePath => AirlockStores.WorkspaceDatabasePath(workspace.Path);
 
     [Fact]
     public async Task Verify_of_the_workspace_log_passes_and_reports_counts()
@@ -150,33 +155,137 @@ public sealed class EvidenceCommandTests : IDisposable
         Assert.Equal(problem == "not-ndjson" ? 1 : 2, result.ExitCode);
     }
 
-    [Fact]
-    public async Task Store_verify_detects_a_truncated_records_file_from_the_stored_checkpoints()
+    [Theory]
+    [InlineData("edit one byte", "hash_mismatch", 4, "UPDATE evidence_records SET payload = replace(payload, '\"bob\"', '\"bcb\"') WHERE sequence = 4")]
+    [InlineData("delete a record", "sequence_gap", 4, "DELETE FROM evidence_records WHERE sequence = 3")]
+    [InlineData("swap two records", "hash_mismatch", 2, """
+        UPDATE evidence_records SET
+            kind = (SELECT o.kind FROM evidence_records o WHERE o.sequence = 5 - evidence_records.sequence),
+            run_id = (SELECT o.run_id FROM evidence_records o WHERE o.sequence = 5 - evidence_records.sequence),
+            recorded_at = (SELECT o.recorded_at FROM evidence_records o WHERE o.sequence = 5 - evidence_records.sequence),
+            payload = (SELECT o.payload FROM evidence_records o WHERE o.sequence = 5 - evidence_records.sequence),
+            previous_hash = (SELECT o.previous_hash FROM evidence_records o WHERE o.sequence = 5 - evidence_records.sequence),
+            hash = (SELECT o.hash FROM evidence_records o WHERE o.sequence = 5 - evidence_records.sequence)
+        WHERE sequence IN (2, 3)
+        """)]
+    [InlineData("delete the tail", "truncated", 6, "DELETE FROM evidence_records WHERE sequence > 5")]
+    [InlineData("replace a checkpoint signature", "signature_invalid", 4, "UPDATE evidence_checkpoints SET signature = (SELECT signature FROM evidence_checkpoints WHERE sequence = 2) WHERE sequence = 4")]
+    public async Task Verify_names_the_first_record_tampered_with_in_the_database(string tampering, string code, long sequence, string sql)
     {
         await SeedAsync();
-        var lines = File.ReadAllLines(RecordsPath);
-        File.WriteAllLines(RecordsPath, lines[..5]);
+        Assert.Equal(0, (await Cli("evidence", "verify")).ExitCode);
 
-        var result = await Cli("evidence", "verify");
+        var changed = await ExecuteSqlAsync(sql);
 
-        Assert.True(result.ExitCode == 1, result.ToString());
-        Assert.Contains("truncated", result.Stdout, StringComparison.Ordinal);
-        Assert.Contains("chain ends at record 5", result.Stdout, StringComparison.Ordinal);
+        var result = await Cli("evidence", "verify", "--json");
+        var human = await Cli("evidence", "verify");
+        Assert.True(changed > 0, tampering);
+        Assert.True(result.ExitCode == 1, tampering + ": " + result);
+        var failure = JsonNode.Parse(result.Stdout)!["failure"]!;
+        Assert.Equal(code, (string?)failure["code"]);
+        Assert.Equal(sequence, (long)failure["sequence"]!);
+        Assert.Equal(1, human.ExitCode);
+        Assert.StartsWith($"FAILED at record {sequence}: {code}: ", human.Stdout, StringComparison.Ordinal);
+        Assert.StartsWith($"airlock: {Path.Combine(".airlock", "airlock.db")}: record {sequence}: {code}: ", human.Stderr, StringComparison.Ordinal);
+        Assert.Single(human.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     [Fact]
-    public async Task Store_verify_detects_an_edit_in_place()
+    public async Task Verify_catches_a_forged_record_inserted_with_recomputed_hashes_by_the_signed_checkpoints()
     {
         await SeedAsync();
-        var text = File.ReadAllText(RecordsPath);
-        File.WriteAllText(RecordsPath, text.Replace("\"failed\"", "\"succeeded\"", StringComparison.Ordinal));
+        var original = new List<ChainRecord>();
+        await using (var store = await AirlockStores.OpenWorkspaceAsync(workspace.Path, new StoreOptions(), CancellationToken.None))
+        {
+            await foreach (var record in store.Evidence.ReadAsync(1, CancellationToken.None))
+            {
+                original.Add(record);
+            }
+        }
+
+        // The forger slips a record in after record 3 and rebuilds every later record so the hash chain itself is whole again.
+        var rebuilt = new List<ChainRecord>(original[..3]);
+        rebuilt.Add(EvidenceChain.CreateNext(rebuilt[^1], EvidenceChain.RunEventKind, "r1", original[2].RecordedAt, "{\"note\":\"approved by mallory\"}"));
+        foreach (var later in original[3..])
+        {
+            rebuilt.Add(EvidenceChain.CreateNext(rebuilt[^1], later.Kind, later.RunId, later.RecordedAt, later.Payload));
+        }
+
+        await using (var connection = await OpenDatabaseAsync())
+        {
+            await Sql(connection, "DELETE FROM evidence_records WHERE sequence > 3");
+            foreach (var record in rebuilt[3..])
+            {
+                await Sql(connection, "INSERT INTO evidence_records (sequence, kind, run_id, recorded_at, payload, previous_hash, hash) VALUES (@s, @k, @r, @at, @p, @prev, @h)",
+                    ("@s", record.Sequence), ("@k", record.Kind), ("@r", record.RunId), ("@at", record.RecordedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture)),
+                    ("@p", record.Payload), ("@prev", record.PreviousHash), ("@h", record.Hash));
+            }
+
+            await Sql(connection, "UPDATE evidence_head SET last_sequence = 8");
+        }
 
         var result = await Cli("evidence", "verify", "--json");
 
         Assert.True(result.ExitCode == 1, result.ToString());
         var failure = JsonNode.Parse(result.Stdout)!["failure"]!;
-        Assert.Equal("hash_mismatch", (string?)failure["code"]);
-        Assert.Equal(6, (long)failure["sequence"]!);
+        Assert.Equal("checkpoint_mismatch", (string?)failure["code"]);
+        Assert.Equal(4, (long)failure["sequence"]!);
+    }
+
+    [Fact]
+    public async Task A_workspace_without_a_store_has_nothing_to_verify_and_looking_creates_no_store()
+    {
+        var verify = await Cli("evidence", "verify");
+        var verifyJson = await Cli("evidence", "verify", "--json");
+        var list = await Cli("evidence", "list");
+        var show = await Cli("evidence", "show", "r1");
+        var export = await Cli("evidence", "export");
+
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+        Assert.Equal($"no evidence store in this workspace ({Path.Combine(".airlock", "airlock.db")}): nothing recorded, nothing to verify", verify.Stdout.Trim());
+        Assert.Equal(0, verifyJson.ExitCode);
+        Assert.Equal(0, (long)JsonNode.Parse(verifyJson.Stdout)!["records"]!);
+        Assert.Equal("no runs match", list.Stdout.Trim());
+        Assert.Equal(1, show.ExitCode);
+        Assert.Equal(1, export.ExitCode);
+        Assert.Equal($"airlock: no evidence store in this workspace ({Path.Combine(".airlock", "airlock.db")}): nothing to export", export.Stderr.Trim());
+        Assert.Equal("", export.Stdout);
+        Assert.False(File.Exists(DatabasePath), "looking must not create a store");
+        Assert.False(Directory.Exists(workspace.File(".airlock")), "looking must not create .airlock");
+    }
+
+    [Fact]
+    public async Task Commands_use_the_postgres_store_given_by_database_or_the_environment()
+    {
+        var url = await Airlock.Store.Tests.PostgresServer.CreateDatabaseAsync();
+        var planKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        await using (var store = await AirlockStores.OpenPostgresAsync(url, new StoreOptions { PlanKeyBase64 = planKey }, CancellationToken.None))
+        {
+            using var signer = new EvidenceKeyStore(workspace.File(".airlock/keys")).LoadOrCreateSigner();
+            var log = new EvidenceLog(store.Evidence, signer, TimeProvider.System);
+            await log.AppendRunEventAsync(new RunEvent("pg-1", "queued", "network", "prod", "alice", T0, new Dictionary<string, string>()), CancellationToken.None);
+            await log.CheckpointHeadAsync(CancellationToken.None);
+        }
+
+        var verify = await Cli("evidence", "verify", "--database", url, "--json");
+        var list = await CliRunner.RunAsync(workspace.Path, new Dictionary<string, string?> { [AirlockStores.DatabaseUrlVariable] = url }, "evidence", "list", "--json");
+
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+        Assert.Equal(1, (long)JsonNode.Parse(verify.Stdout)!["records"]!);
+        Assert.Equal("the PostgreSQL database", (string?)JsonNode.Parse(verify.Stdout)!["source"]);
+        Assert.Equal(["pg-1"], RunIds(list));
+        Assert.False(File.Exists(DatabasePath), "with a PostgreSQL store the workspace gets no SQLite file");
+    }
+
+    [Fact]
+    public async Task An_unreachable_database_is_one_line_without_the_password()
+    {
+        var result = await Cli("evidence", "list", "--database", "Host=127.0.0.1;Port=1;Timeout=2;Username=nobody;Password=s3cret-pw");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("airlock: ", result.Stderr, StringComparison.Ordinal);
+        Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.DoesNotContain("s3cret-pw", result.Stderr + result.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -323,7 +432,34 @@ public sealed class EvidenceCommandTests : IDisposable
     {
         using var signer = new EvidenceKeyStore(workspace.File(".airlock/keys")).LoadOrCreateSigner();
         var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(at);
-        await action(new EvidenceLog(new NdjsonEvidenceRecordStore(RecordsPath), signer, clock, new EvidenceLogOptions(CheckpointInterval: 2)));
+        await using var store = await AirlockStores.OpenWorkspaceAsync(workspace.Path, new StoreOptions { Time = clock }, CancellationToken.None);
+        await action(new EvidenceLog(store.Evidence, signer, clock, new EvidenceLogOptions(CheckpointInterval: 2)));
+    }
+
+    // Straight to the SQLite file, behind the store's back: the threat is someone with database access.
+    private async Task<SqliteConnection> OpenDatabaseAsync()
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString());
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    private async Task<int> ExecuteSqlAsync(string sql)
+    {
+        await using var connection = await OpenDatabaseAsync();
+        return await Sql(connection, sql);
+    }
+
+    private static async Task<int> Sql(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return await command.ExecuteNonQueryAsync();
     }
 
     private Task AppendEventAsync(string runId, string type, DateTimeOffset at, string? actor = "alice", string stack = "network", string env = "prod") =>

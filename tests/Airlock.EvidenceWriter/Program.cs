@@ -1,21 +1,35 @@
 // Usage: Airlock.EvidenceWriter <records.ndjson> <key-dir> <writer-name> <count>
-// Appends <count> run events and packets (alternating) through the real EvidenceLog and NDJSON store,
-// so a test can start several of these processes against one log and check the chain stays linear.
+//        Airlock.EvidenceWriter sqlite|postgres <database-file|connection-string> <key-dir> <writer-name> <count>
+// Appends <count> run events and packets (alternating) through the real EvidenceLog and the NDJSON store or the
+// SQL store, so a test can start several of these processes against one log and check the chain stays linear.
 using System.Globalization;
 
 using Airlock.Domain.Evidence;
+using Airlock.Store;
 using Airlock.Store.Evidence;
 using Airlock.Store.Keys;
+using Airlock.Store.Sql;
 
-if (args.Length != 4)
+if (args.Length is not (4 or 5))
 {
-    Console.Error.WriteLine("usage: Airlock.EvidenceWriter <records.ndjson> <key-dir> <writer-name> <count>");
+    Console.Error.WriteLine("usage: Airlock.EvidenceWriter [sqlite|postgres] <records.ndjson|database> <key-dir> <writer-name> <count>");
     return 2;
 }
 
-var (path, keyDir, writer, count) = (args[0], args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture));
+SqlAirlockStore? sql = args.Length == 5
+    ? args[0] switch
+    {
+        "sqlite" => await AirlockStores.OpenSqliteAsync(args[1], new StoreOptions(), CancellationToken.None),
+        "postgres" => await AirlockStores.OpenPostgresAsync(args[1], new StoreOptions(), CancellationToken.None),
+        _ => throw new ArgumentException($"unknown backend {args[0]}"),
+    }
+    : null;
+await using var _ = sql;
+var rest = args[^4..];
+var (path, keyDir, writer, count) = (rest[0], rest[1], rest[2], int.Parse(rest[3], CultureInfo.InvariantCulture));
 using var signer = new EvidenceKeyStore(keyDir).LoadOrCreateSigner();
-var log = new EvidenceLog(new NdjsonEvidenceRecordStore(path), signer, TimeProvider.System, new EvidenceLogOptions(CheckpointInterval: 7));
+IEvidenceRecordStore store = sql is null ? new NdjsonEvidenceRecordStore(path) : sql.Evidence;
+var log = new EvidenceLog(store, signer, TimeProvider.System, new EvidenceLogOptions(CheckpointInterval: 7));
 for (var i = 0; i < count; i++)
 {
     var runId = $"{writer}-{i / 2}";

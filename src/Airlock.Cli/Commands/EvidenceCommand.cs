@@ -1,11 +1,13 @@
 using System.CommandLine;
+using System.Data.Common;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 
 using Airlock.Domain.Evidence;
-using Airlock.Store.Evidence;
+using Airlock.Store;
 using Airlock.Store.Keys;
+using Airlock.Store.Sql;
 
 namespace Airlock.Cli.Commands;
 
@@ -29,8 +31,8 @@ internal static class EvidenceCommand
 }
 
 /// <summary>
-/// Where the CLI's evidence lives. Today: the workspace's NDJSON file log (.airlock/evidence.ndjson) and key
-/// files (.airlock/keys/). To use the SQLite/PostgreSQL store, change only <see cref="OpenStore"/>.
+/// Where the CLI's evidence lives: the store (the workspace's SQLite file .airlock/airlock.db, or PostgreSQL via
+/// --database / AIRLOCK_DATABASE_URL), signed with the key files in .airlock/keys/ (or AIRLOCK_EVIDENCE_KEY).
 /// </summary>
 internal static class EvidenceWorkspace
 {
@@ -39,9 +41,37 @@ internal static class EvidenceWorkspace
 
     public static string Root => Environment.CurrentDirectory;
 
-    public static string RecordsPath => Path.Combine(Root, ".airlock", "evidence.ndjson");
+    /// <summary>Opens the store, or null when the workspace has none yet (looking must not create one).</summary>
+    public static Task<SqlAirlockStore?> OpenStoreAsync(string? databaseUrl, CancellationToken cancellationToken) =>
+        StoreCommandSupport.OpenExistingAsync(databaseUrl, cancellationToken);
 
-    public static IEvidenceRecordStore OpenStore() => new NdjsonEvidenceRecordStore(RecordsPath);
+    /// <summary>Names the store for messages; never the connection string, which may hold a password.</summary>
+    public static string Describe(string? databaseUrl) =>
+        string.IsNullOrWhiteSpace(databaseUrl ?? Environment.GetEnvironmentVariable(AirlockStores.DatabaseUrlVariable))
+            ? Path.Combine(".airlock", "airlock.db")
+            : "the PostgreSQL database";
+
+    /// <summary>Runs <paramref name="use"/> over every record of the store; over no records when there is no store.</summary>
+    public static async Task<T> WithRecordsAsync<T>(string? databaseUrl, Func<IAsyncEnumerable<ChainRecord>, Task<T>> use, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(use);
+        var store = await OpenStoreAsync(databaseUrl, cancellationToken);
+        if (store is null)
+        {
+            return await use(NoRecords());
+        }
+
+        await using (store)
+        {
+            return await use(store.Evidence.ReadAsync(1, cancellationToken));
+        }
+    }
+
+    private static async IAsyncEnumerable<ChainRecord> NoRecords()
+    {
+        await Task.CompletedTask;
+        yield break;
+    }
 
     public static EvidenceKeyStore Keys => new(Path.Combine(Root, ".airlock", "keys"));
 
@@ -80,6 +110,8 @@ internal static class EvidenceCli
 
     public static Option<bool> JsonOption() => new("--json") { Description = "Machine-readable JSON on stdout." };
 
+    public static Option<string?> DatabaseOption() => StoreCommandSupport.DatabaseOption();
+
     public static Option<string?> SinceOption(string description) => new("--since") { Description = description };
 
     /// <summary>Runs <paramref name="action"/>, turning expected failures into one stderr line.</summary>
@@ -89,7 +121,7 @@ internal static class EvidenceCli
         {
             return await action();
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or InvalidDataException or CryptographicException or ArgumentException or JsonException or TimeoutException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or InvalidDataException or CryptographicException or ArgumentException or JsonException or TimeoutException or DbException or SchemaTooNewException)
         {
             await Console.Error.WriteLineAsync("airlock: " + OneLine(ex.Message));
             return UsageError;

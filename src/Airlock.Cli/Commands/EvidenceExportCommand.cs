@@ -11,14 +11,24 @@ internal static class EvidenceExportCommand
     {
         var since = EvidenceCli.SinceOption("Start at the first record recorded at or after this time (ISO 8601, or 12h / 7d back).");
         var output = new Option<string?>("--output", "-o") { Description = "Write to this file (atomically) instead of stdout." };
+        var database = EvidenceCli.DatabaseOption();
         var command = new Command("export", "Export the evidence log as NDJSON (records and signed checkpoints).");
         command.Options.Add(since);
         command.Options.Add(output);
+        command.Options.Add(database);
         command.SetAction((parseResult, ct) => EvidenceCli.RunAsync(async () =>
         {
             var from = EvidenceCli.ParseSince(parseResult.GetValue(since), TimeProvider.System);
+            var databaseUrl = parseResult.GetValue(database);
+            await using var store = await EvidenceWorkspace.OpenStoreAsync(databaseUrl, ct);
+            if (store is null)
+            {
+                await Console.Error.WriteLineAsync($"airlock: no evidence store in this workspace ({EvidenceWorkspace.Describe(databaseUrl)}): nothing to export");
+                return EvidenceCli.Failed;
+            }
+
             using var signer = EvidenceWorkspace.LoadSigner();
-            var log = new EvidenceLog(EvidenceWorkspace.OpenStore(), signer, TimeProvider.System);
+            var log = new EvidenceLog(store.Evidence, signer, TimeProvider.System);
             var target = parseResult.GetValue(output);
             if (target is null)
             {

@@ -17,8 +17,9 @@ internal static class EvidenceListCommand
         var actor = new Option<string?>("--actor") { Description = "Only runs requested by this actor." };
         var status = new Option<string?>("--status") { Description = "Only runs with this status (succeeded, failed, cancelled, blocked, in_progress)." };
         var json = EvidenceCli.JsonOption();
+        var database = EvidenceCli.DatabaseOption();
         var command = new Command("list", "List runs recorded in the evidence log.");
-        foreach (var option in new Option[] { stack, env, since, actor, status, json })
+        foreach (var option in new Option[] { stack, env, since, actor, status, json, database })
         {
             command.Options.Add(option);
         }
@@ -26,7 +27,7 @@ internal static class EvidenceListCommand
         command.SetAction((parseResult, ct) => EvidenceCli.RunAsync(async () =>
         {
             var filter = new RunFilter(parseResult.GetValue(stack), parseResult.GetValue(env), EvidenceCli.ParseSince(parseResult.GetValue(since), TimeProvider.System), null, parseResult.GetValue(actor), parseResult.GetValue(status));
-            var runs = await EvidenceQueries.Runs(EvidenceWorkspace.OpenStore().ReadAsync(1, ct), filter, ct);
+            var runs = await EvidenceWorkspace.WithRecordsAsync(parseResult.GetValue(database), records => EvidenceQueries.Runs(records, filter, ct), ct);
             if (parseResult.GetValue(json))
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(runs, EvidenceCli.Json));

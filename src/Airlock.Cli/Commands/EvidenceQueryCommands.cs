@@ -15,8 +15,9 @@ internal static class EvidenceQueryCommands
         var env = new Option<string?>("--env") { Description = "Only this environment." };
         var since = EvidenceCli.SinceOption("Only runs active at or after this time.");
         var json = EvidenceCli.JsonOption();
+        var database = EvidenceCli.DatabaseOption();
         var command = new Command("failures", "Failed runs grouped by failure class.");
-        foreach (var option in new Option[] { stack, env, since, json })
+        foreach (var option in new Option[] { stack, env, since, json, database })
         {
             command.Options.Add(option);
         }
@@ -24,7 +25,7 @@ internal static class EvidenceQueryCommands
         command.SetAction((parseResult, ct) => EvidenceCli.RunAsync(async () =>
         {
             var filter = new RunFilter(parseResult.GetValue(stack), parseResult.GetValue(env), EvidenceCli.ParseSince(parseResult.GetValue(since), TimeProvider.System));
-            var failures = EvidenceQueries.FailuresByClass(await EvidenceQueries.Runs(EvidenceWorkspace.OpenStore().ReadAsync(1, ct), filter, ct));
+            var failures = EvidenceQueries.FailuresByClass(await EvidenceWorkspace.WithRecordsAsync(parseResult.GetValue(database), records => EvidenceQueries.Runs(records, filter, ct), ct));
             if (parseResult.GetValue(json))
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(failures, EvidenceCli.Json));
@@ -43,12 +44,14 @@ internal static class EvidenceQueryCommands
     {
         var app = new Option<string?>("--app") { Description = "Only this application version (e.g. v1.4.2)." };
         var json = EvidenceCli.JsonOption();
+        var database = EvidenceCli.DatabaseOption();
         var command = new Command("versions", "Which infrastructure version each application version was deployed with (app:v…-infra:v… tags).");
         command.Options.Add(app);
         command.Options.Add(json);
+        command.Options.Add(database);
         command.SetAction((parseResult, ct) => EvidenceCli.RunAsync(async () =>
         {
-            var runs = await EvidenceQueries.Runs(EvidenceWorkspace.OpenStore().ReadAsync(1, ct), new RunFilter(), ct);
+            var runs = await EvidenceWorkspace.WithRecordsAsync(parseResult.GetValue(database), records => EvidenceQueries.Runs(records, new RunFilter(), ct), ct);
             var versions = parseResult.GetValue(app) is { } appVersion ? EvidenceQueries.InfraForApp(runs, appVersion) : EvidenceQueries.AppInfraVersions(runs);
             if (parseResult.GetValue(json))
             {

@@ -14,17 +14,24 @@ internal static class EvidenceShowCommand
     {
         var runId = new Argument<string>("RUN_ID") { Description = "The run to show." };
         var json = EvidenceCli.JsonOption();
+        var database = EvidenceCli.DatabaseOption();
         var command = new Command("show", "Show the evidence of one run.");
         command.Arguments.Add(runId);
         command.Options.Add(json);
+        command.Options.Add(database);
         command.SetAction((parseResult, ct) => EvidenceCli.RunAsync(async () =>
         {
             var id = parseResult.GetValue(runId)!;
-            var records = new List<ChainRecord>();
-            await foreach (var record in EvidenceQueries.RunRecords(EvidenceWorkspace.OpenStore().ReadAsync(1, ct), id, ct))
+            var records = await EvidenceWorkspace.WithRecordsAsync(parseResult.GetValue(database), async all =>
             {
-                records.Add(record);
-            }
+                var found = new List<ChainRecord>();
+                await foreach (var record in EvidenceQueries.RunRecords(all, id, ct))
+                {
+                    found.Add(record);
+                }
+
+                return found;
+            }, ct);
 
             if (records.Count == 0)
             {

@@ -5,27 +5,35 @@ using Airlock.Domain.Evidence;
 
 namespace Airlock.Cli.Commands;
 
-/// <summary>`airlock evidence verify`: checks the chain and every checkpoint, of the workspace log or of an export file.</summary>
+/// <summary>`airlock evidence verify`: checks the chain and every checkpoint, of the store or of an export file.</summary>
 internal static class EvidenceVerifyCommand
 {
     public static Command Create()
     {
-        var file = new Option<string?>("--file") { Description = "Verify this NDJSON export offline instead of the workspace log." };
+        var file = new Option<string?>("--file") { Description = "Verify this NDJSON export offline instead of the store." };
         var publicKeys = new Option<string[]>("--public-key") { Description = "PEM public key(s) to trust (repeatable; a file may hold several). Required with --file.", AllowMultipleArgumentsPerToken = false };
         var json = EvidenceCli.JsonOption();
+        var database = EvidenceCli.DatabaseOption();
         var command = new Command("verify", "Verify the evidence chain and signed checkpoints; exit 1 naming the first bad record.");
         command.Options.Add(file);
         command.Options.Add(publicKeys);
         command.Options.Add(json);
+        command.Options.Add(database);
         command.SetAction((parseResult, ct) => EvidenceCli.RunAsync(async () =>
         {
             var filePath = parseResult.GetValue(file);
             var keyPaths = parseResult.GetValue(publicKeys) ?? [];
             var asJson = parseResult.GetValue(json);
+            var databaseUrl = parseResult.GetValue(database);
             ChainVerificationResult result;
             string source;
             if (filePath is not null)
             {
+                if (databaseUrl is not null)
+                {
+                    throw new ArgumentException("--database does not apply with --file; an export is verified on its own");
+                }
+
                 if (keyPaths.Length == 0)
                 {
                     throw new ArgumentException("--file needs --public-key KEY.pem (the key(s) that signed the export)");
@@ -52,12 +60,29 @@ internal static class EvidenceVerifyCommand
             {
                 if (keyPaths.Length > 0)
                 {
-                    throw new ArgumentException("--public-key only applies with --file; the workspace log is verified with its own keyring");
+                    throw new ArgumentException("--public-key only applies with --file; the store is verified with the installation's keyring");
                 }
 
                 using var keyring = EvidenceWorkspace.LoadKeyring();
-                result = await EvidenceExport.VerifyStoreAsync(EvidenceWorkspace.OpenStore(), keyring, ChainVerifierOptions.Live, ct);
-                source = EvidenceWorkspace.RecordsPath;
+                source = EvidenceWorkspace.Describe(databaseUrl);
+                var store = await EvidenceWorkspace.OpenStoreAsync(databaseUrl, ct);
+                if (store is null)
+                {
+                    // No store means nothing was ever recorded here; verifying an empty chain passes, as for an empty store.
+                    result = new ChainVerifier(keyring, ChainVerifierOptions.Live).Complete();
+                    if (!asJson)
+                    {
+                        Console.Out.WriteLine($"no evidence store in this workspace ({source}): nothing recorded, nothing to verify");
+                        return EvidenceCli.Ok;
+                    }
+                }
+                else
+                {
+                    await using (store)
+                    {
+                        result = await EvidenceExport.VerifyStoreAsync(store.Evidence, keyring, ChainVerifierOptions.Live, ct);
+                    }
+                }
             }
 
             Render(result, source, asJson);
