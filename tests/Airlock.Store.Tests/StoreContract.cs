@@ -320,6 +320,18 @@ public abstract class StoreContract<TBackend> : IDisposable
     }
 
     [Fact]
+    public async Task Items_without_a_key_share_one_limit_once_the_queue_is_keyed()
+    {
+        var (store, _, _) = await Backend.FreshAsync();
+        await using var _s = store;
+        await store.Queues.EnqueueAsync(Queue(concurrency: 1), Item("old-1"), default);
+        await store.Queues.EnqueueAsync(Queue(concurrency: 1), Item("old-2"), default);
+        var keyed = Queue(concurrency: 1, key: "service");
+        Assert.Equal("old-1", (await store.Queues.ClaimAsync(keyed, "w", default))!.RunId);
+        Assert.Null(await store.Queues.ClaimAsync(keyed, "w", default));
+    }
+
+    [Fact]
     public async Task Concurrent_claims_on_a_keyed_queue_never_exceed_a_key_limit_nor_claim_twice()
     {
         var (store, _, _) = await Backend.FreshAsync();

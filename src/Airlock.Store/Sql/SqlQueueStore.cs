@@ -50,10 +50,11 @@ internal sealed class SqlQueueStore(SqlContext context) : IQueueStore
         ArgumentNullException.ThrowIfNull(queue);
         queue.Validate();
         // Room is counted per key on a keyed queue (skipping items whose key is full, so a busy service does not hold
-        // up the others) and over the whole queue otherwise; the order is priority rank, then FIFO by id.
+        // up the others) and over the whole queue otherwise; the order is priority rank, then FIFO by id. Items without
+        // a key (enqueued before the queue was keyed) share the "" key, as in QueueSelection.KeyOf.
         var room = queue.Key is null
             ? "(SELECT COUNT(*) FROM queue_items c WHERE c.queue = @q AND c.state = 'claimed') < @limit"
-            : "(SELECT COUNT(*) FROM queue_items c WHERE c.queue = @q AND c.state = 'claimed' AND c.concurrency_key = w.concurrency_key) < @limit";
+            : "(SELECT COUNT(*) FROM queue_items c WHERE c.queue = @q AND c.state = 'claimed' AND COALESCE(c.concurrency_key, '') = COALESCE(w.concurrency_key, '')) < @limit";
         var now = context.Time.GetUtcNow();
         await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
         // One atomic round trip. The first statement creates or row-locks the queue's head row, so claimers of one
