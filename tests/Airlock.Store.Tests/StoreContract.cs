@@ -90,6 +90,21 @@ public abstract class StoreContract<TBackend> : IDisposable
     }
 
     [Fact]
+    public async Task A_refused_acquisition_consumes_no_fencing_token()
+    {
+        var (store, _, _) = await Backend.FreshAsync();
+        await using var _s = store;
+        var held = (await store.Locks.TryAcquireAsync(Network, Request("run-a"), default)).Lease!;
+        var refused = await store.Locks.TryAcquireAsync(Network, Request("run-b"), default);
+        Assert.Null(refused.Lease);
+        Assert.Equal("run-a", refused.CurrentHolder!.Holder.RunId);
+        Assert.Equal(held.FencingToken, await store.Locks.LastFencingTokenAsync(Network, default));
+        Assert.True(await store.Locks.ReleaseAsync(Network, held.FencingToken, default));
+        var next = (await store.Locks.TryAcquireAsync(Network, Request("run-b"), default)).Lease!;
+        Assert.Equal(held.FencingToken + 1, next.FencingToken);
+    }
+
+    [Fact]
     public async Task Release_with_a_stale_token_leaves_the_new_holder_alone()
     {
         var (store, time, _) = await Backend.FreshAsync();
@@ -302,6 +317,39 @@ public abstract class StoreContract<TBackend> : IDisposable
         Assert.Equal("web-1", (await store.Queues.ClaimAsync(queue, "w", default))!.RunId);
         Assert.Null(await store.Queues.ClaimAsync(queue, "w", default));
         await Assert.ThrowsAsync<ArgumentException>(() => store.Queues.EnqueueAsync(queue, Item("no-key"), default));
+    }
+
+    [Fact]
+    public async Task Items_without_a_key_share_one_limit_once_the_queue_is_keyed()
+    {
+        var (store, _, _) = await Backend.FreshAsync();
+        await using var _s = store;
+        await store.Queues.EnqueueAsync(Queue(concurrency: 1), Item("old-1"), default);
+        await store.Queues.EnqueueAsync(Queue(concurrency: 1), Item("old-2"), default);
+        var keyed = Queue(concurrency: 1, key: "service");
+        Assert.Equal("old-1", (await store.Queues.ClaimAsync(keyed, "w", default))!.RunId);
+        Assert.Null(await store.Queues.ClaimAsync(keyed, "w", default));
+    }
+
+    [Fact]
+    public async Task Concurrent_claims_on_a_keyed_queue_never_exceed_a_key_limit_nor_claim_twice()
+    {
+        var (store, _, _) = await Backend.FreshAsync();
+        await using var _s = store;
+        var queue = Queue(concurrency: 2, key: "service");
+        string[] services = ["api", "web", "db"];
+        for (var i = 0; i < 30; i++)
+        {
+            await store.Queues.EnqueueAsync(queue, Item($"r{i}", i % 7 == 0 ? "emergency" : "standard", key: services[i % 3]), default);
+        }
+
+        // 12 claimers at once: with everything waiting, exactly 2 per service may be claimed.
+        var claims = await Task.WhenAll(Enumerable.Range(0, 12).Select(w => Task.Run(() => store.Queues.ClaimAsync(queue, $"w{w}", default))));
+        var claimed = claims.OfType<QueueItem>().ToList();
+        Assert.Equal(claimed.Count, claimed.Select(c => c.Id).Distinct().Count());
+        Assert.All(services, s => Assert.Equal(2, claimed.Count(c => c.ConcurrencyKey == s)));
+        var active = await store.Queues.ListActiveAsync(default);
+        Assert.All(services, s => Assert.Equal(2, active.Count(i => i.ConcurrencyKey == s && i.State == QueueItemState.Claimed)));
     }
 
     [Fact]

@@ -49,6 +49,25 @@ internal static class Db
         return rows;
     }
 
+    /// <summary>Reads every result set of <paramref name="reader"/> (so a failing later statement surfaces) and maps the rows of the one with columns.</summary>
+    public static async Task<List<T>> ReadLastResultAsync<T>(DbDataReader reader, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    {
+        var rows = new List<T>();
+        do
+        {
+            if (reader.FieldCount > 0)
+            {
+                rows = [];
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    rows.Add(read(reader));
+                }
+            }
+        }
+        while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false));
+        return rows;
+    }
+
     public static string? NullableString(this DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
     public static long? NullableInt64(this DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);

@@ -27,6 +27,18 @@ public abstract class SqlDialect
     /// <summary>Suffix that row-locks a SELECT, skipping rows another transaction holds.</summary>
     public abstract string ForUpdateSkipLocked { get; }
 
+    /// <summary>
+    /// Runs <paramref name="statements"/> in order as one transaction, committed only if all succeed, and returns
+    /// the rows of the last statement, read with <paramref name="read"/>; only the last statement may return
+    /// columns (no SELECT or RETURNING before it). Each statement
+    /// sees what the ones before it did and the row locks they took, exactly as separate statements would.
+    /// PostgreSQL sends them in one round trip; SQLite runs them in one BEGIN IMMEDIATE transaction.
+    /// </summary>
+    public abstract Task<List<T>> RunAtomicallyAsync<T>(DbConnection connection, IReadOnlyList<(string Sql, (string Name, object? Value)[] Parameters)> statements, Func<DbDataReader, T> read, CancellationToken cancellationToken);
+
+    /// <summary>Whether <paramref name="exception"/> is a primary-key or unique-constraint violation.</summary>
+    public abstract bool IsUniqueViolation(DbException exception);
+
     /// <summary>Column type of an auto-incrementing 64-bit primary key.</summary>
     public abstract string IdentityColumn { get; }
 

@@ -20,6 +20,13 @@ internal sealed class SqlLockStore(SqlContext context) : ILockStore
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
         await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var free = await TryAcquireFreeAsync(connection, key, request, cancellationToken).ConfigureAwait(false);
+        if (free is not null)
+        {
+            return new LockAttempt(free, null, null);
+        }
+
+        // The key has a lease row: decide held vs lapsed under the fence lock, reconciling a lapsed holder.
         await using var transaction = await context.Dialect.BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
         // Bumping the counter locks the key's fence row (PostgreSQL) and yields this attempt's token in one round
         // trip; when the key turns out to be held, the rollback undoes the bump.
@@ -111,6 +118,36 @@ internal sealed class SqlLockStore(SqlContext context) : ILockStore
             $"force-unlocked {key.Value} (token {existing.FencingToken}, held by {existing.Holder.Actor} since {existing.Holder.Since:O}): {reason}", cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return existing;
+    }
+
+    /// <summary>
+    /// The common case in one atomic round trip: bump the fence (locking the key against other acquirers and
+    /// force-unlockers) and insert the lease carrying the new token. If a lease row exists, held or lapsed, the
+    /// insert violates the primary key, which rolls back the whole transaction including the bump (so a refused
+    /// attempt consumes no token), and the caller takes the full path. Returns null in that case.
+    /// </summary>
+    private async Task<LockLease?> TryAcquireFreeAsync(DbConnection connection, LockKey key, LockRequest request, CancellationToken cancellationToken)
+    {
+        // No lease is judged against this clock reading here, so reading it before the fence wait only ever makes
+        // the new lease end a little early, never late.
+        var now = context.Time.GetUtcNow();
+        try
+        {
+            var tokens = await context.Dialect.RunAtomicallyAsync(connection,
+                [
+                    ("INSERT INTO lock_fences (lock_key, last_token) VALUES (@k, 1) ON CONFLICT (lock_key) DO UPDATE SET last_token = lock_fences.last_token + 1", [("@k", key.Value)]),
+                    (
+                        $"INSERT INTO locks ({LeaseColumns}) SELECT @k, @run, @actor, @reason, @since, @expires, last_token FROM lock_fences WHERE lock_key = @k RETURNING fencing_token",
+                        [("@k", key.Value), ("@run", request.RunId), ("@actor", request.Actor), ("@reason", request.Reason), ("@since", Db.Ms(now)), ("@expires", Db.Ms(now + request.LeaseDuration))]
+                    ),
+                ],
+                r => r.GetInt64(0), cancellationToken).ConfigureAwait(false);
+            return new LockLease(key, new LockHolder(request.RunId, request.Actor, request.Reason, Truncate(now), Truncate(now + request.LeaseDuration)), tokens.Single());
+        }
+        catch (DbException e) when (context.Dialect.IsUniqueViolation(e))
+        {
+            return null;
+        }
     }
 
     private static async Task<long> NextFenceAsync(DbConnection connection, DbTransaction transaction, LockKey key, CancellationToken cancellationToken)

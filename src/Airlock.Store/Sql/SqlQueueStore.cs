@@ -8,15 +8,13 @@ using Airlock.Domain.Storage;
 namespace Airlock.Store.Sql;
 
 /// <summary>
-/// Apply queues shared by both backends. A claim locks the queue's head row, counts what is claimed, picks the
-/// next item with <see cref="QueueSelection"/> and marks it claimed, all in one short transaction; racing
-/// claimers on other processes queue up on the head row, so a concurrency limit cannot be overshot and an item
-/// cannot be claimed twice.
+/// Apply queues shared by both backends. A claim locks the queue's head row, then counts what is claimed, picks
+/// the next item the way <see cref="QueueSelection"/> does and marks it claimed, all in one short transaction;
+/// racing claimers on other processes queue up on the head row, so a concurrency limit cannot be overshot and an
+/// item cannot be claimed twice.
 /// </summary>
 internal sealed class SqlQueueStore(SqlContext context) : IQueueStore
 {
-    // Bounds the rows a keyed claim scans for a key that still has room.
-    private const int KeyedScanLimit = 500;
     private const string Columns = "id, queue, run_id, environment, stack, priority_class, priority_rank, concurrency_key, required_locks, hold_reason, state, enqueued_at, claimed_at, claimed_by, finished_at, outcome";
 
     public async Task<QueueItem> EnqueueAsync(QueueDefinition queue, EnqueueRequest request, CancellationToken cancellationToken)
@@ -51,47 +49,36 @@ internal sealed class SqlQueueStore(SqlContext context) : IQueueStore
     {
         ArgumentNullException.ThrowIfNull(queue);
         queue.Validate();
-        await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await context.Dialect.BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
-        var head = await connection.ScalarAsync(transaction, "SELECT queue FROM queue_heads WHERE queue = @q" + context.Dialect.ForUpdate, cancellationToken, ("@q", queue.Name)).ConfigureAwait(false);
-        if (head is null)
-        {
-            await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-            return null;
-        }
-
-        var counts = await connection.QueryAsync(transaction,
-            "SELECT COALESCE(concurrency_key, ''), COUNT(*) FROM queue_items WHERE queue = @q AND state = 'claimed' GROUP BY COALESCE(concurrency_key, '')",
-            r => (Key: r.GetString(0), Count: r.GetInt32(1)), cancellationToken, ("@q", queue.Name)).ConfigureAwait(false);
-        var claimedByKey = counts.ToDictionary(c => c.Key, c => c.Count, StringComparer.Ordinal);
-        if (queue.Key is null && claimedByKey.Values.Sum() >= queue.Concurrency)
-        {
-            await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-            return null;
-        }
-
-        // SKIP LOCKED: rows a canceller or hold-setter is touching right now are passed over instead of waited for.
-        var limit = queue.Key is null ? 1 : KeyedScanLimit;
-        var waiting = await connection.QueryAsync(transaction,
-            $"SELECT {Columns} FROM queue_items WHERE queue = @q AND state = 'waiting' AND hold_reason IS NULL ORDER BY priority_rank, id LIMIT {limit}" + context.Dialect.ForUpdateSkipLocked,
-            Read, cancellationToken, ("@q", queue.Name)).ConfigureAwait(false);
-        var next = QueueSelection.PickNext(queue, waiting, claimedByKey);
-        if (next is null)
-        {
-            await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-            return null;
-        }
-
+        // Room is counted per key on a keyed queue (skipping items whose key is full, so a busy service does not hold
+        // up the others) and over the whole queue otherwise; the order is priority rank, then FIFO by id. Items without
+        // a key (enqueued before the queue was keyed) share the "" key, as in QueueSelection.KeyOf.
+        var room = queue.Key is null
+            ? "(SELECT COUNT(*) FROM queue_items c WHERE c.queue = @q AND c.state = 'claimed') < @limit"
+            : "(SELECT COUNT(*) FROM queue_items c WHERE c.queue = @q AND c.state = 'claimed' AND COALESCE(c.concurrency_key, '') = COALESCE(w.concurrency_key, '')) < @limit";
         var now = context.Time.GetUtcNow();
-        var updated = await connection.ExecuteAsync(transaction, "UPDATE queue_items SET state = 'claimed', claimed_at = @now, claimed_by = @by WHERE id = @id AND state = 'waiting'", cancellationToken,
-            ("@now", Db.Ms(now)), ("@by", claimer), ("@id", next.Id)).ConfigureAwait(false);
-        if (updated != 1)
-        {
-            throw new InvalidOperationException($"queue item {next.Id} changed state while locked for claiming");
-        }
-
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return next with { State = QueueItemState.Claimed, ClaimedAt = Db.Instant(Db.Ms(now)), ClaimedBy = claimer };
+        await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
+        // One atomic round trip. The first statement creates or row-locks the queue's head row, so claimers of one
+        // queue still take turns and a limit cannot be overshot; the claim then runs on a snapshot taken after the
+        // lock was granted, so it counts every claim committed before it. The head lock is held only while the
+        // server runs the claim, not across client round trips. SKIP LOCKED passes over items a canceller or
+        // hold-setter is touching right now instead of waiting for them.
+        var rows = await context.Dialect.RunAtomicallyAsync(connection,
+            [
+                ("INSERT INTO queue_heads (queue) VALUES (@q) ON CONFLICT (queue) DO UPDATE SET queue = excluded.queue", [("@q", queue.Name)]),
+                (
+                    $"""
+                    UPDATE queue_items SET state = 'claimed', claimed_at = @now, claimed_by = @by
+                    WHERE state = 'waiting' AND id = (
+                      SELECT w.id FROM queue_items w
+                      WHERE w.queue = @q AND w.state = 'waiting' AND w.hold_reason IS NULL AND {room}
+                      ORDER BY w.priority_rank, w.id LIMIT 1{context.Dialect.ForUpdateSkipLocked})
+                    RETURNING {Columns}
+                    """,
+                    [("@q", queue.Name), ("@limit", queue.Concurrency), ("@now", Db.Ms(now)), ("@by", claimer)]
+                ),
+            ],
+            Read, cancellationToken).ConfigureAwait(false);
+        return rows.SingleOrDefault();
     }
 
     public async Task<bool> CompleteAsync(long itemId, string outcome, CancellationToken cancellationToken)

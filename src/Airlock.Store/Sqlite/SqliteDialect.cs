@@ -73,5 +73,27 @@ public sealed class SqliteDialect : SqlDialect
     }
 
     /// <inheritdoc />
+    public override async Task<List<T>> RunAtomicallyAsync<T>(DbConnection connection, IReadOnlyList<(string Sql, (string Name, object? Value)[] Parameters)> statements, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(statements);
+        await using var transaction = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
+        var rows = new List<T>();
+        foreach (var (sql, parameters) in statements)
+        {
+            await using var command = connection.Command(transaction, sql, parameters);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            // Only the last statement returns columns, so the last statement's rows are the answer.
+            rows = await Db.ReadLastResultAsync(reader, read, cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return rows;
+    }
+
+    /// <inheritdoc />
+    public override bool IsUniqueViolation(DbException exception) =>
+        exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 1555 or 2067 }; // SQLITE_CONSTRAINT_PRIMARYKEY / _UNIQUE
+
+    /// <inheritdoc />
     public override Task LockSchemaAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) => Task.CompletedTask;
 }
