@@ -242,3 +242,38 @@ public class PlanTextRenderingTests
         Assert.Contains("digest sha256:", text.Stdout, StringComparison.Ordinal);
     }
 }
+
+public class PlanCommandConfigTests
+{
+    private static readonly Dictionary<string, string?> NoEnv = [];
+
+    [Fact]
+    public async Task Resource_classes_from_a_workspace_config_turn_a_replacement_into_a_stateful_risk()
+    {
+        using var dir = new Airlock.Testing.TempDir();
+        var config = dir.Write("airlock.yaml", "version: 1\nproject: p\nenvironments: { dev: {} }\nresource_classes:\n  database: [null_resource]\n");
+        var plan = Airlock.Testing.RepoPaths.Fixture("tofu-show-json", "tfjson-replace-because-tainted.json");
+
+        var builtIn = await CliRunner.RunAsync(dir.Path, NoEnv, "summarize", "--format", "json", plan);
+        var classified = await CliRunner.RunAsync(dir.Path, NoEnv, "summarize", "--format", "json", "--config", config, plan);
+
+        Assert.True(classified.ExitCode == 0, classified.ToString());
+        Assert.DoesNotContain("stateful_replacement", builtIn.Stdout, StringComparison.Ordinal);
+        Assert.Contains("\"stateful_replacement\"", classified.Stdout, StringComparison.Ordinal);
+        Assert.Contains("null_resource (database) is replaced", classified.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_invalid_config_is_one_line_and_exit_one()
+    {
+        using var dir = new Airlock.Testing.TempDir();
+        var config = dir.Write("airlock.yaml", "version: 1\nprojekt: p\n");
+        var plan = Airlock.Testing.RepoPaths.Fixture("tofu-show-json", "tfjson-replace-because-tainted.json");
+
+        var result = await CliRunner.RunAsync(dir.Path, NoEnv, "compare", "--config", config, plan, plan);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Single(result.Stderr.Trim().Split('\n'));
+        Assert.Contains("run `airlock validate`", result.Stderr, StringComparison.Ordinal);
+    }
+}

@@ -20,15 +20,23 @@ internal static class CompareCommand
         command.Arguments.Add(approvedArgument);
         command.Arguments.Add(freshArgument);
         command.Options.Add(json);
+        var config = PlanInput.ConfigOption();
+        command.Options.Add(config);
         command.SetAction(parseResult =>
         {
-            var approved = PlanInput.TryRead(parseResult.GetValue(approvedArgument)!);
+            var classes = PlanInput.TryClasses(parseResult.GetValue(config));
+            if (classes is null)
+            {
+                return 1;
+            }
+
+            var approved = PlanInput.TryRead(parseResult.GetValue(approvedArgument)!, classes);
             if (approved is null)
             {
                 return 1;
             }
 
-            var fresh = PlanInput.TryRead(parseResult.GetValue(freshArgument)!);
+            var fresh = PlanInput.TryRead(parseResult.GetValue(freshArgument)!, classes);
             if (fresh is null)
             {
                 return 1;

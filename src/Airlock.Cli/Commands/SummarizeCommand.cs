@@ -15,9 +15,12 @@ internal static class SummarizeCommand
         command.Arguments.Add(plan);
         command.Options.Add(format);
         command.Options.Add(detailed);
+        var config = PlanInput.ConfigOption();
+        command.Options.Add(config);
         command.SetAction(parseResult =>
         {
-            var summary = PlanInput.TryRead(parseResult.GetValue(plan)!);
+            var classes = PlanInput.TryClasses(parseResult.GetValue(config));
+            var summary = classes is null ? null : PlanInput.TryRead(parseResult.GetValue(plan)!, classes);
             if (summary is null)
             {
                 return 1;
