@@ -9,10 +9,6 @@ namespace Airlock.Store.Keys;
 /// </summary>
 public sealed class EvidenceKeyStore(string directory)
 {
-    private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-    private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-    private const UnixFileMode GroupOrOther = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
-
     /// <summary>The private key file.</summary>
     public string PrivateKeyPath { get; } = Path.Combine(Path.GetFullPath(directory), "evidence-signing.key.pem");
 
@@ -27,10 +23,7 @@ public sealed class EvidenceKeyStore(string directory)
             throw new FileNotFoundException($"evidence signing key {privateKeyPath} does not exist", privateKeyPath);
         }
 
-        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(privateKeyPath) & GroupOrOther) != 0)
-        {
-            throw new UnauthorizedAccessException($"evidence signing key {privateKeyPath} is accessible by group or others; run: chmod 600 {privateKeyPath}");
-        }
+        SecretFile.EnsureOwnerOnly(privateKeyPath, "evidence signing key");
 
         try
         {
@@ -100,46 +93,6 @@ public sealed class EvidenceKeyStore(string directory)
 
     private void AppendToKeyring(string publicKeyPem) => File.AppendAllText(KeyringPath, publicKeyPem + "\n");
 
-    /// <summary>Writes the key to a 0600 temp file, then moves it into place; returns false when another process won the race.</summary>
-    private bool WriteKey(EcdsaCheckpointSigner signer, bool overwrite)
-    {
-        var dir = Path.GetDirectoryName(PrivateKeyPath)!;
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(dir);
-        }
-        else
-        {
-            Directory.CreateDirectory(dir, OwnerOnlyDirectory);
-        }
-
-        var temp = PrivateKeyPath + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = OwnerOnlyFile;
-        }
-
-        try
-        {
-            using (var file = new FileStream(temp, options))
-            using (var writer = new StreamWriter(file))
-            {
-                writer.Write(signer.ExportPrivateKeyPem());
-                writer.Flush();
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, PrivateKeyPath, overwrite);
-            return true;
-        }
-        catch (IOException) when (!overwrite && File.Exists(PrivateKeyPath))
-        {
-            return false;
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
-    }
+    /// <summary>Writes the key with mode 0600; returns false when another process won the race.</summary>
+    private bool WriteKey(EcdsaCheckpointSigner signer, bool overwrite) => SecretFile.Write(PrivateKeyPath, signer.ExportPrivateKeyPem(), overwrite);
 }

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 
+using Airlock.Store.Keys;
+
 namespace Airlock.Store.Plans;
 
 /// <summary>
@@ -39,52 +41,19 @@ public sealed class PlanKey
     }
 
     /// <summary>
-    /// Reads the key file, creating it with a fresh random key and mode 0600 when missing. Creation is exclusive,
+    /// Reads the key file, creating it with a fresh random key and mode 0600 when missing. Creation is atomic,
     /// so two processes starting together end up with the same key.
     /// </summary>
     public static PlanKey LoadOrCreate(string keyFile)
     {
         ArgumentNullException.ThrowIfNull(keyFile);
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(keyFile))!);
         if (!File.Exists(keyFile))
         {
-            var fresh = RandomNumberGenerator.GetBytes(32);
-            try
-            {
-                var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-                if (!OperatingSystem.IsWindows())
-                {
-                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-                }
-
-                using (var stream = new FileStream(keyFile, options))
-                using (var writer = new StreamWriter(stream))
-                {
-                    writer.Write(Convert.ToBase64String(fresh));
-                }
-            }
-            catch (IOException) when (File.Exists(keyFile))
-            {
-                // Another process created it first; use theirs.
-            }
+            SecretFile.Write(keyFile, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), overwrite: false);
         }
 
-        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(keyFile) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
-        {
-            throw new UnauthorizedAccessException($"plan key file {keyFile} is readable by group or others; chmod 600 it");
-        }
-
-        for (var attempt = 0; ; attempt++)
-        {
-            var text = File.ReadAllText(keyFile);
-            // A concurrent creator may not have finished writing; an empty read is retried briefly.
-            if (text.Length > 0 || attempt >= 50)
-            {
-                return FromBase64(text);
-            }
-
-            Thread.Sleep(10);
-        }
+        SecretFile.EnsureOwnerOnly(keyFile, "plan key file");
+        return FromBase64(File.ReadAllText(keyFile));
     }
 
     /// <inheritdoc />
