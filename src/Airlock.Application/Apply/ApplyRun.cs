@@ -21,6 +21,8 @@ using Airlock.Store.Locks;
 
 using FailureRetryPolicy = Airlock.Domain.Failures.RetryPolicy;
 
+using EvidenceRunEvent = Airlock.Domain.Evidence.RunEvent;
+
 namespace Airlock.Application.Apply;
 
 /// <summary>
@@ -542,9 +544,9 @@ internal sealed class ApplyRun(
         observer.Note(message);
     }
 
-    private Task ChainEventAsync(RunState state, string actor, string detail) =>
-        services.Evidence.AppendRunEventAsync(
-            new RunEvent(runId, state.WireName(), stack.Name, environment.Name, actor, services.Time.GetUtcNow(), new Dictionary<string, string>
+    private async Task ChainEventAsync(RunState state, string actor, string detail) =>
+        await services.Evidence.AppendRunEventAsync(
+            new EvidenceRunEvent(runId, state.WireName(), stack.Name, environment.Name, actor, services.Time.GetUtcNow(), new Dictionary<string, string>
             {
                 ["plan_id"] = plan.PlanId,
                 ["detail"] = detail,

@@ -7,6 +7,8 @@ using Airlock.Domain.Evidence;
 using Airlock.Domain.Policy;
 using Airlock.Domain.Storage;
 
+using EvidenceRunEvent = Airlock.Domain.Evidence.RunEvent;
+
 namespace Airlock.Application.Approvals;
 
 /// <summary>An approval request: which plan, by whom, and which guarded destroys the approver explicitly accepts.</summary>
@@ -50,7 +52,7 @@ public sealed class ApprovalService(AirlockServices services)
         var binding = Binding(plan, metadata);
         var record = await services.Store.Approvals.AddAsync(plan.PlanId, request.Actor, ApprovalRecord.Approved, now, plan.ExpiresAt, StoredApproval.BindingJson(binding, [.. request.Destroy.Distinct(StringComparer.Ordinal)]), cancellationToken);
         await services.Evidence.AppendRunEventAsync(
-            new RunEvent(plan.PlanId, "approved", plan.Stack, plan.Environment, request.Actor, now, new Dictionary<string, string>
+            new EvidenceRunEvent(plan.PlanId, "approved", plan.Stack, plan.Environment, request.Actor, now, new Dictionary<string, string>
             {
                 ["plan_digest"] = plan.PlanDigest,
                 ["commit"] = plan.Commit,
@@ -94,7 +96,7 @@ public sealed class ApprovalService(AirlockServices services)
         var record = await services.Store.Approvals.AddAsync(plan.PlanId, request.Actor, StoredApproval.BreakGlassDecision, now, until,
             StoredApproval.BindingJson(Binding(plan, metadata), [], request.IncidentId.Trim(), request.Reason.Trim()), cancellationToken);
         await services.Evidence.AppendRunEventAsync(
-            new RunEvent(plan.PlanId, "break_glass_granted", plan.Stack, plan.Environment, request.Actor, now, new Dictionary<string, string>
+            new EvidenceRunEvent(plan.PlanId, "break_glass_granted", plan.Stack, plan.Environment, request.Actor, now, new Dictionary<string, string>
             {
                 ["incident"] = request.IncidentId.Trim(),
                 ["reason"] = request.Reason.Trim(),

@@ -11,6 +11,8 @@ using Airlock.Domain.Storage;
 using Airlock.Engines;
 using Airlock.Engines.Processes;
 
+using EvidenceRunEvent = Airlock.Domain.Evidence.RunEvent;
+
 namespace Airlock.Application.Plans;
 
 /// <summary>A plan request: which stack, where, by whom.</summary>
@@ -101,7 +103,7 @@ public sealed class PlanService(AirlockServices services)
                 PlanArtifactArchive.Pack(artifactDirectory),
                 cancellationToken);
             await services.Evidence.AppendRunEventAsync(
-                new RunEvent(planId, "planned", stack.Name, environment.Name, request.Actor, now, new Dictionary<string, string>
+                new EvidenceRunEvent(planId, "planned", stack.Name, environment.Name, request.Actor, now, new Dictionary<string, string>
                 {
                     ["plan_digest"] = record.PlanDigest,
                     ["commit"] = source.Commit,
