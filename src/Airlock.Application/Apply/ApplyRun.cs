@@ -158,7 +158,7 @@ internal sealed class ApplyRun(
 
         await MoveAsync(RunState.Publishing, System, "writing evidence and releasing locks");
         var summary = Counts(appliedSummary!);
-        return await EndAsync(RunState.Succeeded, ExitCodes.Ok, $"applied {summary} to {stack.Name} in {environment.Name} and verified ({verification.Count} check(s) passed)", null, null);
+        return await EndAsync(RunState.Succeeded, ExitCodes.Ok, $"{stack.Name} in {environment.Name}: {summary}; verified ({verification.Count} check(s) passed)", null, null);
     }
 
     private async Task ValidateAsync(CancellationToken cancellationToken)
@@ -568,6 +568,7 @@ internal sealed class ApplyRun(
             // Evidence is written while Publishing, before the final transition.
             var sequence = await WritePacketAsync("succeeded", statement, null, runbook);
             await MoveAsync(RunState.Succeeded, System, statement);
+            await services.Evidence.CheckpointHeadAsync(CancellationToken.None); // cover the final transition too
             await SaveDetailsAsync(null, statement, sequence);
             return Outcome(final, exitCode, statement, null, runbook, sequence);
         }
