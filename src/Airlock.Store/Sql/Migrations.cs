@@ -102,6 +102,8 @@ public static class Migrations
             "CREATE INDEX runs_newest ON runs (created_at, id)",
             "CREATE INDEX runs_by_target ON runs (stack, environment, created_at, id)",
             "CREATE INDEX runs_by_environment ON runs (environment, created_at, id)",
+            // Approvals refuse superseded plans: the newest plan per target is looked up on every approve.
+            "CREATE INDEX plans_by_target ON plans (stack, environment, created_at)",
         ],
     ];
 
