@@ -37,9 +37,10 @@ done
 # 2. Test knob: a cancellable wait. The trap runs as soon as the signal arrives because the
 #    shell waits with "wait", not for a foreground sleep.
 if [ -n "${SITE_APPLY_DELAY:-}" ]; then
+  trap 'kill "${sleeper:-}" 2>/dev/null || true; echo "site: apply cancelled; nothing changed" >&2; exit 130' INT TERM
   sleep "$SITE_APPLY_DELAY" &
   sleeper=$!
-  trap 'kill "$sleeper" 2>/dev/null; echo "site: apply cancelled; nothing changed" >&2; exit 130' INT TERM
+  echo "site: waiting ${SITE_APPLY_DELAY}s before changing anything (SITE_APPLY_DELAY)"
   wait "$sleeper"
   trap - INT TERM
 fi
