@@ -13,7 +13,7 @@ public sealed record BreakGlassGrant(string Approver, string IncidentId, string 
 public static class StoredApproval
 {
     /// <summary>Decision name of a break-glass grant.</summary>
-    public const string BreakGlassDecision = "break_glass";
+    public const string BreakGlassDecision = ApprovalRecord.BreakGlass;
 
     /// <summary>The JSON stored for an approval.</summary>
     public static string BindingJson(ApprovalBinding binding, IReadOnlyList<string> destroyAddresses, string? incident = null, string? reason = null)

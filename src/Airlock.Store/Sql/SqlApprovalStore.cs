@@ -14,9 +14,9 @@ internal sealed class SqlApprovalStore(SqlContext context) : IApprovalStore
         ArgumentException.ThrowIfNullOrWhiteSpace(planId);
         ArgumentException.ThrowIfNullOrWhiteSpace(approver);
         ArgumentNullException.ThrowIfNull(bindingJson);
-        if (decision is not (ApprovalRecord.Approved or ApprovalRecord.Rejected))
+        if (decision is not (ApprovalRecord.Approved or ApprovalRecord.Rejected or ApprovalRecord.BreakGlass))
         {
-            throw new ArgumentException($"an approval decision is '{ApprovalRecord.Approved}' or '{ApprovalRecord.Rejected}', not '{decision}'", nameof(decision));
+            throw new ArgumentException($"an approval decision is '{ApprovalRecord.Approved}', '{ApprovalRecord.Rejected}' or '{ApprovalRecord.BreakGlass}', not '{decision}'", nameof(decision));
         }
 
         await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
