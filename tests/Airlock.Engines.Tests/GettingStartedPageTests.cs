@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 
+using Airlock.Domain.Config;
 using Airlock.Testing;
 
 namespace Airlock.Engines.Tests;
@@ -37,6 +38,32 @@ public sealed partial class GettingStartedPageTests
 
         Assert.Equal("#!/bin/sh\necho 7\n", onPage["stacks/site/serial.sh"]);
         Assert.NotEqual(File.ReadAllText(Path.Combine(Example, "stacks", "site", "serial.sh")), onPage["stacks/site/serial.sh"]);
+    }
+
+    [Fact]
+    public void The_example_airlock_yaml_is_valid_and_sets_up_the_walkthrough_the_page_describes()
+    {
+        var result = WorkspaceConfigLoader.Load(File.ReadAllText(Path.Combine(Example, "airlock.yaml")), "airlock.yaml");
+
+        Assert.True(result.IsValid, string.Join('\n', result.Diagnostics));
+        var config = result.Config!;
+        var dev = config.Environments.Single(e => e.Name == "dev");
+        var prod = config.Environments.Single(e => e.Name == "prod");
+        var site = Assert.Single(config.Stacks);
+        Assert.Equal("getting-started", config.Project);
+        Assert.Equal(0, dev.Approvals.Required);
+        Assert.Equal(PlanMode.Replan, dev.Plan.Mode);
+        Assert.Equal(2, prod.Approvals.Required);
+        Assert.Equal(["platform", "security"], prod.Approvals.Roles.ToArray());
+        Assert.True(prod.Approvals.SeparationOfDuties);
+        Assert.Equal(PlanMode.Saved, prod.Plan.Mode);
+        Assert.Equal(TimeSpan.FromHours(1), prod.Plan.MaxAge);
+        Assert.Equal(DestroyDefault.Deny, prod.Destroy.Default);
+        Assert.Null(prod.Windows); // the walkthrough must work at any hour
+        Assert.Empty(prod.Freezes);
+        Assert.Equal(("site", "stacks/site"), (site.Name, site.Path));
+        Assert.Equal(new CommandEngineConfig("./plan.sh", "./apply.sh", "./serial.sh", "./outputs.sh"), site.Command);
+        Assert.Equal([new CommandCheck("./verify.sh", TimeSpan.FromMinutes(5)), new DriftCheck()], site.Verify.ToArray());
     }
 
     /// <summary>Path → content of every <c>cat &gt; PATH &lt;&lt;'EOF'</c> … <c>EOF</c> block.</summary>
