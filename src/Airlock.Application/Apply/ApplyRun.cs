@@ -430,39 +430,48 @@ internal sealed class ApplyRun(
     private async Task<ApplyOutcome?> ApplyWithRetriesAsync(CancellationToken cancellationToken)
     {
         var executor = new ClassifiedRetryExecutor(RetryPolicyOf(environment.Retry), services.Time, Random.Shared.NextDouble);
-        EngineStepFailedException? cancelled = null;
-        var execution = await executor.ExecuteAsync<ApplyResult>(
-            async (attempt, token) =>
-            {
-                if (attempt > 1)
+        FailureVerdict? cancelVerdict = null;
+        RetryExecution<ApplyResult>? execution = null;
+        try
+        {
+            // Polly stops waiting between attempts on cancellation; the engine gets the token and stops gracefully.
+            execution = await executor.ExecuteAsync<ApplyResult>(
+                async (attempt, token) =>
                 {
-                    await NoteAsync($"attempt {attempt} of the apply");
-                }
+                    if (attempt > 1)
+                    {
+                        await NoteAsync($"attempt {attempt} of the apply");
+                    }
 
-                try
-                {
-                    return AttemptOutcome.Success(await engine!.ApplyAsync(artifact!, token));
-                }
-                catch (EngineStepFailedException e) when (e.Process.Termination == Termination.Cancelled || cancellationToken.IsCancellationRequested)
-                {
-                    cancelled = e;
-                    return AttemptOutcome.Failed<ApplyResult>(await ClassifyAsync(e));
-                }
-                catch (EngineStepFailedException e)
-                {
-                    var failureVerdict = await ClassifyAsync(e);
-                    await NoteAsync($"attempt {attempt} failed ({failureVerdict.Class.ToWireName()}): {failureVerdict.Statement}");
-                    return AttemptOutcome.Failed<ApplyResult>(failureVerdict);
-                }
-            },
-            CancellationToken.None);
+                    try
+                    {
+                        return AttemptOutcome.Success(await engine!.ApplyAsync(artifact!, token));
+                    }
+                    catch (EngineStepFailedException e) when (e.Process.Termination == Termination.Cancelled || cancellationToken.IsCancellationRequested)
+                    {
+                        cancelVerdict = await ClassifyAsync(e);
+                        return AttemptOutcome.Failed<ApplyResult>(cancelVerdict);
+                    }
+                    catch (EngineStepFailedException e)
+                    {
+                        var failureVerdict = await ClassifyAsync(e);
+                        await NoteAsync($"attempt {attempt} failed ({failureVerdict.Class.ToWireName()}): {failureVerdict.Statement}");
+                        return AttemptOutcome.Failed<ApplyResult>(failureVerdict);
+                    }
+                },
+                cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled between attempts, or while the engine stopped: handled below from what is known.
+        }
 
         serialAfter = await ReadSerialAsync();
-        if (cancelled is not null)
+        if (cancelVerdict is not null || execution is null)
         {
-            var cancelVerdict = execution.Final.Failure!;
-            return cancelVerdict.MutationObserved
-                ? await EndAsync(RunState.Cancelled, ExitCodes.Cancelled, $"cancelled by {request.Actor} during the apply after changes began: {cancelVerdict.Statement}", FailureClass.PartialMutation, cancelVerdict.RunbookId)
+            var mutated = cancelVerdict?.MutationObserved == true || (serialBefore is { } b && serialAfter is { } a && a != b);
+            return mutated
+                ? await EndAsync(RunState.Cancelled, ExitCodes.Cancelled, $"cancelled by {request.Actor} during the apply after changes began: {cancelVerdict?.Statement ?? $"state serial {Serial(serialBefore)} → {Serial(serialAfter)}"}", FailureClass.PartialMutation, cancelVerdict?.RunbookId)
                 : await EndAsync(RunState.Cancelled, ExitCodes.Cancelled, $"cancelled by {request.Actor} during the apply; the engine stopped gracefully and the state serial is unchanged ({Serial(serialBefore)})", null, null);
         }
 
