@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-
 using Airlock.Application.Approvals;
 using Airlock.Application.Engines;
 using Airlock.Application.Plans;
@@ -18,10 +17,8 @@ using Airlock.Domain.Storage;
 using Airlock.Engines;
 using Airlock.Engines.Retry;
 using Airlock.Store.Locks;
-
-using FailureRetryPolicy = Airlock.Domain.Failures.RetryPolicy;
-
 using EvidenceRunEvent = Airlock.Domain.Evidence.RunEvent;
+using FailureRetryPolicy = Airlock.Domain.Failures.RetryPolicy;
 
 namespace Airlock.Application.Apply;
 
