@@ -33,6 +33,7 @@ public static class AirlockCli
         ApplyCommand.Create(),
         ApprovalsCommand.Create(),
         ApproveCommand.Create(),
+        CancelCommand.Create(),
         CompareCommand.Create(),
         DemoCommand.Create(),
         EvidenceCommand.Create(),

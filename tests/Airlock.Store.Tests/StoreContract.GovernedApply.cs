@@ -172,6 +172,24 @@ public abstract partial class StoreContract<TBackend>
     }
 
     [Fact]
+    public async Task The_first_cancel_request_of_a_run_stands_and_is_read_back()
+    {
+        var (store, time, _) = await Backend.FreshAsync();
+        await using var _s = store;
+        var now = time.GetUtcNow();
+        Assert.Null(await store.Runs.GetCancelRequestAsync("r1", default));
+
+        var first = new RunCancelRequest("r1", "carol", "wrong change window", now);
+        Assert.True(await store.Runs.RequestCancelAsync(first, default));
+        Assert.False(await store.Runs.RequestCancelAsync(first with { Actor = "bob", Reason = "second thoughts", RequestedAt = now.AddMinutes(1) }, default));
+
+        Assert.Equal(first, await store.Runs.GetCancelRequestAsync("r1", default));
+        Assert.Null(await store.Runs.GetCancelRequestAsync("r2", default));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.Runs.RequestCancelAsync(new RunCancelRequest("r2", " ", "why", now), default));
+        Assert.Null(await store.Runs.GetCancelRequestAsync("r2", default));
+    }
+
+    [Fact]
     public async Task Run_details_are_created_replaced_and_read_back()
     {
         var (store, _, _) = await Backend.FreshAsync();

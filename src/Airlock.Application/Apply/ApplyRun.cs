@@ -60,14 +60,22 @@ internal sealed class ApplyRun(
     private string? toolVersion;
     private IReadOnlyList<CheckOutcome> verification = [];
     private readonly List<string> notes = [];
+    private RunCancelRequest? cancelRequest;
 
-    public async Task<ApplyOutcome> ExecuteAsync(CancellationToken cancellationToken)
+    private static readonly TimeSpan CancelPollInterval = TimeSpan.FromMilliseconds(500);
+
+    public async Task<ApplyOutcome> ExecuteAsync(CancellationToken hostCancellation)
     {
+        // Ctrl+C in this process, or an `airlock cancel` recorded in the store by anyone allowed to.
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(hostCancellation);
+        using var stopWatching = new CancellationTokenSource();
+        var cancellationToken = cancellation.Token;
         startedAt = services.Time.GetUtcNow();
         lifecycle = new RunLifecycle(runId, 1, services.Time);
         await services.Store.Runs.CreateAsync(runId, stack.Name, environment.Name, RunState.Requested.WireName(), request.Actor, CancellationToken.None);
         await SaveDetailsAsync(null, null, null);
         await ChainEventAsync(RunState.Requested, request.Actor, $"apply of {plan.PlanId} requested");
+        var watcher = WatchForCancelRequestAsync(cancellation, stopWatching.Token);
         ApplyOutcome outcome;
         try
         {
@@ -89,8 +97,8 @@ internal sealed class ApplyRun(
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
             var statement = lifecycle.State.MayHaveMutated()
-                ? $"cancelled by {request.Actor} while {lifecycle.State.WireName()}, after the apply ran (state serial {Serial(serialBefore)} → {Serial(serialAfter)}): check the target by hand"
-                : $"cancelled by {request.Actor} while {lifecycle.State.WireName()}; nothing was changed";
+                ? $"cancelled by {CancelledBy} while {lifecycle.State.WireName()}, after the apply ran (state serial {Serial(serialBefore)} → {Serial(serialAfter)}): check the target by hand"
+                : $"cancelled by {CancelledBy} while {lifecycle.State.WireName()}; nothing was changed";
             outcome = await EndAsync(RunState.Cancelled, ExitCodes.Cancelled, statement, null, null);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -102,10 +110,39 @@ internal sealed class ApplyRun(
         }
         finally
         {
+            await stopWatching.CancelAsync();
+            await watcher;
             await ReleaseAsync();
         }
 
         return outcome;
+    }
+
+    private string CancelledBy => cancelRequest is { } r ? $"{r.Actor} ({r.Reason})" : request.Actor;
+
+    private async Task WatchForCancelRequestAsync(CancellationTokenSource cancellation, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested && !cancellation.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(CancelPollInterval, services.Time, stop);
+                if (await services.Store.Runs.GetCancelRequestAsync(runId, stop) is { } found)
+                {
+                    cancelRequest = found;
+                    observer.Note($"cancel requested by {found.Actor}: {found.Reason}");
+                    await cancellation.CancelAsync();
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is global::System.Data.Common.DbException or IOException or TimeoutException)
+            {
+                // A store hiccup must not end the run; the next poll tries again.
+            }
+        }
     }
 
     private async Task<ApplyOutcome> RunStagesAsync(CancellationToken cancellationToken)
@@ -468,8 +505,8 @@ internal sealed class ApplyRun(
         {
             var mutated = cancelVerdict?.MutationObserved == true || (serialBefore is { } b && serialAfter is { } a && a != b);
             return mutated
-                ? await EndAsync(RunState.Cancelled, ExitCodes.Cancelled, $"cancelled by {request.Actor} during the apply after changes began: {cancelVerdict?.Statement ?? $"state serial {Serial(serialBefore)} → {Serial(serialAfter)}"}", FailureClass.PartialMutation, cancelVerdict?.RunbookId)
-                : await EndAsync(RunState.Cancelled, ExitCodes.Cancelled, $"cancelled by {request.Actor} during the apply; the engine stopped gracefully and the state serial is unchanged ({Serial(serialBefore)})", null, null);
+                ? await EndAsync(RunState.Cancelled, ExitCodes.Cancelled, $"cancelled by {CancelledBy} during the apply after changes began: {cancelVerdict?.Statement ?? $"state serial {Serial(serialBefore)} → {Serial(serialAfter)}"}", FailureClass.PartialMutation, cancelVerdict?.RunbookId)
+                : await EndAsync(RunState.Cancelled, ExitCodes.Cancelled, $"cancelled by {CancelledBy} during the apply; the engine stopped gracefully and the state serial is unchanged ({Serial(serialBefore)})", null, null);
         }
 
         if (execution.Final.Failure is { } failure)

@@ -38,6 +38,13 @@ public sealed class RunStateConflictException(string runId, string? expected, st
 /// <param name="DetailJson">Anything else as a JSON object (break-glass, verification results...).</param>
 public sealed record RunDetails(string RunId, string PlanId, string RequestedBy, int Attempt, string? FailureClass, string? Statement, long? EvidenceSequence, string DetailJson);
 
+/// <summary>Someone asked a running apply to stop; the process running it polls for this.</summary>
+/// <param name="RunId">The run.</param>
+/// <param name="Actor">Who asked (already authorised by the environment's cancellation policy).</param>
+/// <param name="Reason">Why.</param>
+/// <param name="RequestedAt">When.</param>
+public sealed record RunCancelRequest(string RunId, string Actor, string Reason, DateTimeOffset RequestedAt);
+
 /// <summary>Which runs to list, newest first.</summary>
 /// <param name="Stack">Only this stack.</param>
 /// <param name="Environment">Only this environment.</param>
@@ -74,6 +81,12 @@ public interface IRunStore
 
     /// <summary>The run's details, or null when none were saved.</summary>
     Task<RunDetails?> GetDetailsAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>Records a request to cancel the run; false when one was already recorded (the first one stands).</summary>
+    Task<bool> RequestCancelAsync(RunCancelRequest request, CancellationToken cancellationToken);
+
+    /// <summary>The run's cancel request, or null.</summary>
+    Task<RunCancelRequest?> GetCancelRequestAsync(string runId, CancellationToken cancellationToken);
 
     /// <summary>Runs matching <paramref name="query"/>, newest first (by creation, then id).</summary>
     Task<IReadOnlyList<RunRecord>> ListAsync(RunQuery query, CancellationToken cancellationToken);

@@ -104,6 +104,8 @@ public static class Migrations
             "CREATE INDEX runs_by_environment ON runs (environment, created_at, id)",
             // Approvals refuse superseded plans: the newest plan per target is looked up on every approve.
             "CREATE INDEX plans_by_target ON plans (stack, environment, created_at)",
+            // A cancel request from another person or process; the process running the apply polls for it.
+            "CREATE TABLE run_cancel_requests (run_id TEXT PRIMARY KEY, actor TEXT NOT NULL, reason TEXT NOT NULL, requested_at BIGINT NOT NULL)",
         ],
     ];
 

@@ -67,6 +67,30 @@ internal sealed class SqlRunStore(SqlContext context) : IRunStore
         return rows.FirstOrDefault();
     }
 
+    public async Task<bool> RequestCancelAsync(RunCancelRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (string.IsNullOrWhiteSpace(request.RunId) || string.IsNullOrWhiteSpace(request.Actor) || string.IsNullOrWhiteSpace(request.Reason))
+        {
+            throw new ArgumentException("a cancel request needs a run id, an actor and a reason");
+        }
+
+        await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await connection.ExecuteAsync(null,
+            "INSERT INTO run_cancel_requests (run_id, actor, reason, requested_at) VALUES (@run, @actor, @reason, @at) ON CONFLICT (run_id) DO NOTHING",
+            cancellationToken, ("@run", request.RunId), ("@actor", request.Actor), ("@reason", request.Reason), ("@at", Db.Ms(request.RequestedAt))).ConfigureAwait(false) == 1;
+    }
+
+    public async Task<RunCancelRequest?> GetCancelRequestAsync(string runId, CancellationToken cancellationToken)
+    {
+        await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await connection.QueryAsync(null,
+            "SELECT run_id, actor, reason, requested_at FROM run_cancel_requests WHERE run_id = @run",
+            r => new RunCancelRequest(r.GetString(0), r.GetString(1), r.GetString(2), Db.Instant(r.GetInt64(3))),
+            cancellationToken, ("@run", runId)).ConfigureAwait(false);
+        return rows.FirstOrDefault();
+    }
+
     public async Task<IReadOnlyList<RunRecord>> ListAsync(RunQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);

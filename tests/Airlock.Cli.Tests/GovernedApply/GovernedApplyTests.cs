@@ -220,6 +220,47 @@ public sealed class GovernedApplyTests
         await ws.ApplyJsonAsync(planId, "alice@example.com", 0);
     }
 
+    [Fact]
+    public async Task A_person_the_cancellation_policy_allows_can_stop_someone_elses_running_apply()
+    {
+        using var ws = await GovernedWorkspace.CreateAsync("sqlite");
+        ws.Write("airlock.yaml", ws.Read("airlock.yaml").Replace("    plan: { mode: replan }", "    plan: { mode: replan }\n    apply: { cancellation: security }", StringComparison.Ordinal));
+        ws.Commit("only security may cancel dev applies");
+        var planId = await ws.PlanAsync("dev");
+        ws.SetVariable("SITE_APPLY_DELAY", "60");
+        var applying = new TaskCompletionSource();
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var process = ws.Start(
+            line =>
+            {
+                output.Enqueue(line);
+                if (line.Contains("site: waiting", StringComparison.Ordinal))
+                {
+                    applying.TrySetResult();
+                }
+            },
+            "apply", planId, "--as", "alice@example.com");
+        await applying.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        var runId = (string)JsonNode.Parse((await ws.RunAsync("runs", "--json")).Stdout)!["runs"]![0]!["run_id"]!;
+
+        var outsider = await ws.RunAsync("cancel", runId, "--as", "dave@example.com");
+        Assert.Equal(3, outsider.ExitCode);
+        Assert.Contains("may not cancel", outsider.Stderr, StringComparison.Ordinal);
+        var allowed = await ws.RunAsync("cancel", runId, "--as", "carol@example.com", "--reason", "wrong change window");
+        Assert.True(allowed.ExitCode == 0, allowed.ToString());
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        var text = string.Join('\n', output);
+        Assert.True(process.ExitCode == 130, text);
+        var run = JsonNode.Parse((await ws.RunAsync("run", "show", runId, "--json")).Stdout)!;
+        Assert.Equal("cancelled", (string)run["state"]!);
+        Assert.Contains("carol@example.com (wrong change window)", (string)run["statement"]!, StringComparison.Ordinal);
+        Assert.False(File.Exists(ws.TargetFile("dev", "index.html")), text);
+        var late = await ws.RunAsync("cancel", runId, "--as", "carol@example.com");
+        Assert.Equal(3, late.ExitCode);
+    }
+
     [Theory]
     [MemberData(nameof(Backends))]
     public async Task An_incident_freeze_refuses_applies_and_break_glass_needs_an_incident_and_a_grant(string backend)
