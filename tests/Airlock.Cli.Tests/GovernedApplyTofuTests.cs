@@ -96,6 +96,9 @@ public sealed class GovernedApplyTofuTests
         Assert.Equal("succeeded", run.GetProperty("state").GetString());
         Assert.Equal(planId, run.GetProperty("plan_id").GetString());
         Assert.Equal("saved", run.GetProperty("detail").GetProperty("mode").GetString());
+        Assert.Equal(
+            ["requested", "validating", "queued", "acquiring_locks", "preparing", "verifying_saved_plan", "policy_check", "applying", "verifying", "publishing", "succeeded"],
+            await TransitionsAsync(ws, root.GetProperty("run_id").GetString()!));
 
         var verify = await ws.RunAsync("evidence", "verify");
         Assert.True(verify.ExitCode == 0, verify.ToString());
@@ -113,6 +116,13 @@ public sealed class GovernedApplyTofuTests
         Assert.True(apply.ExitCode == 3, apply.ToString());
         Assert.Contains("changed since the plan (serial 8 → 9): plan again", Verdict(apply), StringComparison.Ordinal);
         AssertNothingApplied(ws, apply, serial: 9);
+
+        // The advice works: the refused run released its locks and queue slot, and a fresh plan applies.
+        var fresh = await ws.PlanAsync("dev", Alice);
+        var retry = await ws.RunAsync("apply", fresh, "--as", Alice);
+        Assert.True(retry.ExitCode == 0, retry.ToString());
+        Assert.Single(ws.ApplyCalls());
+        Assert.Equal(10, ws.Serial());
     }
 
     [Fact]
@@ -130,6 +140,10 @@ public sealed class GovernedApplyTofuTests
         Assert.Contains("the fresh plan differs only immaterially: aws_instance.changed: only tags/description differ (tags.Owner)", apply.Stdout, StringComparison.Ordinal);
         // The fresh plan's file is the one applied, not the approved one.
         Assert.Equal(2, ws.Calls().Count(c => c[0] == "plan"));
+        var runId = RunId(apply);
+        Assert.Equal(
+            ["requested", "validating", "queued", "acquiring_locks", "preparing", "planning", "policy_check", "applying", "verifying", "publishing", "succeeded"],
+            await TransitionsAsync(ws, runId));
         var applied = Assert.Single(ws.ApplyCalls());
         Assert.Contains(Path.DirectorySeparatorChar + "replan" + Path.DirectorySeparatorChar, applied[^1], StringComparison.Ordinal);
         Assert.Equal(9, ws.Serial());
@@ -213,6 +227,24 @@ public sealed class GovernedApplyTofuTests
         var lines = result.Stdout.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.StartsWith("✔ ", StringComparison.Ordinal) || l.StartsWith("✖ ", StringComparison.Ordinal)).ToList();
         Assert.True(lines.Count == 1, "expected exactly one verdict line\n" + result);
         return lines[0];
+    }
+
+    /// <summary>The run id from a human-mode apply's footer ("run RUN_ID · evidence #N · …").</summary>
+    private static string RunId(CliResult result)
+    {
+        var footer = result.Stdout.Split('\n').Single(l => l.StartsWith("run ", StringComparison.Ordinal));
+        return footer.Split(' ')[1];
+    }
+
+    /// <summary>The states a run moved through, from `airlock run show RUN_ID --json` (notes left out).</summary>
+    private static async Task<List<string>> TransitionsAsync(TofuWorkspace ws, string runId)
+    {
+        var show = await ws.RunAsync("run", "show", runId, "--json");
+        Assert.True(show.ExitCode == 0, show.ToString());
+        using var json = JsonDocument.Parse(show.Stdout);
+        return [.. json.RootElement.GetProperty("events").EnumerateArray()
+            .Where(e => e.GetProperty("from").GetString() != e.GetProperty("to").GetString())
+            .Select(e => e.GetProperty("to").GetString()!)];
     }
 
     private static void AssertNothingApplied(TofuWorkspace ws, CliResult result, long serial)
