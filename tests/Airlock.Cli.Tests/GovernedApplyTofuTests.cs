@@ -33,11 +33,14 @@ public sealed class GovernedApplyTofuTests
         """;
 
     private const string ReplanConfig = """
+        teams:
+          platform: [bob@example.com]
         environments:
           stage:
             plan: { mode: replan }
+            approvals: { required: 1, roles: [platform] }
         stacks:
-          network: { path: stacks/network }
+          network: { path: stacks/network, owners: [platform] }
 
         """;
 
@@ -63,7 +66,11 @@ public sealed class GovernedApplyTofuTests
     public async Task Saved_plan_mode_applies_the_saved_plan_file_and_leaves_verifiable_evidence(string store)
     {
         using var ws = await TofuWorkspace.CreateAsync(store, SavedConfig, StateFixture, PlanResponses(CreatePlan));
-        var planId = await ws.PlanAsync("dev", Alice);
+        var plan = await ws.PlanAsync("dev", Alice);
+        var planId = PlanId(plan);
+        Assert.Equal("saved", plan.GetProperty("mode").GetString());
+        Assert.Equal(8, plan.GetProperty("state_serial").GetInt64());
+        Assert.Equal("opentofu 1.8.2", plan.GetProperty("tool_version").GetString());
 
         var apply = await ws.RunAsync("apply", planId, "--as", Alice, "--json");
 
@@ -108,7 +115,7 @@ public sealed class GovernedApplyTofuTests
     public async Task Saved_plan_mode_refuses_when_the_state_serial_moved_since_the_plan()
     {
         using var ws = await TofuWorkspace.CreateAsync("sqlite", SavedConfig, StateFixture, PlanResponses(CreatePlan));
-        var planId = await ws.PlanAsync("dev", Alice);
+        var planId = PlanId(await ws.PlanAsync("dev", Alice));
         ws.SetSerial(9); // someone else applied in the meantime
 
         var apply = await ws.RunAsync("apply", planId, "--as", Alice);
@@ -118,7 +125,7 @@ public sealed class GovernedApplyTofuTests
         AssertNothingApplied(ws, apply, serial: 9);
 
         // The advice works: the refused run released its locks and queue slot, and a fresh plan applies.
-        var fresh = await ws.PlanAsync("dev", Alice);
+        var fresh = PlanId(await ws.PlanAsync("dev", Alice));
         var retry = await ws.RunAsync("apply", fresh, "--as", Alice);
         Assert.True(retry.ExitCode == 0, retry.ToString());
         Assert.Single(ws.ApplyCalls());
@@ -131,7 +138,8 @@ public sealed class GovernedApplyTofuTests
         using var ws = await TofuWorkspace.CreateAsync("sqlite", ReplanConfig, StateFixture, []);
         var tagChanged = ws.WritePlanJson("tag-changed.json", WithExtraTag(LoadPlan(UpdatePlan), "aws_instance.changed", "Owner", "platform"));
         SetResponses(ws, PlanResponses(UpdatePlan, tagChanged));
-        var planId = await ws.PlanAsync("stage", Alice);
+        var planId = PlanId(await ws.PlanAsync("stage", Alice));
+        await ApproveAsync(ws, planId, Bob);
 
         var apply = await ws.RunAsync("apply", planId, "--as", Alice);
 
@@ -156,7 +164,8 @@ public sealed class GovernedApplyTofuTests
         using var ws = await TofuWorkspace.CreateAsync(store, ReplanConfig, StateFixture, []);
         var withDelete = ws.WritePlanJson("with-delete.json", WithAddedDelete(LoadPlan(UpdatePlan), "aws_instance.legacy", copyBeforeFrom: "aws_instance.unchanged"));
         SetResponses(ws, PlanResponses(UpdatePlan, withDelete));
-        var planId = await ws.PlanAsync("stage", Alice);
+        var planId = PlanId(await ws.PlanAsync("stage", Alice));
+        await ApproveAsync(ws, planId, Bob);
 
         var apply = await ws.RunAsync("apply", planId, "--as", Alice);
 
@@ -174,6 +183,8 @@ public sealed class GovernedApplyTofuTests
         Assert.Equal("rejected", run.GetProperty("state").GetString());
         Assert.Equal(JsonValueKind.Null, run.GetProperty("failure_class").ValueKind);
         Assert.Contains("differs materially", run.GetProperty("statement").GetString(), StringComparison.Ordinal);
+        var verify = await ws.RunAsync("evidence", "verify");
+        Assert.True(verify.ExitCode == 0, verify.ToString());
     }
 
     [Fact]
@@ -182,10 +193,14 @@ public sealed class GovernedApplyTofuTests
         using var ws = await TofuWorkspace.CreateAsync("sqlite", GuardedConfig, DatabaseState, []);
         var deletePlan = ws.WritePlanJson("db-delete.json", AsDelete(LoadPlan(DatabaseCreatePlan), "aws_db_instance.default"));
         SetResponses(ws, PlanResponses(deletePlan));
-        var planId = await ws.PlanAsync("prod", Alice);
+        var plan = await ws.PlanAsync("prod", Alice);
+        var planId = PlanId(plan);
+        Assert.Equal(["aws_db_instance.default"], plan.GetProperty("guarded_destroys").EnumerateArray().Select(a => a.GetString()));
 
-        var approve = await ws.RunAsync("approve", planId, "--as", Bob);
-        Assert.True(approve.ExitCode == 0, approve.ToString());
+        await ApproveAsync(ws, planId, Bob);
+        var standing = await ApprovalsAsync(ws, planId);
+        Assert.False(standing.GetProperty("satisfied").GetBoolean());
+        Assert.Contains(standing.GetProperty("problems").EnumerateArray(), p => p.GetString()!.StartsWith("destroys protected aws_db_instance.default:", StringComparison.Ordinal));
         var refused = await ws.RunAsync("apply", planId, "--as", Alice);
 
         Assert.True(refused.ExitCode == 3, refused.ToString());
@@ -194,8 +209,8 @@ public sealed class GovernedApplyTofuTests
         Assert.Contains("[destroy-guard] destroys aws_db_instance.default without an approval naming it (--destroy)", verdict, StringComparison.Ordinal);
         AssertNothingApplied(ws, refused, serial: 125);
 
-        var named = await ws.RunAsync("approve", planId, "--as", Carol, "--destroy", "aws_db_instance.default");
-        Assert.True(named.ExitCode == 0, named.ToString());
+        await ApproveAsync(ws, planId, Carol, "--destroy", "aws_db_instance.default");
+        Assert.True((await ApprovalsAsync(ws, planId)).GetProperty("satisfied").GetBoolean());
         var apply = await ws.RunAsync("apply", planId, "--as", Alice);
 
         Assert.True(apply.ExitCode == 0, apply.ToString());
@@ -203,13 +218,15 @@ public sealed class GovernedApplyTofuTests
         Assert.Contains("Apply complete! Resources: 0 added, 0 changed, 1 destroyed.", apply.Stdout, StringComparison.Ordinal);
         Assert.Single(ws.ApplyCalls());
         Assert.Equal(126, ws.Serial());
+        var verify = await ws.RunAsync("evidence", "verify");
+        Assert.True(verify.ExitCode == 0, verify.ToString());
     }
 
     [Fact]
     public async Task Apply_refuses_when_HEAD_moved_after_the_plan()
     {
         using var ws = await TofuWorkspace.CreateAsync("sqlite", SavedConfig, StateFixture, PlanResponses(CreatePlan));
-        var planId = await ws.PlanAsync("dev", Alice);
+        var planId = PlanId(await ws.PlanAsync("dev", Alice));
         await ws.CommitChangeAsync("an unreviewed change");
 
         var apply = await ws.RunAsync("apply", planId, "--as", Alice);
@@ -227,6 +244,24 @@ public sealed class GovernedApplyTofuTests
         var lines = result.Stdout.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.StartsWith("✔ ", StringComparison.Ordinal) || l.StartsWith("✖ ", StringComparison.Ordinal)).ToList();
         Assert.True(lines.Count == 1, "expected exactly one verdict line\n" + result);
         return lines[0];
+    }
+
+    private static string PlanId(JsonElement plan) => plan.GetProperty("plan_id").GetString()!;
+
+    private static async Task ApproveAsync(TofuWorkspace ws, string planId, string approver, params string[] extra)
+    {
+        var approve = await ws.RunAsync(["approve", planId, "--as", approver, .. extra]);
+        Assert.True(approve.ExitCode == 0, approve.ToString());
+    }
+
+    /// <summary>`airlock approvals PLAN_ID --json`; its exit code says whether an apply is authorised (0) or not (3).</summary>
+    private static async Task<JsonElement> ApprovalsAsync(TofuWorkspace ws, string planId)
+    {
+        var result = await ws.RunAsync("approvals", planId, "--json");
+        using var json = JsonDocument.Parse(result.Stdout);
+        var satisfied = json.RootElement.GetProperty("satisfied").GetBoolean();
+        Assert.True(result.ExitCode == (satisfied ? 0 : 3), result.ToString());
+        return json.RootElement.Clone();
     }
 
     /// <summary>The run id from a human-mode apply's footer ("run RUN_ID · evidence #N · …").</summary>

@@ -103,13 +103,13 @@ public sealed class TofuWorkspace : IDisposable
     /// <summary>The environment the CLI runs with (store URL and plan key for PostgreSQL).</summary>
     public IReadOnlyDictionary<string, string?> CliEnvironment => _environment;
 
-    /// <summary>Plans <see cref="Stack"/> in <paramref name="environment"/> as <paramref name="actor"/>; asserts success and returns the plan id.</summary>
-    public async Task<string> PlanAsync(string environment, string actor)
+    /// <summary>Plans <see cref="Stack"/> in <paramref name="environment"/> as <paramref name="actor"/>; asserts success and returns `plan --json`.</summary>
+    public async Task<JsonElement> PlanAsync(string environment, string actor)
     {
         var result = await RunAsync("plan", Stack, "--env", environment, "--as", actor, "--json");
         Assert.True(result.ExitCode == 0, "plan should succeed\n" + result);
         using var json = JsonDocument.Parse(result.Stdout);
-        return json.RootElement.GetProperty("plan_id").GetString()!;
+        return json.RootElement.Clone();
     }
 
     /// <summary>Every argv the double received, in order.</summary>
