@@ -238,6 +238,36 @@ public sealed class GovernedApplyTofuTests
         AssertNothingApplied(ws, apply, serial: 8);
     }
 
+    [Fact]
+    public async Task A_partial_apply_exits_1_with_what_is_known_and_blocks_the_stack_until_a_fresh_plan()
+    {
+        var responses = PlanResponses(CreatePlan);
+        // Two of three creates complete, then the provider times out (a real captured error message).
+        responses["apply"] = new JsonArray(new JsonObject
+        {
+            ["complete_ops"] = 2,
+            ["exit"] = 1,
+            ["stderr_example"] = new JsonObject { ["file"] = RepoPaths.Fixture("error-messages.md"), ["number"] = 13 },
+        });
+        using var ws = await TofuWorkspace.CreateAsync("sqlite", SavedConfig, StateFixture, responses);
+        var planId = PlanId(await ws.PlanAsync("dev", Alice));
+
+        var apply = await ws.RunAsync("apply", planId, "--as", Alice);
+
+        Assert.True(apply.ExitCode == 1, apply.ToString());
+        Assert.Equal(
+            "✖ failed (partial_mutation): apply failed after mutation: 2 created, 1 create failed; provider timed out waiting for a resource; state serial 8 → 9; runbook: partial-apply-provider-timeout",
+            Verdict(apply));
+        Assert.Equal(9, ws.Serial());
+
+        var again = await ws.RunAsync("apply", planId, "--as", Alice);
+
+        Assert.True(again.ExitCode == 3, again.ToString());
+        Assert.Contains($"network in dev is blocked: run {RunId(apply)} ended with partial_mutation", Verdict(again), StringComparison.Ordinal);
+        Assert.Single(ws.ApplyCalls());
+        Assert.Equal(9, ws.Serial());
+    }
+
     /// <summary>The one result line of a human-mode apply ("✔ applied: …", "✖ refused: …", "✖ failed …").</summary>
     private static string Verdict(CliResult result)
     {
