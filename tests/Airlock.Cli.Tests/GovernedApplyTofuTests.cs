@@ -133,6 +133,20 @@ public sealed class GovernedApplyTofuTests
     }
 
     [Fact]
+    public async Task Saved_plan_mode_refuses_a_state_with_another_lineage_even_at_the_same_serial()
+    {
+        using var ws = await TofuWorkspace.CreateAsync("sqlite", SavedConfig, StateFixture, PlanResponses(CreatePlan));
+        var planId = PlanId(await ws.PlanAsync("dev", Alice));
+        ws.SetLineage("0b5c2a4e-1d7f-4c3e-9a61-7f2d8e9b0c13"); // same serial 8, but not the state the plan was made against
+
+        var apply = await ws.RunAsync("apply", planId, "--as", Alice);
+
+        Assert.True(apply.ExitCode == 3, apply.ToString());
+        Assert.Contains("is a different state since the plan (lineage fa0debfe-854c-b885-a355-bbb09fa86dde → 0b5c2a4e-1d7f-4c3e-9a61-7f2d8e9b0c13): plan again", Verdict(apply), StringComparison.Ordinal);
+        AssertNothingApplied(ws, apply, serial: 8);
+    }
+
+    [Fact]
     public async Task Replan_mode_applies_when_the_fresh_plan_differs_only_in_a_tag_and_says_so()
     {
         using var ws = await TofuWorkspace.CreateAsync("sqlite", ReplanConfig, StateFixture, []);

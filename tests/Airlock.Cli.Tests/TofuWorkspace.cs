@@ -132,6 +132,14 @@ public sealed class TofuWorkspace : IDisposable
         File.WriteAllText(StateFile, state.ToJsonString());
     }
 
+    /// <summary>Replaces the state's lineage: the state is now a different state (e.g. a re-created backend), whatever its serial.</summary>
+    public void SetLineage(string lineage)
+    {
+        var state = JsonNode.Parse(File.ReadAllText(StateFile))!.AsObject();
+        state["lineage"] = lineage;
+        File.WriteAllText(StateFile, state.ToJsonString());
+    }
+
     /// <summary>Writes a derived plan JSON next to the double and returns its path (for plan_json_file).</summary>
     public string WritePlanJson(string name, JsonNode plan)
     {
