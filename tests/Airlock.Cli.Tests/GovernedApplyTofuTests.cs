@@ -234,6 +234,13 @@ public sealed class GovernedApplyTofuTests
         Assert.Equal(126, ws.Serial());
         var verify = await ws.RunAsync("evidence", "verify");
         Assert.True(verify.ExitCode == 0, verify.ToString());
+
+        // The plan and the state hold the database password: never printed, and the stored plan is encrypted at rest.
+        const string Password = "foobarbaz";
+        Assert.Contains(Password, File.ReadAllText(deletePlan), StringComparison.Ordinal);
+        Assert.All(new[] { refused, apply, verify }, r => Assert.DoesNotContain(Password, r.Stdout + r.Stderr, StringComparison.Ordinal));
+        Assert.All(Directory.EnumerateFiles(Path.Combine(ws.Root, ".airlock"), "*", SearchOption.AllDirectories), f =>
+            Assert.DoesNotContain(Password, System.Text.Encoding.Latin1.GetString(File.ReadAllBytes(f)), StringComparison.Ordinal));
     }
 
     [Fact]
