@@ -19,9 +19,8 @@ using Airlock.Engines;
 using Airlock.Engines.Retry;
 using Airlock.Store.Locks;
 
-using FailureRetryPolicy = Airlock.Domain.Failures.RetryPolicy;
-
 using EvidenceRunEvent = Airlock.Domain.Evidence.RunEvent;
+using FailureRetryPolicy = Airlock.Domain.Failures.RetryPolicy;
 
 namespace Airlock.Application.Apply;
 
