@@ -440,7 +440,7 @@ internal sealed class ApplyRun(
         var executor = new ClassifiedRetryExecutor(RetryPolicyOf(environment.Retry), services.Time, Random.Shared.NextDouble);
         EngineStepFailedException? cancelled = null;
         var execution = await executor.ExecuteAsync<ApplyResult>(
-            async (attempt, token) =>
+            async (attempt, _) =>
             {
                 if (attempt > 1)
                 {
@@ -449,7 +449,9 @@ internal sealed class ApplyRun(
 
                 try
                 {
-                    return AttemptOutcome.Success(await engine!.ApplyAsync(artifact!, token));
+                    // The user's token, not the pipeline's (which is None so that a cancel still yields an outcome):
+                    // Ctrl+C must reach the tool as SIGINT, then the kill after the grace period.
+                    return AttemptOutcome.Success(await engine!.ApplyAsync(artifact!, cancellationToken));
                 }
                 catch (EngineStepFailedException e) when (e.Process.Termination == Termination.Cancelled || cancellationToken.IsCancellationRequested)
                 {
