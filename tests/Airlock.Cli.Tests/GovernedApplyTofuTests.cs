@@ -289,10 +289,34 @@ public sealed class GovernedApplyTofuTests
         Assert.Equal(9, ws.Serial());
     }
 
-    /// <summary>The one result line of a human-mode apply ("✔ applied: …", "✖ refused: …", "✖ failed …").</summary>
+    [Fact]
+    public async Task Ctrl_C_during_the_apply_interrupts_the_tool_gracefully_and_exits_130()
+    {
+        var responses = PlanResponses(CreatePlan);
+        responses["apply"] = new JsonArray(new JsonObject { ["hang"] = "exit_on_sigint" });
+        using var ws = await TofuWorkspace.CreateAsync("sqlite", SavedConfig, StateFixture, responses);
+        var planId = PlanId(await ws.PlanAsync("dev", Alice));
+
+        var apply = await ws.RunAndInterruptAsync("double: hanging", "apply", planId, "--as", Alice);
+
+        Assert.True(apply.ExitCode == 130, apply.ToString());
+        Assert.Equal("■ cancelled: cancelled by alice@example.com during the apply; the engine stopped gracefully and the state serial is unchanged (8)", Verdict(apply));
+        Assert.Contains("airlock: cancelling: the engine is asked to stop gracefully", apply.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Gracefully shutting down...", apply.Stdout, StringComparison.Ordinal); // the tool got the interrupt and said so
+        Assert.Single(ws.ApplyCalls());
+        Assert.Equal(8, ws.Serial());
+
+        var runs = await ws.RunAsync("runs", "--json");
+        using var runsJson = JsonDocument.Parse(runs.Stdout);
+        Assert.Equal("cancelled", Assert.Single(runsJson.RootElement.GetProperty("runs").EnumerateArray()).GetProperty("state").GetString());
+        var verify = await ws.RunAsync("evidence", "verify");
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+    }
+
+    /// <summary>The one result line of a human-mode apply ("✔ applied: …", "✖ refused: …", "✖ failed …", "■ cancelled: …").</summary>
     private static string Verdict(CliResult result)
     {
-        var lines = result.Stdout.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.StartsWith("✔ ", StringComparison.Ordinal) || l.StartsWith("✖ ", StringComparison.Ordinal)).ToList();
+        var lines = result.Stdout.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.StartsWith("✔ ", StringComparison.Ordinal) || l.StartsWith("✖ ", StringComparison.Ordinal) || l.StartsWith("■ ", StringComparison.Ordinal)).ToList();
         Assert.True(lines.Count == 1, "expected exactly one verdict line\n" + result);
         return lines[0];
     }

@@ -100,6 +100,91 @@ public sealed class TofuWorkspace : IDisposable
     /// <summary>Runs the real CLI in the workspace with this store's environment.</summary>
     public Task<CliResult> RunAsync(params string[] args) => CliRunner.RunAsync(Root, _environment, args);
 
+    /// <summary>
+    /// Runs the real CLI, and once a stdout line contains <paramref name="trigger"/> sends it SIGINT (what
+    /// Ctrl+C does), then waits for it to finish. Fails when the trigger never appears.
+    /// </summary>
+    public async Task<CliResult> RunAndInterruptAsync(string trigger, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = Root,
+        };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "airlock.dll"));
+        foreach (var arg in args)
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        psi.Environment["NO_COLOR"] = "1";
+        psi.Environment["TERM"] = "dumb";
+        foreach (var (key, value) in _environment)
+        {
+            psi.Environment[key] = value;
+        }
+
+        using var process = Process.Start(psi)!;
+        process.StandardInput.Close();
+        var stdout = new System.Text.StringBuilder();
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            lock (stdout)
+            {
+                stdout.AppendLine(e.Data);
+            }
+
+            if (e.Data.Contains(trigger, StringComparison.Ordinal))
+            {
+                seen.TrySetResult();
+            }
+        };
+        process.BeginOutputReadLine();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
+        {
+            try
+            {
+                await seen.Task.WaitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new InvalidOperationException($"'{trigger}' never appeared on stdout:\n{stdout}\n--- stderr\n{await stderr}");
+            }
+        }
+
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var exitTimeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        try
+        {
+            await process.WaitForExitAsync(exitTimeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException($"the CLI did not exit within a minute of SIGINT:\n{stdout}\n--- stderr\n{await stderr}");
+        }
+
+        lock (stdout)
+        {
+            return new CliResult(process.ExitCode, stdout.ToString(), stderr.Result);
+        }
+    }
+
     /// <summary>The environment the CLI runs with (store URL and plan key for PostgreSQL).</summary>
     public IReadOnlyDictionary<string, string?> CliEnvironment => _environment;
 
