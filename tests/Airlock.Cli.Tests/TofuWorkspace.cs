@@ -185,9 +185,6 @@ public sealed class TofuWorkspace : IDisposable
         }
     }
 
-    /// <summary>The environment the CLI runs with (store URL and plan key for PostgreSQL).</summary>
-    public IReadOnlyDictionary<string, string?> CliEnvironment => _environment;
-
     /// <summary>Plans <see cref="Stack"/> in <paramref name="environment"/> as <paramref name="actor"/>; asserts success and returns `plan --json`.</summary>
     public async Task<JsonElement> PlanAsync(string environment, string actor)
     {
