@@ -56,6 +56,7 @@ internal sealed class ApplyRun(
     private QueueItem? queueItem;
     private LockSetHandle? locks;
     private long? serialBefore;
+    private string? lineageBefore;
     private long? serialAfter;
     private string? toolVersion;
     private IReadOnlyList<CheckOutcome> verification = [];
@@ -394,7 +395,9 @@ internal sealed class ApplyRun(
             await engine.InitAsync(cancellationToken);
             var version = await engine.GetVersionAsync(cancellationToken);
             toolVersion = $"{version.Tool} {version.Version}";
-            serialBefore = (await engine.GetStateVersionAsync(cancellationToken)).Serial;
+            var state = await engine.GetStateVersionAsync(cancellationToken);
+            serialBefore = state.Serial;
+            lineageBefore = state.Lineage;
         }
         catch (EngineStepFailedException e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -419,6 +422,12 @@ internal sealed class ApplyRun(
         if (account != metadata.Account || region != metadata.Region || identity != metadata.IdentityProfile || engine!.Kind != metadata.Engine)
         {
             throw new RefusedException($"plan {plan.PlanId} was made for {Describe(metadata.Engine, metadata.Account, metadata.Region, metadata.IdentityProfile)}, but {stack.Name} in {environment.Name} is now {Describe(engine!.Kind, account, region, identity)}: plan again");
+        }
+
+        // A serial counts only within one lineage: the same serial in another state (re-created backend, other workspace) is not the planned state.
+        if (metadata.StateLineage is { } plannedLineage && lineageBefore != plannedLineage)
+        {
+            throw new RefusedException($"the state of {stack.Name} in {environment.Name} is a different state since the plan (lineage {plannedLineage} → {lineageBefore ?? "none"}): plan again");
         }
 
         if (metadata.StateSerial is { } planned && serialBefore != planned)
