@@ -22,18 +22,28 @@ public static class AirlockCli
     public static async Task<int> RunAsync(string[] args)
     {
         var parseResult = Build().Parse(args);
-        return await parseResult.InvokeAsync();
+        // Commands that run tools handle Ctrl+C themselves (GracefulCancellation): a running engine must get
+        // its grace period, never be abandoned after System.CommandLine's default 2 seconds.
+        return await parseResult.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 
     // One line per command, kept alphabetical, so parallel work merges cleanly.
     private static IEnumerable<Command> Commands() =>
     [
+        ApplyCommand.Create(),
+        ApprovalsCommand.Create(),
+        ApproveCommand.Create(),
+        CancelCommand.Create(),
         CompareCommand.Create(),
         DemoCommand.Create(),
         EvidenceCommand.Create(),
+        FreezeCommand.Create(),
         LocksCommand.Create(),
+        PlanCommand.Create(),
         PolicyCommand.Create(),
         QueueCommand.Create(),
+        RunsCommand.CreateRun(),
+        RunsCommand.Create(),
         SchemaCommand.Create(),
         SummarizeCommand.Create(),
         UnlockCommand.Create(),

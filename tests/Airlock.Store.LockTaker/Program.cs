@@ -5,6 +5,7 @@
 //   hold     <backend> <target> <runId> <leaseMs> <key>              (prints "acquired <token>", then waits to be killed)
 //   claim    <backend> <target> <queue> <concurrency> <out>
 //   evidence <backend> <target> <count>
+//   freeze   <backend> <target> <environment> <startAtUnixMs>        (prints "won <id>" or "refused <active id>")
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -98,6 +99,29 @@ switch (mode)
             for (var i = 0; i < count; i++)
             {
                 await store.Evidence.AppendAsync(head => BuildRecord(head, $"pid-{Environment.ProcessId}-{i}"), CancellationToken.None);
+            }
+
+            return 0;
+        }
+
+    case "freeze":
+        {
+            // Every process waits for the same wall-clock instant, so the starts really race.
+            var startAt = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(args[4], CultureInfo.InvariantCulture));
+            var wait = startAt - DateTimeOffset.UtcNow;
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait);
+            }
+
+            try
+            {
+                var freeze = await store.Freezes.StartAsync(args[3], "cross-process race", $"pid-{Environment.ProcessId}", DateTimeOffset.UtcNow, CancellationToken.None);
+                Console.WriteLine($"won {freeze.Id}");
+            }
+            catch (Airlock.Domain.Storage.FreezeAlreadyActiveException refused)
+            {
+                Console.WriteLine($"refused {refused.Active.Id}");
             }
 
             return 0;

@@ -136,6 +136,48 @@ public abstract class CrossProcessContract<TBackend> : IDisposable
     }
 
     [Fact]
+    public async Task Processes_racing_to_start_a_freeze_let_exactly_one_win_and_the_others_name_it()
+    {
+        var target = await _backend.NewTargetAsync();
+        await (await _backend.OpenAsync(target, TimeProvider.System)).DisposeAsync();
+        // Far enough ahead that every process is up and waiting (dotnet start-up on a loaded 2-core machine).
+        var startAt = DateTimeOffset.UtcNow.AddSeconds(6).ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var processes = Enumerable.Range(0, 4).Select(_ => LockTakerProcess.Start("freeze", _backend.Name, target, "prod", startAt)).ToList();
+        var lines = new List<string>();
+        try
+        {
+            foreach (var process in processes)
+            {
+                var stdout = process.StandardOutput.ReadToEndAsync();
+                var stderr = process.StandardError.ReadToEndAsync();
+                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
+                Assert.True(process.ExitCode == 0, $"LockTaker exited {process.ExitCode}: {await stderr}");
+                lines.Add((await stdout).Trim());
+            }
+        }
+        finally
+        {
+            foreach (var process in processes)
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+
+                process.Dispose();
+            }
+        }
+
+        var won = Assert.Single(lines, l => l.StartsWith("won ", StringComparison.Ordinal));
+        var winnerId = won["won ".Length..];
+        Assert.All(lines.Where(l => l != won), l => Assert.Equal($"refused {winnerId}", l));
+        await using var store = await _backend.OpenAsync(target, TimeProvider.System);
+        var active = await store.Freezes.ActiveAsync("prod", default);
+        Assert.Equal(LockTakerProcess.Long(winnerId), active!.Id);
+        Assert.Single(await store.Freezes.ListAsync(10, default));
+    }
+
+    [Fact]
     public async Task Evidence_appends_from_several_processes_form_one_linear_chain()
     {
         var target = await _backend.NewTargetAsync();

@@ -11,7 +11,7 @@ using Airlock.Store.Sql;
 namespace Airlock.Store.Tests;
 
 /// <summary>The one behaviour contract every store backend must meet; run unchanged against SQLite and PostgreSQL.</summary>
-public abstract class StoreContract<TBackend> : IDisposable
+public abstract partial class StoreContract<TBackend> : IDisposable
     where TBackend : StoreBackend, new()
 {
     private static readonly LockKey Network = LockKey.Stack("acme", "prod", "123456789012", "eu-west-1", "network");

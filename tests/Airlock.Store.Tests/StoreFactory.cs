@@ -1,4 +1,6 @@
+using Airlock.Store.Postgres;
 using Airlock.Store.Sql;
+using Airlock.Store.Sqlite;
 using Airlock.Testing;
 
 using Microsoft.Extensions.Time.Testing;
@@ -16,6 +18,9 @@ public abstract class StoreBackend : IDisposable
 
     /// <summary>Opens a store on <paramref name="target"/>.</summary>
     public abstract Task<SqlAirlockStore> OpenAsync(string target, TimeProvider time);
+
+    /// <summary>The bare dialect on <paramref name="target"/>, for building a database at an older schema version.</summary>
+    public abstract SqlDialect Dialect(string target);
 
     /// <summary>A fresh store with a fake clock starting at a fixed instant.</summary>
     public async Task<(SqlAirlockStore Store, FakeTimeProvider Time, string Target)> FreshAsync()
@@ -41,6 +46,12 @@ public sealed class SqliteBackend : StoreBackend
     public override Task<SqlAirlockStore> OpenAsync(string target, TimeProvider time) =>
         AirlockStores.OpenSqliteAsync(target, new StoreOptions { Time = time }, CancellationToken.None);
 
+    public override SqlDialect Dialect(string target)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        return new SqliteDialect(target, TimeSpan.FromSeconds(30));
+    }
+
     public override void Dispose()
     {
         _dir.Dispose();
@@ -59,4 +70,6 @@ public sealed class PostgresBackend : StoreBackend
 
     public override Task<SqlAirlockStore> OpenAsync(string target, TimeProvider time) =>
         AirlockStores.OpenPostgresAsync(target, new StoreOptions { Time = time, PlanKeyBase64 = TestPlanKey }, CancellationToken.None);
+
+    public override SqlDialect Dialect(string target) => new PostgresDialect(target);
 }

@@ -117,7 +117,7 @@ public static class ConfigSchema
             P("approvals", Obj(
                 "Who must approve a change before it is applied.",
                 P("required", Int("Number of distinct approvals needed.", 0), @default: "0"),
-                P("roles", Names("Teams whose members may approve; empty means anyone.", "Team name.")),
+                P("roles", Names("Teams that must each be represented among the approvers (by different people under separation_of_duties); members of these teams and of the stack's owners may approve. Empty: stack owners may approve, or anyone when the stack has no owners.", "Team name.")),
                 P("separation_of_duties", Bool("The author of a change may not approve it."), @default: "false"))),
             P("plan", Obj(
                 "How plans are produced and how fresh they must be.",

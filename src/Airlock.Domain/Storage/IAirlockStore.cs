@@ -23,6 +23,12 @@ public interface IAirlockStore : IAsyncDisposable
     /// <summary>Encrypted plan artifacts.</summary>
     IPlanArtifactStore Plans { get; }
 
+    /// <summary>Approval decisions on plans.</summary>
+    IApprovalStore Approvals { get; }
+
+    /// <summary>Incident freezes.</summary>
+    IFreezeStore Freezes { get; }
+
     /// <summary>The evidence chain.</summary>
     IEvidenceRecordStore Evidence { get; }
 }

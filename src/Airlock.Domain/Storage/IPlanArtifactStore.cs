@@ -38,6 +38,9 @@ public interface IPlanArtifactStore
     /// <summary>The metadata, or null.</summary>
     Task<PlanRecord?> GetAsync(string planId, CancellationToken cancellationToken);
 
+    /// <summary>The most recently created plan for <paramref name="stack"/> in <paramref name="environment"/>, or null.</summary>
+    Task<PlanRecord?> LatestAsync(string stack, string environment, CancellationToken cancellationToken);
+
     /// <summary>
     /// Decrypts and returns the artifact. Throws <see cref="PlanArtifactException"/> when the plan is unknown,
     /// expired, or its ciphertext, metadata or hash was altered.

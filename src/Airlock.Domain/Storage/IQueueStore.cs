@@ -14,6 +14,13 @@ public interface IQueueStore
     /// </summary>
     Task<QueueItem?> ClaimAsync(QueueDefinition queue, string claimer, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Claims exactly item <paramref name="itemId"/> when it is the item <see cref="ClaimAsync"/> would pick now
+    /// (first in line, not held, with room under the limits); null otherwise. A CLI run waits for its own turn with
+    /// this instead of taking whatever is next.
+    /// </summary>
+    Task<QueueItem?> ClaimItemAsync(QueueDefinition queue, long itemId, string claimer, CancellationToken cancellationToken);
+
     /// <summary>Marks a claimed item finished, freeing its concurrency slot. False when it was not claimed.</summary>
     Task<bool> CompleteAsync(long itemId, string outcome, CancellationToken cancellationToken);
 

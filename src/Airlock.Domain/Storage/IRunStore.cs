@@ -27,6 +27,30 @@ public sealed class RunStateConflictException(string runId, string? expected, st
     public string RunId { get; } = runId;
 }
 
+/// <summary>What a run is about and how it ended, beyond its state: written by the apply service.</summary>
+/// <param name="RunId">The run.</param>
+/// <param name="PlanId">The plan it applies.</param>
+/// <param name="RequestedBy">Who asked for the apply.</param>
+/// <param name="Attempt">1 for the first attempt.</param>
+/// <param name="FailureClass">Wire name of the failure class, once failed.</param>
+/// <param name="Statement">One line saying what happened (refusal reason, failure statement, success).</param>
+/// <param name="EvidenceSequence">Sequence number of the run's evidence packet in the chain, once written.</param>
+/// <param name="DetailJson">Anything else as a JSON object (break-glass, verification results...).</param>
+public sealed record RunDetails(string RunId, string PlanId, string RequestedBy, int Attempt, string? FailureClass, string? Statement, long? EvidenceSequence, string DetailJson);
+
+/// <summary>Someone asked a running apply to stop; the process running it polls for this.</summary>
+/// <param name="RunId">The run.</param>
+/// <param name="Actor">Who asked (already authorised by the environment's cancellation policy).</param>
+/// <param name="Reason">Why.</param>
+/// <param name="RequestedAt">When.</param>
+public sealed record RunCancelRequest(string RunId, string Actor, string Reason, DateTimeOffset RequestedAt);
+
+/// <summary>Which runs to list, newest first.</summary>
+/// <param name="Stack">Only this stack.</param>
+/// <param name="Environment">Only this environment.</param>
+/// <param name="Limit">At most this many.</param>
+public sealed record RunQuery(string? Stack = null, string? Environment = null, int Limit = 50);
+
 /// <summary>Runs and their append-only event log.</summary>
 public interface IRunStore
 {
@@ -44,4 +68,26 @@ public interface IRunStore
 
     /// <summary>The run's events in order.</summary>
     Task<IReadOnlyList<RunEvent>> ReadEventsAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Appends an event that does not change the state (from = to = current state), e.g. "waiting in queue
+    /// behind run X" or "attempt 1 throttled, retrying in 10s". Throws <see cref="RunStateConflictException"/>
+    /// when the run is not in <paramref name="expectedState"/>.
+    /// </summary>
+    Task<RunEvent> AppendNoteAsync(string runId, string expectedState, string actor, string detail, CancellationToken cancellationToken);
+
+    /// <summary>Creates or replaces the run's details.</summary>
+    Task SaveDetailsAsync(RunDetails details, CancellationToken cancellationToken);
+
+    /// <summary>The run's details, or null when none were saved.</summary>
+    Task<RunDetails?> GetDetailsAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>Records a request to cancel the run; false when one was already recorded (the first one stands).</summary>
+    Task<bool> RequestCancelAsync(RunCancelRequest request, CancellationToken cancellationToken);
+
+    /// <summary>The run's cancel request, or null.</summary>
+    Task<RunCancelRequest?> GetCancelRequestAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>Runs matching <paramref name="query"/>, newest first (by creation, then id).</summary>
+    Task<IReadOnlyList<RunRecord>> ListAsync(RunQuery query, CancellationToken cancellationToken);
 }

@@ -101,7 +101,11 @@ public sealed class ProcessRunner(TimeProvider timeProvider) : IProcessRunner
         int? exitCode = null;
         try
         {
-            var result = await command.ExecuteAsync(forceful.Token, graceful.Token);
+            var execution = command.ExecuteAsync(forceful.Token, graceful.Token);
+
+            // CliWrap interrupts the process it started; its descendants (a script under /bin/sh -c) get SIGINT too.
+            await using var interruptTree = graceful.Token.Register(() => ProcessTree.InterruptDescendants(execution.ProcessId));
+            var result = await execution;
             exitCode = result.ExitCode;
         }
         catch (OperationCanceledException) when (graceful.IsCancellationRequested)

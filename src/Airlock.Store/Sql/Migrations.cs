@@ -83,6 +83,30 @@ public static class Migrations
               created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, detail_json TEXT NOT NULL)
             """,
         ],
+
+        // Version 2: the governed apply: incident freezes, run details, run listing.
+        [
+            """
+            CREATE TABLE incident_freezes (
+              id {id}, environment TEXT NOT NULL, reason TEXT NOT NULL, started_by TEXT NOT NULL, started_at BIGINT NOT NULL,
+              stopped_by TEXT NULL, stopped_at BIGINT NULL)
+            """,
+            // The database, not the caller, guarantees at most one active freeze per environment, across processes.
+            "CREATE UNIQUE INDEX incident_freezes_one_active ON incident_freezes (environment) WHERE stopped_at IS NULL",
+            """
+            CREATE TABLE run_details (
+              run_id TEXT PRIMARY KEY, plan_id TEXT NOT NULL, requested_by TEXT NOT NULL, attempt INTEGER NOT NULL,
+              failure_class TEXT NULL, statement TEXT NULL, evidence_sequence BIGINT NULL, detail_json TEXT NOT NULL)
+            """,
+            // Run listings are newest first, over everything or narrowed to a stack and/or an environment.
+            "CREATE INDEX runs_newest ON runs (created_at, id)",
+            "CREATE INDEX runs_by_target ON runs (stack, environment, created_at, id)",
+            "CREATE INDEX runs_by_environment ON runs (environment, created_at, id)",
+            // Approvals refuse superseded plans: the newest plan per target is looked up on every approve.
+            "CREATE INDEX plans_by_target ON plans (stack, environment, created_at)",
+            // A cancel request from another person or process; the process running the apply polls for it.
+            "CREATE TABLE run_cancel_requests (run_id TEXT PRIMARY KEY, actor TEXT NOT NULL, reason TEXT NOT NULL, requested_at BIGINT NOT NULL)",
+        ],
     ];
 
     /// <summary>The newest schema version this build knows.</summary>
@@ -90,8 +114,14 @@ public static class Migrations
 
     /// <summary>Brings the database to <see cref="LatestVersion"/>; returns the version now applied.</summary>
     /// <exception cref="SchemaTooNewException">The database is newer than this build.</exception>
-    public static async Task<int> ApplyAsync(SqlDialect dialect, TimeProvider time, CancellationToken cancellationToken)
+    public static Task<int> ApplyAsync(SqlDialect dialect, TimeProvider time, CancellationToken cancellationToken) =>
+        ApplyAsync(dialect, time, LatestVersion, cancellationToken);
+
+    /// <summary>Brings the database to <paramref name="targetVersion"/> only; tests use it to build an older database to upgrade.</summary>
+    internal static async Task<int> ApplyAsync(SqlDialect dialect, TimeProvider time, int targetVersion, CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(targetVersion, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(targetVersion, LatestVersion);
         ArgumentNullException.ThrowIfNull(dialect);
         ArgumentNullException.ThrowIfNull(time);
         await using var connection = await dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -104,7 +134,7 @@ public static class Migrations
             throw new SchemaTooNewException(current, LatestVersion);
         }
 
-        for (var version = current + 1; version <= LatestVersion; version++)
+        for (var version = current + 1; version <= targetVersion; version++)
         {
             foreach (var statement in Versions[version - 1])
             {
@@ -115,6 +145,6 @@ public static class Migrations
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return LatestVersion;
+        return Math.Max(current, targetVersion);
     }
 }

@@ -18,6 +18,8 @@ public sealed class SqlAirlockStore : IAirlockStore
         Queues = new SqlQueueStore(context);
         Runs = new SqlRunStore(context);
         Plans = new SqlPlanArtifactStore(context, new Lazy<PlanKey>(planKey));
+        Approvals = new SqlApprovalStore(context);
+        Freezes = new SqlFreezeStore(context);
         Evidence = new SqlEvidenceRecordStore(context);
     }
 
@@ -40,6 +42,12 @@ public sealed class SqlAirlockStore : IAirlockStore
 
     /// <inheritdoc />
     public IPlanArtifactStore Plans { get; }
+
+    /// <inheritdoc />
+    public IApprovalStore Approvals { get; }
+
+    /// <inheritdoc />
+    public IFreezeStore Freezes { get; }
 
     /// <inheritdoc />
     public IEvidenceRecordStore Evidence { get; }

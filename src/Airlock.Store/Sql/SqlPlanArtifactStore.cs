@@ -42,6 +42,17 @@ internal sealed class SqlPlanArtifactStore(SqlContext context, Lazy<PlanKey> pla
         return row?.Record;
     }
 
+    public async Task<PlanRecord?> LatestAsync(string stack, string environment, CancellationToken cancellationToken)
+    {
+        // Metadata columns only: the newest plan's artifact may be large and is not needed here.
+        await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await connection.QueryAsync(null,
+            "SELECT plan_id, stack, environment, commit_sha, plan_digest, artifact_sha256, created_at, expires_at, metadata_json FROM plans WHERE stack = @stack AND environment = @env ORDER BY created_at DESC, plan_id DESC LIMIT 1",
+            r => new PlanRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), Db.Instant(r.GetInt64(6)), Db.Instant(r.GetInt64(7)), r.GetString(8)),
+            cancellationToken, ("@stack", stack), ("@env", environment)).ConfigureAwait(false);
+        return rows.FirstOrDefault();
+    }
+
     public async Task<byte[]> ReadArtifactAsync(string planId, CancellationToken cancellationToken)
     {
         var row = await ReadRowAsync(planId, cancellationToken).ConfigureAwait(false) ?? throw new PlanArtifactException(planId, "no such plan");

@@ -45,7 +45,15 @@ internal sealed class SqlQueueStore(SqlContext context) : IQueueStore
         return rows[0];
     }
 
-    public async Task<QueueItem?> ClaimAsync(QueueDefinition queue, string claimer, CancellationToken cancellationToken)
+    public Task<QueueItem?> ClaimAsync(QueueDefinition queue, string claimer, CancellationToken cancellationToken) =>
+        ClaimHeadAsync(queue, claimer, null, cancellationToken);
+
+    public Task<QueueItem?> ClaimItemAsync(QueueDefinition queue, long itemId, string claimer, CancellationToken cancellationToken) =>
+        ClaimHeadAsync(queue, claimer, itemId, cancellationToken);
+
+    // Picks the head of the line and claims it; with onlyItem, claims it only when the head is that item, so
+    // ClaimItemAsync obeys exactly the ordering, holds, limits and head-row locking of ClaimAsync.
+    private async Task<QueueItem?> ClaimHeadAsync(QueueDefinition queue, string claimer, long? onlyItem, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queue);
         queue.Validate();
@@ -55,7 +63,14 @@ internal sealed class SqlQueueStore(SqlContext context) : IQueueStore
         var room = queue.Key is null
             ? "(SELECT COUNT(*) FROM queue_items c WHERE c.queue = @q AND c.state = 'claimed') < @limit"
             : "(SELECT COUNT(*) FROM queue_items c WHERE c.queue = @q AND c.state = 'claimed' AND COALESCE(c.concurrency_key, '') = COALESCE(w.concurrency_key, '')) < @limit";
-        var now = context.Time.GetUtcNow();
+        (string Name, object? Value)[] claimParameters = [("@q", queue.Name), ("@limit", queue.Concurrency), ("@now", Db.Ms(context.Time.GetUtcNow())), ("@by", claimer)];
+        var onlyThatItem = string.Empty;
+        if (onlyItem is { } item)
+        {
+            onlyThatItem = " AND id = @item";
+            claimParameters = [.. claimParameters, ("@item", item)];
+        }
+
         await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
         // One atomic round trip. The first statement creates or row-locks the queue's head row, so claimers of one
         // queue still take turns and a limit cannot be overshot; the claim then runs on a snapshot taken after the
@@ -71,10 +86,10 @@ internal sealed class SqlQueueStore(SqlContext context) : IQueueStore
                     WHERE state = 'waiting' AND id = (
                       SELECT w.id FROM queue_items w
                       WHERE w.queue = @q AND w.state = 'waiting' AND w.hold_reason IS NULL AND {room}
-                      ORDER BY w.priority_rank, w.id LIMIT 1{context.Dialect.ForUpdateSkipLocked})
+                      ORDER BY w.priority_rank, w.id LIMIT 1{context.Dialect.ForUpdateSkipLocked}){onlyThatItem}
                     RETURNING {Columns}
                     """,
-                    [("@q", queue.Name), ("@limit", queue.Concurrency), ("@now", Db.Ms(now)), ("@by", claimer)]
+                    claimParameters
                 ),
             ],
             Read, cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,6 @@
 using System.Data.Common;
+using System.Text.Json;
+
 using Airlock.Domain.Runs;
 using Airlock.Domain.Storage;
 
@@ -25,12 +27,98 @@ internal sealed class SqlRunStore(SqlContext context) : IRunStore
     {
         await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync(null, "SELECT id, stack, environment, state, created_at, updated_at FROM runs WHERE id = @id",
-            r => new RunRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), Db.Instant(r.GetInt64(4)), Db.Instant(r.GetInt64(5))),
-            cancellationToken, ("@id", runId)).ConfigureAwait(false);
+            ReadRun, cancellationToken, ("@id", runId)).ConfigureAwait(false);
         return rows.FirstOrDefault();
     }
 
-    public async Task<RunEvent> TransitionAsync(string runId, string expectedFrom, string newState, string actor, string detail, CancellationToken cancellationToken)
+    public Task<RunEvent> TransitionAsync(string runId, string expectedFrom, string newState, string actor, string detail, CancellationToken cancellationToken) =>
+        AppendCheckedEventAsync(runId, expectedFrom, newState, actor, detail, cancellationToken);
+
+    public Task<RunEvent> AppendNoteAsync(string runId, string expectedState, string actor, string detail, CancellationToken cancellationToken) =>
+        AppendCheckedEventAsync(runId, expectedState, expectedState, actor, detail, cancellationToken);
+
+    public async Task SaveDetailsAsync(RunDetails details, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(details);
+        ArgumentException.ThrowIfNullOrWhiteSpace(details.RunId);
+        ArgumentOutOfRangeException.ThrowIfLessThan(details.Attempt, 1);
+        RequireJsonObject(details.DetailJson);
+        await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await connection.ExecuteAsync(null,
+            """
+            INSERT INTO run_details (run_id, plan_id, requested_by, attempt, failure_class, statement, evidence_sequence, detail_json)
+            VALUES (@run, @plan, @by, @attempt, @failure, @statement, @sequence, @detail)
+            ON CONFLICT (run_id) DO UPDATE SET plan_id = excluded.plan_id, requested_by = excluded.requested_by, attempt = excluded.attempt,
+              failure_class = excluded.failure_class, statement = excluded.statement, evidence_sequence = excluded.evidence_sequence,
+              detail_json = excluded.detail_json
+            """,
+            cancellationToken,
+            ("@run", details.RunId), ("@plan", details.PlanId), ("@by", details.RequestedBy), ("@attempt", details.Attempt), ("@failure", details.FailureClass),
+            ("@statement", details.Statement), ("@sequence", details.EvidenceSequence), ("@detail", details.DetailJson)).ConfigureAwait(false);
+    }
+
+    public async Task<RunDetails?> GetDetailsAsync(string runId, CancellationToken cancellationToken)
+    {
+        await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await connection.QueryAsync(null,
+            "SELECT run_id, plan_id, requested_by, attempt, failure_class, statement, evidence_sequence, detail_json FROM run_details WHERE run_id = @run",
+            r => new RunDetails(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt32(3), r.NullableString(4), r.NullableString(5), r.NullableInt64(6), r.GetString(7)),
+            cancellationToken, ("@run", runId)).ConfigureAwait(false);
+        return rows.FirstOrDefault();
+    }
+
+    public async Task<bool> RequestCancelAsync(RunCancelRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (string.IsNullOrWhiteSpace(request.RunId) || string.IsNullOrWhiteSpace(request.Actor) || string.IsNullOrWhiteSpace(request.Reason))
+        {
+            throw new ArgumentException("a cancel request needs a run id, an actor and a reason");
+        }
+
+        await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await connection.ExecuteAsync(null,
+            "INSERT INTO run_cancel_requests (run_id, actor, reason, requested_at) VALUES (@run, @actor, @reason, @at) ON CONFLICT (run_id) DO NOTHING",
+            cancellationToken, ("@run", request.RunId), ("@actor", request.Actor), ("@reason", request.Reason), ("@at", Db.Ms(request.RequestedAt))).ConfigureAwait(false) == 1;
+    }
+
+    public async Task<RunCancelRequest?> GetCancelRequestAsync(string runId, CancellationToken cancellationToken)
+    {
+        await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await connection.QueryAsync(null,
+            "SELECT run_id, actor, reason, requested_at FROM run_cancel_requests WHERE run_id = @run",
+            r => new RunCancelRequest(r.GetString(0), r.GetString(1), r.GetString(2), Db.Instant(r.GetInt64(3))),
+            cancellationToken, ("@run", runId)).ConfigureAwait(false);
+        return rows.FirstOrDefault();
+    }
+
+    public async Task<IReadOnlyList<RunRecord>> ListAsync(RunQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1);
+        // Filters are added as text rather than "(@x IS NULL OR col = @x)" so each query can use its index
+        // (runs_newest, runs_by_target, runs_by_environment) and PostgreSQL never has to type an untyped null.
+        var filters = new List<string>();
+        var parameters = new List<(string, object?)> { ("@limit", query.Limit) };
+        if (query.Stack is not null)
+        {
+            filters.Add("stack = @stack");
+            parameters.Add(("@stack", query.Stack));
+        }
+
+        if (query.Environment is not null)
+        {
+            filters.Add("environment = @env");
+            parameters.Add(("@env", query.Environment));
+        }
+
+        var where = filters.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", filters);
+        await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await connection.QueryAsync(null, $"SELECT id, stack, environment, state, created_at, updated_at FROM runs{where} ORDER BY created_at DESC, id DESC LIMIT @limit",
+            ReadRun, cancellationToken, [.. parameters]).ConfigureAwait(false);
+    }
+
+    // A transition (or, with from == to, a note) checked against the current state under the run's row lock.
+    private async Task<RunEvent> AppendCheckedEventAsync(string runId, string expectedFrom, string newState, string actor, string detail, CancellationToken cancellationToken)
     {
         var now = context.Time.GetUtcNow();
         await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -69,6 +157,28 @@ internal sealed class SqlRunStore(SqlContext context) : IRunStore
         }
 
         await AppendEventAsync(connection, transaction, runId, current, RunState.NeedsReconciliation.WireName(), now, actor ?? SystemActor, detail, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static RunRecord ReadRun(DbDataReader r) =>
+        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), Db.Instant(r.GetInt64(4)), Db.Instant(r.GetInt64(5)));
+
+    private static void RequireJsonObject(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            if (document.RootElement.ValueKind == JsonValueKind.Object)
+            {
+                return;
+            }
+        }
+        catch (JsonException)
+        {
+            // Reported below, with the same message as any other non-object.
+        }
+
+        throw new ArgumentException("run detail_json must be a JSON object (\"{}\" when there is nothing to add)", nameof(json));
     }
 
     private static async Task<RunEvent> AppendEventAsync(DbConnection connection, DbTransaction transaction, string runId, string? from, string to, DateTimeOffset at, string actor, string detail, CancellationToken cancellationToken)

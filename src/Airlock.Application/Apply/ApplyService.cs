@@ -1,0 +1,86 @@
+using Airlock.Application.Approvals;
+using Airlock.Application.Plans;
+using Airlock.Domain.Failures;
+using Airlock.Domain.Runs;
+using Airlock.Domain.Storage;
+
+namespace Airlock.Application.Apply;
+
+/// <summary>
+/// <c>airlock apply</c>: runs one approved plan through the state machine of DESIGN.md §3 —
+/// validation, queue, locks, saved-plan verification or re-plan with a materiality check,
+/// apply-time policy, the engine apply (classified retries, graceful cancellation), post-apply
+/// verification, evidence and lock release. The invariant: the change applied is provably the
+/// change authorised, or nothing happens.
+/// </summary>
+public sealed class ApplyService(AirlockServices services)
+{
+    /// <summary>Failure classes after which a stack refuses applies until a fresh plan is approved.</summary>
+    public static readonly IReadOnlySet<FailureClass> BlockingClasses = new HashSet<FailureClass>
+    {
+        FailureClass.PartialMutation,
+        FailureClass.StateWriteFailure,
+        FailureClass.RunnerFailure,
+    };
+
+    /// <summary>How long to wait for locks once the run is at the head of its queue.</summary>
+    public TimeSpan LockWait { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Lease length of held locks (renewed by heartbeat while the run lives).</summary>
+    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often a queued run checks whether it is its turn.</summary>
+    public TimeSpan QueuePollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Applies <paramref name="request"/>. Refusals, failures and cancellations are outcomes (with exit
+    /// codes), not exceptions; only bad input (unknown plan, invalid config) throws <see cref="UserInputException"/>.
+    /// </summary>
+    public async Task<ApplyOutcome> ApplyAsync(ApplyRequest request, IApplyObserver observer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(observer);
+        var plan = await services.Store.Plans.GetAsync(request.PlanId, cancellationToken) ?? throw ApprovalService.UnknownPlan(request.PlanId);
+        var metadata = PlanMetadata.FromJson(plan.MetadataJson);
+        var stack = services.Workspace.Stack(plan.Stack);
+        var environment = services.Workspace.Environment(plan.Environment);
+        var run = new ApplyRun(services, this, request, plan, metadata, stack, environment, observer);
+        return await run.ExecuteAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Why <paramref name="plan"/> may not be applied because an earlier run on the same target ended with
+    /// an unknown or partial outcome and no fresh plan has been made since; null when not blocked.
+    /// </summary>
+    public async Task<string?> BlockedReasonAsync(PlanRecord plan, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var runs = await services.Store.Runs.ListAsync(new RunQuery(plan.Stack, plan.Environment, 50), cancellationToken);
+        foreach (var run in runs)
+        {
+            var state = RunStates.ParseWireName(run.State);
+            if (state == RunState.Succeeded)
+            {
+                return null;
+            }
+
+            var details = await services.Store.Runs.GetDetailsAsync(run.Id, cancellationToken);
+            var blocking = state == RunState.NeedsReconciliation
+                || (details?.FailureClass is { } name && FailureClassNames.TryParse(name, out var cls) && BlockingClasses.Contains(cls));
+            if (!blocking)
+            {
+                continue;
+            }
+
+            if (plan.CreatedAt > run.UpdatedAt)
+            {
+                return null; // a fresh plan, made after the failure, sees the real state
+            }
+
+            var what = state == RunState.NeedsReconciliation ? "needs reconciliation" : $"ended with {details!.FailureClass}";
+            return $"{plan.Stack} in {plan.Environment} is blocked: run {run.Id} {what} at {run.UpdatedAt.ToUniversalTime():u}; make a fresh plan (it reads the real state) and get it approved";
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,81 @@
+using Airlock.Application.Workspace;
+using Airlock.Domain.Config;
+using Airlock.Engines;
+using Airlock.Engines.Command;
+using Airlock.Engines.Processes;
+using Airlock.Engines.Pulumi;
+using Airlock.Engines.Tofu;
+
+namespace Airlock.Application.Engines;
+
+/// <summary>Which run an engine instance works for: target, commit and upstream inputs.</summary>
+/// <param name="Stack">The stack.</param>
+/// <param name="Environment">The environment.</param>
+/// <param name="RunId">The run (or plan) id, passed to command-engine programs.</param>
+/// <param name="Commit">The commit being planned or applied.</param>
+/// <param name="InputsJson">Upstream outputs as a JSON object.</param>
+public sealed record EngineTarget(StackConfig Stack, EnvironmentConfig Environment, string RunId, string Commit, string InputsJson = "{}");
+
+/// <summary>Maps a stack's config to its engine adapter (OpenTofu/Terraform, Pulumi or the command engine).</summary>
+public sealed class EngineFactory(AirlockWorkspace workspace, IProcessRunner runner)
+{
+    /// <summary>The stack's working directory.</summary>
+    public string WorkingDirectory(StackConfig stack) => Path.GetFullPath(Path.Combine(workspace.Root, stack.Path));
+
+    /// <summary>An engine for <paramref name="target"/>, streaming redacted tool output to <paramref name="sink"/>.</summary>
+    public IEngine Create(EngineTarget target, IOutputSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var config = workspace.Config;
+        var kind = config.EffectiveEngine(target.Stack);
+        var directory = WorkingDirectory(target.Stack);
+        if (!Directory.Exists(directory))
+        {
+            throw new UserInputException($"stack '{target.Stack.Name}': its path {target.Stack.Path} does not exist in {workspace.Root}");
+        }
+
+        var process = new EngineProcessOptions
+        {
+            WorkingDirectory = directory,
+            Timeout = target.Environment.Apply.Timeout,
+            GracePeriod = target.Environment.Apply.GracefulShutdown,
+        };
+        config.Defaults.Tools.TryGetValue(kind, out var pin);
+        return kind switch
+        {
+            EngineKind.OpenTofu or EngineKind.Terraform => new TofuEngine(
+                new TofuOptions
+                {
+                    BinaryPath = pin?.Binary ?? (kind == EngineKind.OpenTofu ? "tofu" : "terraform"),
+                    Kind = kind == EngineKind.OpenTofu ? "opentofu" : "terraform",
+                    Process = process,
+                },
+                runner,
+                sink),
+            EngineKind.Pulumi => new PulumiEngine(
+                new PulumiOptions { BinaryPath = pin?.Binary ?? "pulumi", Stack = target.Environment.Name, Process = process },
+                runner,
+                sink),
+            _ => new CommandEngine(
+                new CommandEngineOptions
+                {
+                    Plan = Shell(target.Stack.Command?.Plan),
+                    Apply = Shell(target.Stack.Command?.Apply),
+                    StateSerial = target.Stack.Command?.StateSerial is { } serial ? Shell(serial) : null,
+                    Outputs = target.Stack.Command?.Outputs is { } outputs ? Shell(outputs) : null,
+                    Stack = target.Stack.Name,
+                    Environment = target.Environment.Name,
+                    RunId = target.RunId,
+                    Commit = target.Commit,
+                    InputsJson = target.InputsJson,
+                    Process = process,
+                },
+                runner,
+                sink),
+        };
+    }
+
+    // Command strings in airlock.yaml are shell command lines, run in the stack directory.
+    private static string[] Shell(string? commandLine) =>
+        string.IsNullOrWhiteSpace(commandLine) ? [] : ["/bin/sh", "-c", commandLine];
+}

@@ -1,0 +1,163 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+using Airlock.Application.Engines;
+using Airlock.Domain.Config;
+using Airlock.Domain.Evidence;
+using Airlock.Domain.Failures;
+using Airlock.Domain.Plans;
+using Airlock.Domain.Policy;
+using Airlock.Domain.Storage;
+using Airlock.Engines;
+using Airlock.Engines.Processes;
+
+using EvidenceRunEvent = Airlock.Domain.Evidence.RunEvent;
+
+namespace Airlock.Application.Plans;
+
+/// <summary>A plan request: which stack, where, by whom.</summary>
+public sealed record PlanRequest(string Stack, string Environment, string Actor);
+
+/// <summary>A stored plan: its record, metadata, summary and plan-time policy.</summary>
+public sealed record PlanOutcome(PlanRecord Record, PlanMetadata Metadata, PlanSummary Summary, PolicyResult Policy);
+
+/// <summary>An engine step failed; carries the classifier's verdict (exit code 1).</summary>
+public sealed class EngineFailedException(string step, FailureVerdict verdict) : Exception($"{step} failed ({verdict.Class.ToWireName()}): {verdict.Statement}")
+{
+    /// <summary>The classifier's verdict.</summary>
+    public FailureVerdict Verdict { get; } = verdict;
+}
+
+/// <summary>
+/// <c>airlock plan</c>: runs the engine plan for the current commit, summarises it, evaluates
+/// plan-time policy, and stores the artifact encrypted with everything the approval and the apply
+/// are later bound to.
+/// </summary>
+public sealed class PlanService(AirlockServices services)
+{
+    /// <summary>Plans <paramref name="request"/>; tool output streams to <paramref name="sink"/>.</summary>
+    public async Task<PlanOutcome> PlanAsync(PlanRequest request, IOutputSink sink, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var workspace = services.Workspace;
+        var stack = workspace.Stack(request.Stack);
+        var environment = workspace.Environment(request.Environment);
+        if (!stack.IsEnabledIn(environment.Name))
+        {
+            throw new UserInputException($"stack '{stack.Name}' is not enabled in environment '{environment.Name}' (its environments: {string.Join(", ", stack.Environments ?? [])})");
+        }
+
+        var source = await services.Git.SnapshotAsync(cancellationToken);
+        if (source.Dirty && NeedsApproval(environment))
+        {
+            throw new RefusedException($"the working tree has uncommitted changes; {environment.Name} needs approvals, and approvals bind to a commit: commit first");
+        }
+
+        var baseBranch = await services.Git.BaseBranchAsync(cancellationToken);
+        var baseCommit = baseBranch is null ? null : await services.Git.ResolveAsync(baseBranch, cancellationToken);
+        var planId = AirlockServices.NewId("plan");
+        var artifactDirectory = Path.Combine(workspace.StateDirectory, "work", planId);
+        try
+        {
+            var engine = services.Engines.Create(new EngineTarget(stack, environment, planId, source.Commit), sink);
+            var (tool, state, artifact, json) = await RunEngineAsync(engine, artifactDirectory, cancellationToken);
+            PlanSummary summary;
+            await using (var stream = json.OpenRead())
+            {
+                summary = PlanReader.Read(stream, workspace.ResourceClasses);
+            }
+
+            var now = services.Time.GetUtcNow();
+            var freeze = await services.Store.Freezes.ActiveAsync(environment.Name, cancellationToken);
+            var context = new PolicyContext(PolicyPhase.Plan, workspace.Config, stack, environment, summary, request.Actor, now, now, IncidentFreeze: freeze?.Reason);
+            var policy = services.Policy.Evaluate(context, [], cancellationToken);
+            var metadata = new PlanMetadata
+            {
+                Requester = request.Actor,
+                Repository = source.Repository,
+                Branch = source.Branch,
+                BaseBranch = baseBranch,
+                BaseCommit = baseCommit,
+                Dirty = source.Dirty,
+                Mode = environment.Plan.Mode == PlanMode.Saved ? "saved" : "replan",
+                Engine = engine.Kind,
+                ToolVersion = $"{tool.Tool} {tool.Version}",
+                StateSerial = state.Serial,
+                StateLineage = state.Lineage,
+                DependencyLockDigest = artifact.DependencyLockDigest,
+                Account = stack.Account ?? environment.Account,
+                Region = stack.Region ?? environment.Region,
+                IdentityProfile = stack.IdentityFor(environment.Name) ?? environment.Identity,
+                ApprovalPolicyVersion = workspace.ApprovalPolicyVersion(stack, environment),
+                PolicyDigest = policy.Digest,
+                Policy = policy.ToJson(),
+                Summary = PlanSummaryJson.ToJson(summary),
+                PlanFile = artifact.PlanFile is { } planFile ? Path.GetFileName(planFile) : null,
+                PlanJsonFile = Path.GetRelativePath(artifactDirectory, json.FilePath),
+                EventLogFile = artifact.EventLogFile is { } log ? Path.GetFileName(log) : null,
+                HasChanges = summary.HasChanges,
+                GuardedDestroys = BuiltInRules.GuardedDestroys(workspace.Config, environment, summary),
+            };
+            var record = await services.Store.Plans.SaveAsync(
+                new NewPlan(planId, stack.Name, environment.Name, source.Commit, PlanSummaryJson.Digest(summary), now + environment.Plan.MaxAge, metadata.ToJson()),
+                PlanArtifactArchive.Pack(artifactDirectory),
+                cancellationToken);
+            await services.Evidence.AppendRunEventAsync(
+                new EvidenceRunEvent(planId, "planned", stack.Name, environment.Name, request.Actor, now, new Dictionary<string, string>
+                {
+                    ["plan_digest"] = record.PlanDigest,
+                    ["commit"] = source.Commit,
+                    ["policy_decision"] = policy.Decision.ToString().ToLowerInvariant(),
+                    ["policy_digest"] = policy.Digest,
+                    ["expires_at"] = record.ExpiresAt.ToString("O", CultureInfo.InvariantCulture),
+                }),
+                cancellationToken);
+            await services.Evidence.CheckpointHeadAsync(cancellationToken);
+            return new PlanOutcome(record, metadata, summary, policy);
+        }
+        finally
+        {
+            TryDelete(artifactDirectory);
+        }
+    }
+
+    /// <summary>True when the environment asks for any approval.</summary>
+    public static bool NeedsApproval(EnvironmentConfig environment) =>
+        environment.Approvals.Required > 0 || !environment.Approvals.Roles.IsEmpty;
+
+    private static async Task<(ToolVersion Tool, StateVersion State, PlanArtifact Artifact, PlanJson Json)> RunEngineAsync(IEngine engine, string artifactDirectory, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await engine.InitAsync(cancellationToken);
+            var tool = await engine.GetVersionAsync(cancellationToken);
+            var state = await engine.GetStateVersionAsync(cancellationToken);
+            var artifact = await engine.PlanAsync(artifactDirectory, cancellationToken);
+            var json = await engine.ShowAsync(artifact, cancellationToken);
+            return (tool, state, artifact, json);
+        }
+        catch (EngineStepFailedException e)
+        {
+            throw new EngineFailedException(e.Operation, FailureClassifier.Classify(e.ToObservation()));
+        }
+        catch (EngineConfigurationException e)
+        {
+            throw new UserInputException(e.Message);
+        }
+    }
+
+    internal static void TryDelete(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+            // Best effort: a leftover work directory holds nothing the store does not.
+        }
+    }
+}

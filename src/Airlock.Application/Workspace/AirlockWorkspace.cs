@@ -1,0 +1,95 @@
+using System.Text.Json.Nodes;
+
+using Airlock.Domain.Config;
+using Airlock.Domain.Plans;
+using Airlock.Domain.Serialization;
+
+namespace Airlock.Application.Workspace;
+
+/// <summary>A workspace: the directory holding airlock.yaml, and the validated config.</summary>
+public sealed class AirlockWorkspace
+{
+    /// <summary>The config file's name.</summary>
+    public const string ConfigFileName = "airlock.yaml";
+
+    private AirlockWorkspace(string root, WorkspaceConfig config)
+    {
+        Root = root;
+        Config = config;
+    }
+
+    /// <summary>The directory holding airlock.yaml.</summary>
+    public string Root { get; }
+
+    /// <summary>The validated config.</summary>
+    public WorkspaceConfig Config { get; }
+
+    /// <summary>Airlock's own working directory in the workspace (.airlock/).</summary>
+    public string StateDirectory => Path.Combine(Root, ".airlock");
+
+    /// <summary>Resource classes from the config, for the plan reader.</summary>
+    public ResourceClassMap ResourceClasses => new(Config.ResourceClasses.Select(c => KeyValuePair.Create(c.Name, (IEnumerable<string>)c.ResourceTypes)));
+
+    /// <summary>
+    /// Loads the workspace whose airlock.yaml is in <paramref name="directory"/> or the nearest parent.
+    /// An invalid config is a <see cref="UserInputException"/> naming the first problem and how many there are.
+    /// </summary>
+    public static AirlockWorkspace Load(string directory)
+    {
+        var root = FindRoot(directory) ?? throw new UserInputException($"no {ConfigFileName} in {directory} or any parent directory (airlock validate explains the format)");
+        var path = Path.Combine(root, ConfigFileName);
+        var result = WorkspaceConfigLoader.Load(File.ReadAllText(path), path);
+        if (!result.IsValid)
+        {
+            var first = result.Diagnostics.FirstOrDefault();
+            var more = result.Diagnostics.Length > 1 ? $" (and {result.Diagnostics.Length - 1} more: run airlock validate)" : string.Empty;
+            throw new UserInputException(first is null ? $"{path}: invalid configuration" : $"{first.File}:{first.Line}:{first.Column}: {first.Message}{more}");
+        }
+
+        return new AirlockWorkspace(root, result.Config!);
+    }
+
+    /// <summary>The stack, or a one-line error listing the known ones.</summary>
+    public StackConfig Stack(string name) => Config.FindStack(name)
+        ?? throw new UserInputException($"unknown stack '{name}' (known: {string.Join(", ", Config.Stacks.Select(s => s.Name))})");
+
+    /// <summary>The environment, or a one-line error listing the known ones.</summary>
+    public EnvironmentConfig Environment(string name) => Config.FindEnvironment(name)
+        ?? throw new UserInputException($"unknown environment '{name}' (known: {string.Join(", ", Config.Environments.Select(e => e.Name))})");
+
+    /// <summary>Teams as the approval gate wants them.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Teams() =>
+        Config.Teams.ToDictionary(t => t.Name, t => (IReadOnlyList<string>)[.. t.Members], StringComparer.Ordinal);
+
+    /// <summary>
+    /// The version of the rules an approval for (<paramref name="stack"/>, <paramref name="environment"/>) was
+    /// given under: a digest of the approval requirement, the stack's owners and the members of every team
+    /// involved. Change any of them and earlier approvals stop counting.
+    /// </summary>
+    public string ApprovalPolicyVersion(StackConfig stack, EnvironmentConfig environment)
+    {
+        var teams = stack.Owners.Concat(environment.Approvals.Roles).Append(Domain.Policy.BuiltInRules.BreakGlassTeam).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+        var node = new JsonObject
+        {
+            ["required"] = environment.Approvals.Required,
+            ["roles"] = new JsonArray([.. environment.Approvals.Roles.Select(r => (JsonNode)r)]),
+            ["separation_of_duties"] = environment.Approvals.SeparationOfDuties,
+            ["owners"] = new JsonArray([.. stack.Owners.Select(o => (JsonNode)o)]),
+            ["teams"] = new JsonObject(teams.Select(t => KeyValuePair.Create(t, (JsonNode?)new JsonArray([.. Config.TeamMembers(t).Order(StringComparer.OrdinalIgnoreCase).Select(m => (JsonNode)m)])))),
+        };
+        return CanonicalJson.Sha256Digest(node);
+    }
+
+    private static string? FindRoot(string directory)
+    {
+        for (var current = new DirectoryInfo(Path.GetFullPath(directory)); current is not null; current = current.Parent)
+        {
+            if (File.Exists(Path.Combine(current.FullName, ConfigFileName)))
+            {
+                return current.FullName;
+            }
+        }
+
+        return null;
+    }
+}

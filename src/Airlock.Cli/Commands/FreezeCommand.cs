@@ -1,0 +1,106 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+
+using Airlock.Application;
+using Airlock.Application.Freezes;
+using Airlock.Domain.Storage;
+
+namespace Airlock.Cli.Commands;
+
+/// <summary>`airlock freeze start|stop|list`: incident freezes that stop applies to an environment until lifted.</summary>
+internal static class FreezeCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("freeze", "Start, stop or list incident freezes (applies are refused while one is active, unless break-glass).");
+        command.Subcommands.Add(Start());
+        command.Subcommands.Add(Stop());
+        command.Subcommands.Add(List());
+        return command;
+    }
+
+    private static Command Start()
+    {
+        var envOption = new Option<string>("--env") { Description = "The environment to freeze.", Required = true };
+        var reasonOption = new Option<string>("--reason") { Description = "Why, e.g. \"SEV1 payments outage\".", Required = true };
+        var asOption = GovernedCommand.AsOption();
+        var databaseOption = GovernedCommand.DatabaseOption();
+        var command = new Command("start", "Freeze an environment now.");
+        foreach (var option in new Option[] { envOption, reasonOption, asOption, databaseOption })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parseResult, cancellationToken) => GovernedCommand.RunAsync(parseResult.GetValue(databaseOption), async services =>
+        {
+            var freeze = await new FreezeService(services).StartAsync(parseResult.GetValue(envOption)!, parseResult.GetValue(reasonOption)!, GovernedCommand.Actor(parseResult.GetValue(asOption)), cancellationToken);
+            Console.WriteLine($"{freeze.Environment} is frozen (by {freeze.StartedBy}: {freeze.Reason}). Lift it with: airlock freeze stop --env {freeze.Environment}");
+            return ExitCodes.Ok;
+        }, cancellationToken));
+        return command;
+    }
+
+    private static Command Stop()
+    {
+        var envOption = new Option<string>("--env") { Description = "The environment to unfreeze.", Required = true };
+        var asOption = GovernedCommand.AsOption();
+        var databaseOption = GovernedCommand.DatabaseOption();
+        var command = new Command("stop", "Lift an environment's incident freeze.");
+        foreach (var option in new Option[] { envOption, asOption, databaseOption })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parseResult, cancellationToken) => GovernedCommand.RunAsync(parseResult.GetValue(databaseOption), async services =>
+        {
+            var freeze = await new FreezeService(services).StopAsync(parseResult.GetValue(envOption)!, GovernedCommand.Actor(parseResult.GetValue(asOption)), cancellationToken);
+            Console.WriteLine($"{freeze.Environment} is no longer frozen (freeze by {freeze.StartedBy} since {GovernedCommand.Instant(freeze.StartedAt)} lifted by {freeze.StoppedBy}).");
+            return ExitCodes.Ok;
+        }, cancellationToken));
+        return command;
+    }
+
+    private static Command List()
+    {
+        var jsonOption = GovernedCommand.JsonOption();
+        var databaseOption = GovernedCommand.DatabaseOption();
+        var command = new Command("list", "Active incident freezes first, then recent ones.");
+        command.Options.Add(jsonOption);
+        command.Options.Add(databaseOption);
+        command.SetAction((parseResult, cancellationToken) => GovernedCommand.RunAsync(parseResult.GetValue(databaseOption), async services =>
+        {
+            var freezes = await services.Store.Freezes.ListAsync(50, cancellationToken);
+            if (parseResult.GetValue(jsonOption))
+            {
+                GovernedCommand.WriteJson(new JsonObject { ["freezes"] = new JsonArray([.. freezes.Select(f => (JsonNode)ToJson(f))]) });
+                return ExitCodes.Ok;
+            }
+
+            if (freezes.Count == 0)
+            {
+                Console.WriteLine("no incident freezes");
+            }
+
+            foreach (var f in freezes)
+            {
+                Console.WriteLine(f.IsActive
+                    ? $"ACTIVE  {f.Environment,-10} since {GovernedCommand.Instant(f.StartedAt)} by {f.StartedBy}: {f.Reason}"
+                    : $"lifted  {f.Environment,-10} {GovernedCommand.Instant(f.StartedAt)} → {GovernedCommand.Instant(f.StoppedAt!.Value)} by {f.StartedBy} / {f.StoppedBy}: {f.Reason}");
+            }
+
+            return ExitCodes.Ok;
+        }, cancellationToken));
+        return command;
+    }
+
+    private static JsonObject ToJson(IncidentFreezeRecord f) => new()
+    {
+        ["environment"] = f.Environment,
+        ["reason"] = f.Reason,
+        ["active"] = f.IsActive,
+        ["started_by"] = f.StartedBy,
+        ["started_at"] = GovernedCommand.Instant(f.StartedAt),
+        ["stopped_by"] = f.StoppedBy,
+        ["stopped_at"] = f.StoppedAt is { } at ? GovernedCommand.Instant(at) : null,
+    };
+}

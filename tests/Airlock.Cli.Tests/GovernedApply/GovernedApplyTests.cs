@@ -1,0 +1,373 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace Airlock.Cli.Tests.GovernedApply;
+
+/// <summary>
+/// The governed apply end to end through the real CLI, with the command engine deploying real files
+/// (examples/getting-started): happy paths, every refusal with nothing changed, re-plan materiality,
+/// Ctrl+C, partial mutation, break-glass, freezes and custom rules — on SQLite and PostgreSQL.
+/// </summary>
+public sealed class GovernedApplyTests
+{
+    public static TheoryData<string> Backends => new() { "sqlite", "postgresql" };
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task Dev_plan_and_apply_deploys_verifies_and_leaves_evidence_that_verifies(string backend)
+    {
+        using var ws = await GovernedWorkspace.CreateAsync(backend);
+
+        var planId = await ws.PlanAsync("dev");
+        Assert.False(File.Exists(ws.TargetFile("dev", "index.html")), "planning must not change anything");
+        var applied = await ws.ApplyJsonAsync(planId, "alice@example.com", 0);
+
+        Assert.Equal("succeeded", (string)applied["state"]!);
+        Assert.Equal(0, (long)applied["serial_before"]!);
+        Assert.Equal(1, (long)applied["serial_after"]!);
+        Assert.All(applied["verification"]!.AsArray(), c => Assert.True((bool)c!["passed"]!));
+        Assert.Equal(ws.Read("stacks/site/content/index.html"), File.ReadAllText(ws.TargetFile("dev", "index.html")));
+
+        var runs = JsonNode.Parse((await ws.RunAsync("runs", "--json")).Stdout)!["runs"]!.AsArray();
+        Assert.Equal((string)applied["run_id"]!, (string)runs[0]!["run_id"]!);
+        Assert.Equal(planId, (string)runs[0]!["plan_id"]!);
+
+        var show = await ws.RunAsync("run", "show", (string)applied["run_id"]!);
+        Assert.Equal(0, show.ExitCode);
+        foreach (var state in new[] { "validating", "queued", "acquiring_locks", "preparing", "planning", "policy_check", "applying", "verifying", "publishing", "succeeded" })
+        {
+            Assert.Contains(state, show.Stdout, StringComparison.Ordinal);
+        }
+
+        var verify = await ws.RunAsync("evidence", "verify");
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+        Assert.DoesNotContain("not covered by a checkpoint", verify.Stdout + verify.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task Prod_needs_two_approvals_from_the_right_teams_and_refuses_until_then(string backend)
+    {
+        using var ws = await GovernedWorkspace.CreateAsync(backend);
+        var planId = await ws.PlanAsync("prod");
+
+        var early = await ws.ApplyJsonAsync(planId, "alice@example.com", 3);
+        Assert.Equal("rejected", (string)early["state"]!);
+        Assert.Contains("needs 2 approval(s), has 0", (string)early["statement"]!, StringComparison.Ordinal);
+
+        var self = await ws.RunAsync("approve", planId, "--as", "alice@example.com");
+        Assert.Equal(3, self.ExitCode);
+        Assert.Contains("separation of duties", self.Stderr, StringComparison.Ordinal);
+
+        var outsider = await ws.RunAsync("approve", planId, "--as", "dave@example.com");
+        Assert.Equal(3, outsider.ExitCode);
+        Assert.Contains("not in a team that may approve", outsider.Stderr, StringComparison.Ordinal);
+
+        Assert.Equal(0, (await ws.RunAsync("approve", planId, "--as", "bob@example.com")).ExitCode);
+        var oneOfTwo = await ws.ApplyJsonAsync(planId, "alice@example.com", 3);
+        Assert.Contains("no distinct approver from team 'security'", (string)oneOfTwo["statement"]!, StringComparison.Ordinal);
+        Assert.False(File.Exists(ws.TargetFile("prod", "index.html")));
+        Assert.Equal(0, ws.Serial("prod"));
+
+        Assert.Equal(0, (await ws.RunAsync("approve", planId, "--as", "carol@example.com")).ExitCode);
+        var approvals = await ws.RunAsync("approvals", planId, "--json");
+        Assert.Equal(0, approvals.ExitCode);
+        Assert.True((bool)JsonNode.Parse(approvals.Stdout)!["satisfied"]!);
+
+        var applied = await ws.ApplyJsonAsync(planId, "alice@example.com", 0);
+        Assert.Equal(1, ws.Serial("prod"));
+        var evidence = await ws.RunAsync("evidence", "show", (string)applied["run_id"]!);
+        Assert.Contains("bob@example.com", evidence.Stdout, StringComparison.Ordinal);
+        Assert.Contains("carol@example.com", evidence.Stdout, StringComparison.Ordinal);
+        Assert.Equal(0, (await ws.RunAsync("evidence", "verify")).ExitCode);
+    }
+
+    [Fact]
+    public async Task An_apply_from_a_different_commit_is_refused_and_changes_nothing()
+    {
+        using var ws = await GovernedWorkspace.CreateAsync("sqlite");
+        var planId = await ws.PlanAsync("dev");
+        ws.Write("stacks/site/content/index.html", "<h1>changed after the plan</h1>\n");
+        ws.Commit("a later change");
+
+        var refused = await ws.ApplyJsonAsync(planId, "alice@example.com", 3);
+
+        Assert.Contains("was made at", (string)refused["statement"]!, StringComparison.Ordinal);
+        Assert.False(File.Exists(ws.TargetFile("dev", "index.html")));
+    }
+
+    [Fact]
+    public async Task An_expired_plan_is_refused_and_changes_nothing()
+    {
+        using var ws = await GovernedWorkspace.CreateAsync("sqlite");
+        ws.Write("airlock.yaml", ws.Read("airlock.yaml").Replace("plan: { mode: replan }", "plan: { mode: replan, max_age: 2s }", StringComparison.Ordinal));
+        ws.Commit("short-lived plans");
+        var planId = await ws.PlanAsync("dev");
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+
+        var refused = await ws.ApplyJsonAsync(planId, "alice@example.com", 3);
+
+        Assert.Contains("expired", (string)refused["statement"]!, StringComparison.Ordinal);
+        Assert.False(File.Exists(ws.TargetFile("dev", "index.html")));
+        Assert.Equal(0, ws.Serial("dev"));
+    }
+
+    [Fact]
+    public async Task A_replan_that_adds_a_delete_is_a_material_delta_and_is_refused()
+    {
+        using var ws = await GovernedWorkspace.CreateAsync("sqlite");
+        await ws.ApplyJsonAsync(await ws.PlanAsync("dev"), "alice@example.com", 0);
+        ws.Write("stacks/site/content/index.html", "<h1>version 2</h1>\n");
+        ws.Commit("version 2");
+        var planId = await ws.PlanAsync("dev");
+        var indexBefore = File.ReadAllText(ws.TargetFile("dev", "index.html"));
+
+        // Someone puts a file into the target by hand: the fresh plan now also deletes it.
+        File.WriteAllText(ws.TargetFile("dev", "extra.txt"), "made by hand\n");
+        var refused = await ws.ApplyJsonAsync(planId, "alice@example.com", 3);
+
+        Assert.Contains("differs materially", (string)refused["statement"]!, StringComparison.Ordinal);
+        Assert.Contains("local_file.extra_txt", (string)refused["statement"]!, StringComparison.Ordinal);
+        Assert.Equal(indexBefore, File.ReadAllText(ws.TargetFile("dev", "index.html")));
+        Assert.True(File.Exists(ws.TargetFile("dev", "extra.txt")));
+        Assert.Equal(1, ws.Serial("dev"));
+    }
+
+    [Fact]
+    public async Task A_replan_identical_in_substance_applies_the_approved_change()
+    {
+        using var ws = await GovernedWorkspace.CreateAsync("sqlite");
+        await ws.ApplyJsonAsync(await ws.PlanAsync("dev"), "alice@example.com", 0);
+        ws.Write("stacks/site/content/index.html", "<h1>version 2</h1>\n");
+        ws.Commit("version 2");
+        var planId = await ws.PlanAsync("dev");
+
+        var result = await ws.RunAsync("apply", planId, "--as", "alice@example.com");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("identical in substance", result.Stdout, StringComparison.Ordinal);
+        Assert.Equal("<h1>version 2</h1>\n", File.ReadAllText(ws.TargetFile("dev", "index.html")));
+        Assert.Equal(2, ws.Serial("dev"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task A_partial_mutation_blocks_the_stack_until_a_fresh_plan_is_applied(string backend)
+    {
+        using var ws = await GovernedWorkspace.CreateAsync(backend);
+        var planId = await ws.PlanAsync("dev");
+
+        ws.SetVariable("SITE_FAIL_AFTER", "1");
+        var failed = await ws.ApplyJsonAsync(planId, "alice@example.com", 1);
+        Assert.Equal("failed", (string)failed["state"]!);
+        Assert.Equal("partial_mutation", (string)failed["failure_class"]!);
+        Assert.Contains("1 created", (string)failed["statement"]!, StringComparison.Ordinal);
+        Assert.Equal(1, ws.Serial("dev"));
+
+        ws.SetVariable("SITE_FAIL_AFTER", null);
+        var again = await ws.ApplyJsonAsync(planId, "alice@example.com", 3);
+        Assert.Contains("is blocked", (string)again["statement"]!, StringComparison.Ordinal);
+        Assert.Contains((string)failed["run_id"]!, (string)again["statement"]!, StringComparison.Ordinal);
+        Assert.Equal(1, ws.Serial("dev"));
+
+        var fresh = await ws.PlanAsync("dev");
+        var applied = await ws.ApplyJsonAsync(fresh, "alice@example.com", 0);
+        Assert.Equal("succeeded", (string)applied["state"]!);
+        Assert.True(File.Exists(ws.TargetFile("dev", "robots.txt")));
+    }
+
+    [Fact]
+    public async Task Ctrl_C_during_the_apply_stops_the_engine_gracefully_and_records_the_cancellation()
+    {
+        using var ws = await GovernedWorkspace.CreateAsync("sqlite");
+        var planId = await ws.PlanAsync("dev");
+        ws.SetVariable("SITE_APPLY_DELAY", "60");
+        var applying = new TaskCompletionSource();
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var process = ws.Start(
+            line =>
+            {
+                output.Enqueue(line);
+                if (line.Contains("apply.sh", StringComparison.Ordinal))
+                {
+                    applying.TrySetResult();
+                }
+            },
+            "apply", planId, "--as", "alice@example.com");
+
+        await applying.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await Task.Delay(500); // let the script reach its wait
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        var text = string.Join('\n', output);
+
+        Assert.True(process.ExitCode == 130, text);
+        Assert.Contains("cancelled", text, StringComparison.Ordinal);
+        Assert.False(File.Exists(ws.TargetFile("dev", "index.html")), text);
+        Assert.Equal(0, ws.Serial("dev"));
+        var runs = JsonNode.Parse((await ws.RunAsync("runs", "--json")).Stdout)!["runs"]!.AsArray();
+        Assert.Equal("cancelled", (string)runs[0]!["state"]!);
+        var locks = await ws.RunAsync("locks", "--json");
+        Assert.DoesNotContain("run-", locks.Stdout, StringComparison.Ordinal);
+
+        // Nothing changed, so the stack is not blocked: the same plan still applies.
+        ws.SetVariable("SITE_APPLY_DELAY", null);
+        await ws.ApplyJsonAsync(planId, "alice@example.com", 0);
+    }
+
+    [Fact]
+    public async Task A_person_the_cancellation_policy_allows_can_stop_someone_elses_running_apply()
+    {
+        using var ws = await GovernedWorkspace.CreateAsync("sqlite");
+        ws.Write("airlock.yaml", ws.Read("airlock.yaml").Replace("    plan: { mode: replan }", "    plan: { mode: replan }\n    apply: { cancellation: security }", StringComparison.Ordinal));
+        ws.Commit("only security may cancel dev applies");
+        var planId = await ws.PlanAsync("dev");
+        ws.SetVariable("SITE_APPLY_DELAY", "60");
+        var applying = new TaskCompletionSource();
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var process = ws.Start(
+            line =>
+            {
+                output.Enqueue(line);
+                if (line.Contains("site: waiting", StringComparison.Ordinal))
+                {
+                    applying.TrySetResult();
+                }
+            },
+            "apply", planId, "--as", "alice@example.com");
+        await applying.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        var runId = (string)JsonNode.Parse((await ws.RunAsync("runs", "--json")).Stdout)!["runs"]![0]!["run_id"]!;
+
+        var outsider = await ws.RunAsync("cancel", runId, "--as", "dave@example.com");
+        Assert.Equal(3, outsider.ExitCode);
+        Assert.Contains("may not cancel", outsider.Stderr, StringComparison.Ordinal);
+        var allowed = await ws.RunAsync("cancel", runId, "--as", "carol@example.com", "--reason", "wrong change window");
+        Assert.True(allowed.ExitCode == 0, allowed.ToString());
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        var text = string.Join('\n', output);
+        Assert.True(process.ExitCode == 130, text);
+        var run = JsonNode.Parse((await ws.RunAsync("run", "show", runId, "--json")).Stdout)!;
+        Assert.Equal("cancelled", (string)run["state"]!);
+        Assert.Contains("carol@example.com (wrong change window)", (string)run["statement"]!, StringComparison.Ordinal);
+        Assert.False(File.Exists(ws.TargetFile("dev", "index.html")), text);
+        var late = await ws.RunAsync("cancel", runId, "--as", "carol@example.com");
+        Assert.Equal(3, late.ExitCode);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task An_incident_freeze_refuses_applies_and_break_glass_needs_an_incident_and_a_grant(string backend)
+    {
+        using var ws = await GovernedWorkspace.CreateAsync(backend);
+        var planId = await ws.PlanAsync("dev");
+        Assert.Equal(0, (await ws.RunAsync("freeze", "start", "--env", "dev", "--reason", "SEV1 payments outage", "--as", "alice@example.com")).ExitCode);
+        var twice = await ws.RunAsync("freeze", "start", "--env", "dev", "--reason", "again", "--as", "bob@example.com");
+        Assert.Equal(3, twice.ExitCode);
+
+        var frozen = await ws.ApplyJsonAsync(planId, "alice@example.com", 3);
+        Assert.Contains("incident freeze on dev: SEV1 payments outage", (string)frozen["statement"]!, StringComparison.Ordinal);
+
+        var noIncident = await ws.ApplyJsonAsync(planId, "alice@example.com", 3, "--break-glass", "--reason", "hotfix");
+        Assert.Contains("needs an incident id", (string)noIncident["statement"]!, StringComparison.Ordinal);
+
+        var noGrant = await ws.ApplyJsonAsync(planId, "alice@example.com", 3, "--break-glass", "--incident", "INC-42", "--reason", "hotfix");
+        Assert.Contains("no break-glass grant for incident INC-42", (string)noGrant["statement"]!, StringComparison.Ordinal);
+
+        var wrongTeam = await ws.RunAsync("approve", planId, "--as", "bob@example.com", "--break-glass", "--incident", "INC-42", "--reason", "hotfix");
+        Assert.Equal(3, wrongTeam.ExitCode);
+        Assert.Contains("not in the 'break-glass' team", wrongTeam.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(ws.TargetFile("dev", "index.html")));
+
+        Assert.Equal(0, (await ws.RunAsync("approve", planId, "--as", "erin@example.com", "--break-glass", "--incident", "INC-42", "--reason", "restore payments")).ExitCode);
+        var applied = await ws.ApplyJsonAsync(planId, "alice@example.com", 0, "--break-glass", "--incident", "INC-42", "--reason", "hotfix for INC-42");
+        Assert.Contains(applied["policy"]!["rules"]!.AsArray(), r => (string)r!["id"]! == "break-glass" && (string)r["result"]! == "warn");
+        Assert.True(File.Exists(ws.TargetFile("dev", "index.html")));
+
+        var evidence = JsonNode.Parse((await ws.RunAsync("evidence", "show", (string)applied["run_id"]!, "--json")).Stdout)!.ToJsonString();
+        Assert.Contains("break-glass", evidence, StringComparison.Ordinal);
+        Assert.Contains("INC-42", evidence, StringComparison.Ordinal);
+
+        Assert.Equal(0, (await ws.RunAsync("freeze", "stop", "--env", "dev", "--as", "alice@example.com")).ExitCode);
+        var list = await ws.RunAsync("freeze", "list", "--json");
+        Assert.False((bool)JsonNode.Parse(list.Stdout)!["freezes"]![0]!["active"]!);
+    }
+
+    [Fact]
+    public async Task A_closed_change_window_refuses_the_apply()
+    {
+        using var ws = await GovernedWorkspace.CreateAsync("sqlite");
+        var closedDay = DateTime.UtcNow.AddDays(3).DayOfWeek.ToString()[..3].ToLowerInvariant();
+        ws.Write("airlock.yaml", ws.Read("airlock.yaml").Replace(
+            "    plan: { mode: replan }",
+            $"    plan: {{ mode: replan }}\n    windows: {{ timezone: UTC, allow: [ {{ days: [{closedDay}], from: \"00:00\", to: \"24:00\" }} ] }}",
+            StringComparison.Ordinal));
+        ws.Commit("dev only on one day");
+        var planId = await ws.PlanAsync("dev");
+
+        var refused = await ws.ApplyJsonAsync(planId, "alice@example.com", 3);
+
+        Assert.Contains("change-window", (string)refused["statement"]!, StringComparison.Ordinal);
+        Assert.False(File.Exists(ws.TargetFile("dev", "index.html")));
+    }
+
+    [Fact]
+    public async Task A_custom_rule_that_denies_refuses_the_plan_and_the_apply_and_a_looping_rule_is_stopped()
+    {
+        using var ws = await GovernedWorkspace.CreateAsync("sqlite");
+        ws.Write("airlock.yaml", ws.Read("airlock.yaml") + "\npolicies:\n  custom: policies/\n");
+        ws.Write("policies/no-robots.js", """
+            function evaluate(input) {
+              var robots = input.plan.resources.filter(function (r) { return r.address === 'local_file.robots_txt'; });
+              return robots.length > 0 ? { result: 'fail', message: 'robots.txt needs SEO review' } : 'pass';
+            }
+            """);
+        ws.Commit("a custom rule");
+
+        var plan = await ws.RunAsync("plan", "site", "--env", "dev", "--as", "alice@example.com", "--json");
+        Assert.Equal(3, plan.ExitCode);
+        var planJson = JsonNode.Parse(plan.Stdout)!;
+        Assert.Equal("deny", (string)planJson["policy"]!["decision"]!);
+        Assert.Contains(planJson["policy"]!["rules"]!.AsArray(), r => (string)r!["id"]! == "no-robots" && (string)r["message"]! == "robots.txt needs SEO review");
+        var refused = await ws.ApplyJsonAsync((string)planJson["plan_id"]!, "alice@example.com", 3);
+        Assert.Contains("[no-robots] robots.txt needs SEO review", (string)refused["statement"]!, StringComparison.Ordinal);
+        Assert.False(File.Exists(ws.TargetFile("dev", "index.html")));
+
+        File.Delete(Path.Combine(ws.Root, "policies", "no-robots.js"));
+        ws.Write("policies/forever.js", "function evaluate(input) { while (true) { } }\n");
+        ws.Commit("a rule that never returns");
+        var looping = await ws.RunAsync("plan", "site", "--env", "dev", "--as", "alice@example.com", "--json");
+        Assert.Equal(3, looping.ExitCode);
+        var rule = JsonNode.Parse(looping.Stdout)!["policy"]!["rules"]!.AsArray().Single(r => (string)r!["id"]! == "forever")!;
+        Assert.Equal("fail", (string)rule["result"]!);
+        Assert.Contains("stopped by the sandbox", (string)rule["message"]!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bad_input_gets_one_line_and_exit_code_2()
+    {
+        using var ws = await GovernedWorkspace.CreateAsync("sqlite");
+
+        var unknownStack = await ws.RunAsync("plan", "nope", "--env", "dev", "--as", "alice@example.com");
+        var unknownEnv = await ws.RunAsync("plan", "site", "--env", "qa", "--as", "alice@example.com");
+        var unknownPlan = await ws.RunAsync("apply", "plan-doesnotexist", "--as", "alice@example.com");
+
+        Assert.Equal(2, unknownStack.ExitCode);
+        Assert.Contains("unknown stack 'nope' (known: site)", unknownStack.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, unknownEnv.ExitCode);
+        Assert.Contains("unknown environment 'qa'", unknownEnv.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, unknownPlan.ExitCode);
+        Assert.Contains("unknown plan 'plan-doesnotexist'", unknownPlan.Stderr, StringComparison.Ordinal);
+        foreach (var result in new[] { unknownStack, unknownEnv, unknownPlan })
+        {
+            Assert.Single(result.Stderr.Trim().Split('\n'));
+            Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
+        }
+    }
+}

@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+
+using Airlock.Store.Tests;
+using Airlock.Testing;
+
+namespace Airlock.Cli.Tests.GovernedApply;
+
+/// <summary>
+/// A copy of examples/getting-started in a temp git repository, driven through the real CLI: the
+/// command engine deploys real files to target/&lt;env&gt;/site/. Backend "sqlite" uses the
+/// workspace's .airlock/airlock.db; "postgresql" a fresh database on the real test server.
+/// </summary>
+public sealed class GovernedWorkspace : IDisposable
+{
+    private readonly TempDir _dir = new("airlock-governed");
+    private readonly Dictionary<string, string?> _environment = new()
+    {
+        ["AIRLOCK_ACTOR"] = null,
+        ["AIRLOCK_DATABASE_URL"] = null,
+        ["GIT_AUTHOR_NAME"] = "Test Author",
+        ["GIT_AUTHOR_EMAIL"] = "author@example.com",
+        ["GIT_COMMITTER_NAME"] = "Test Author",
+        ["GIT_COMMITTER_EMAIL"] = "author@example.com",
+    };
+
+    private GovernedWorkspace()
+    {
+        Root = _dir.Path;
+        CopyDirectory(Path.Combine(RepoPaths.RepoRoot, "examples", "getting-started"), Root);
+        Git("init", "-q", "-b", "main");
+        Commit("first stack");
+    }
+
+    public string Root { get; }
+
+    public static async Task<GovernedWorkspace> CreateAsync(string backend)
+    {
+        var workspace = new GovernedWorkspace();
+        if (backend == "postgresql")
+        {
+            workspace._environment["AIRLOCK_DATABASE_URL"] = await PostgresServer.CreateDatabaseAsync();
+            workspace._environment["AIRLOCK_PLAN_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        }
+
+        return workspace;
+    }
+
+    /// <summary>Extra environment for the CLI (and so for the scripts it runs), e.g. SITE_FAIL_AFTER.</summary>
+    public void SetVariable(string name, string? value) => _environment[name] = value;
+
+    public Task<CliResult> RunAsync(params string[] args) => CliRunner.RunAsync(Root, _environment, args);
+
+    /// <summary>Plans and returns the plan id; the plan must succeed.</summary>
+    public async Task<string> PlanAsync(string environment, string actor = "alice@example.com")
+    {
+        var result = await RunAsync("plan", "site", "--env", environment, "--as", actor, "--json");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return (string)JsonNode.Parse(result.Stdout)!["plan_id"]!;
+    }
+
+    public async Task<JsonObject> ApplyJsonAsync(string planId, string actor, int expectedExit, params string[] extra)
+    {
+        var result = await RunAsync(["apply", planId, "--as", actor, "--json", .. extra]);
+        Assert.True(result.ExitCode == expectedExit, result.ToString());
+        return JsonNode.Parse(result.Stdout)!.AsObject();
+    }
+
+    public string TargetFile(string environment, string name) => Path.Combine(Root, "target", environment, "site", name);
+
+    /// <summary>The state serial the scripts keep (0 before the first apply).</summary>
+    public long Serial(string environment)
+    {
+        var state = TargetFile(environment, ".airlock-state");
+        if (!File.Exists(state))
+        {
+            return 0;
+        }
+
+        var line = File.ReadAllLines(state).First(l => l.StartsWith("serial=", StringComparison.Ordinal));
+        return long.Parse(line["serial=".Length..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public void Write(string relativePath, string content)
+    {
+        var path = Path.Combine(Root, relativePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+    }
+
+    public string Read(string relativePath) => File.ReadAllText(Path.Combine(Root, relativePath));
+
+    public void Commit(string message)
+    {
+        Git("add", "-A");
+        Git("commit", "-q", "--allow-empty", "-m", message);
+    }
+
+    /// <summary>Starts the CLI without waiting, streaming its stdout lines to <paramref name="onLine"/>.</summary>
+    public Process Start(Action<string> onLine, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Root,
+        };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "airlock.dll"));
+        foreach (var arg in args)
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        psi.Environment["NO_COLOR"] = "1";
+        foreach (var (key, value) in _environment)
+        {
+            psi.Environment[key] = value;
+        }
+
+        var process = Process.Start(psi)!;
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                onLine(e.Data);
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                onLine(e.Data);
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private void Git(params string[] args)
+    {
+        var psi = new ProcessStartInfo("git") { WorkingDirectory = Root, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        foreach (var (key, value) in _environment.Where(e => e.Key.StartsWith("GIT_", StringComparison.Ordinal)))
+        {
+            psi.Environment[key] = value;
+        }
+
+        using var git = Process.Start(psi)!;
+        var error = git.StandardError.ReadToEnd();
+        git.StandardOutput.ReadToEnd();
+        git.WaitForExit();
+        Assert.True(git.ExitCode == 0, $"git {string.Join(' ', args)}: {error}");
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var directory in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories))
+        {
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, directory)));
+        }
+
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            File.Copy(file, target);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(target, File.GetUnixFileMode(file));
+            }
+        }
+    }
+}
