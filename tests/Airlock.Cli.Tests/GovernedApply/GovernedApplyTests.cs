@@ -261,6 +261,40 @@ public sealed class GovernedApplyTests
         Assert.Equal(3, late.ExitCode);
     }
 
+    [Fact]
+    public async Task A_second_apply_to_the_same_stack_waits_in_its_queue_until_the_first_has_finished()
+    {
+        using var ws = await GovernedWorkspace.CreateAsync("sqlite");
+        var first = await ws.PlanAsync("dev");
+        var second = await ws.PlanAsync("dev");
+        ws.SetVariable("SITE_APPLY_DELAY", "3");
+        var waiting = new TaskCompletionSource();
+        using var process = ws.Start(
+            line =>
+            {
+                if (line.Contains("site: waiting", StringComparison.Ordinal))
+                {
+                    waiting.TrySetResult();
+                }
+            },
+            "apply", first, "--as", "alice@example.com");
+        await waiting.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        ws.SetVariable("SITE_APPLY_DELAY", null);
+
+        var queue = await ws.RunAsync("queue");
+        var later = await ws.RunAsync("apply", second, "--as", "bob@example.com");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.Equal(0, process.ExitCode);
+        Assert.Contains("dev/site", queue.Stdout, StringComparison.Ordinal);
+        Assert.Contains("waiting in queue dev/site behind run-", later.Stdout, StringComparison.Ordinal);
+        Assert.True(later.ExitCode == 0, later.ToString());
+        var runs = JsonNode.Parse((await ws.RunAsync("runs", "--json")).Stdout)!["runs"]!.AsArray();
+        Assert.All(runs, r => Assert.Equal("succeeded", (string)r!["state"]!));
+        Assert.Equal(1, ws.Serial("dev")); // the second apply found nothing left to change
+    }
+
     [Theory]
     [MemberData(nameof(Backends))]
     public async Task An_incident_freeze_refuses_applies_and_break_glass_needs_an_incident_and_a_grant(string backend)
