@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Airlock.Application.Approvals;
 using Airlock.Application.Engines;
+using Airlock.Application.Identity;
 using Airlock.Application.Plans;
 using Airlock.Application.Verification;
 using Airlock.Domain.Approvals;
@@ -59,6 +60,7 @@ internal sealed class ApplyRun(
     private string? lineageBefore;
     private long? serialAfter;
     private string? toolVersion;
+    private ResolvedIdentity? identity;
     private IReadOnlyList<CheckOutcome> verification = [];
     private readonly List<string> notes = [];
     private RunCancelRequest? cancelRequest;
@@ -220,6 +222,9 @@ internal sealed class ApplyRun(
                 throw new RefusedException($"{baseBranch} has moved past the planned commit {Short(plan.Commit)} (its tip {Short(baseCommit ?? "?")} is not included): rebase, plan and get approval again");
             }
         }
+
+        // The execution identity must be available here before anything is queued or locked; never bypassed.
+        identity = services.Engines.ResolveIdentity(stack, environment);
 
         if (await settings.BlockedReasonAsync(plan, cancellationToken) is { } blocked)
         {
@@ -389,7 +394,7 @@ internal sealed class ApplyRun(
 
     private async Task PrepareAsync(CancellationToken cancellationToken)
     {
-        engine = services.Engines.Create(new EngineTarget(stack, environment, runId, plan.Commit), observer.ToolOutput);
+        engine = services.Engines.Create(new EngineTarget(stack, environment, runId, plan.Commit, Identity: identity), observer.ToolOutput);
         try
         {
             await engine.InitAsync(cancellationToken);
@@ -418,10 +423,10 @@ internal sealed class ApplyRun(
 
         var account = stack.Account ?? environment.Account;
         var region = stack.Region ?? environment.Region;
-        var identity = stack.IdentityFor(environment.Name) ?? environment.Identity;
-        if (account != metadata.Account || region != metadata.Region || identity != metadata.IdentityProfile || engine!.Kind != metadata.Engine)
+        var profile = EngineFactory.IdentityProfile(stack, environment);
+        if (account != metadata.Account || region != metadata.Region || profile != metadata.IdentityProfile || engine!.Kind != metadata.Engine)
         {
-            throw new RefusedException($"plan {plan.PlanId} was made for {Describe(metadata.Engine, metadata.Account, metadata.Region, metadata.IdentityProfile)}, but {stack.Name} in {environment.Name} is now {Describe(engine!.Kind, account, region, identity)}: plan again");
+            throw new RefusedException($"plan {plan.PlanId} was made for {Describe(metadata.Engine, metadata.Account, metadata.Region, metadata.IdentityProfile)}, but {stack.Name} in {environment.Name} is now {Describe(engine!.Kind, account, region, profile)}: plan again");
         }
 
         // A serial counts only within one lineage: the same serial in another state (re-created backend, other workspace) is not the planned state.
@@ -576,7 +581,7 @@ internal sealed class ApplyRun(
             services.Engines.WorkingDirectory(stack),
             placeholders,
             variables,
-            [],
+            [.. identity?.Variables.Values ?? []],
             async token => (await engine!.CheckDriftAsync(token)).Drifted);
     }
 
@@ -660,7 +665,7 @@ internal sealed class ApplyRun(
                 [.. approvals.Where(a => counted.Contains(a.Approver, StringComparer.OrdinalIgnoreCase)).GroupBy(a => a.Approver, StringComparer.OrdinalIgnoreCase).Select(g => new EvidenceApproval(g.Key, g.Min(a => a.ApprovedAt)))],
                 metadata.ApprovalPolicyVersion,
                 breakGlass is { } b ? new EvidenceBreakGlass(b.Approver, $"incident {b.IncidentId}: {b.Reason}", startedAt, b.ExpiresAt) : null),
-            new EvidenceExecution(Environment.MachineName, engine?.Kind ?? metadata.Engine, toolVersion ?? metadata.ToolVersion, metadata.IdentityProfile, new Dictionary<string, string>()),
+            new EvidenceExecution(Environment.MachineName, engine?.Kind ?? metadata.Engine, toolVersion ?? metadata.ToolVersion, metadata.IdentityProfile, identity?.Claims ?? new Dictionary<string, string>()),
             summary is null ? null : new EvidencePlan(
                 metadata.Mode,
                 appliedDigest,

@@ -14,13 +14,22 @@ namespace Airlock.Application.Engines;
 /// <param name="RunId">The run (or plan) id, passed to command-engine programs.</param>
 /// <param name="Commit">The commit being planned or applied.</param>
 /// <param name="InputsJson">Upstream outputs as a JSON object.</param>
-public sealed record EngineTarget(StackConfig Stack, EnvironmentConfig Environment, string RunId, string Commit, string InputsJson = "{}");
+/// <param name="Identity">The resolved execution identity, injected as credential variables (redacted), or null.</param>
+public sealed record EngineTarget(StackConfig Stack, EnvironmentConfig Environment, string RunId, string Commit, string InputsJson = "{}", Identity.ResolvedIdentity? Identity = null);
 
 /// <summary>Maps a stack's config to its engine adapter (OpenTofu/Terraform, Pulumi or the command engine).</summary>
 public sealed class EngineFactory(AirlockWorkspace workspace, IProcessRunner runner)
 {
     /// <summary>The stack's working directory.</summary>
     public string WorkingDirectory(StackConfig stack) => Path.GetFullPath(Path.Combine(workspace.Root, stack.Path));
+
+    /// <summary>The identity profile the stack runs with in <paramref name="environment"/>: the stack's, else the environment's.</summary>
+    public static string? IdentityProfile(StackConfig stack, EnvironmentConfig environment) =>
+        stack.IdentityFor(environment.Name) ?? environment.Identity;
+
+    /// <summary>Resolves the stack's identity on this runner (null when none is configured).</summary>
+    public Identity.ResolvedIdentity? ResolveIdentity(StackConfig stack, EnvironmentConfig environment) =>
+        Identity.IdentityProfiles.Resolve(IdentityProfile(stack, environment), workspace.StateDirectory, System.Environment.GetEnvironmentVariable);
 
     /// <summary>An engine for <paramref name="target"/>, streaming redacted tool output to <paramref name="sink"/>.</summary>
     public IEngine Create(EngineTarget target, IOutputSink sink)
@@ -37,6 +46,7 @@ public sealed class EngineFactory(AirlockWorkspace workspace, IProcessRunner run
         var process = new EngineProcessOptions
         {
             WorkingDirectory = directory,
+            CredentialEnvironment = target.Identity?.Variables ?? new Dictionary<string, string>(),
             Timeout = target.Environment.Apply.Timeout,
             GracePeriod = target.Environment.Apply.GracefulShutdown,
         };

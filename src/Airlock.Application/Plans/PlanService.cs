@@ -59,7 +59,8 @@ public sealed class PlanService(AirlockServices services)
         var artifactDirectory = Path.Combine(workspace.StateDirectory, "work", planId);
         try
         {
-            var engine = services.Engines.Create(new EngineTarget(stack, environment, planId, source.Commit), sink);
+            var identity = services.Engines.ResolveIdentity(stack, environment);
+            var engine = services.Engines.Create(new EngineTarget(stack, environment, planId, source.Commit, Identity: identity), sink);
             var (tool, state, artifact, json) = await RunEngineAsync(engine, artifactDirectory, cancellationToken);
             PlanSummary summary;
             await using (var stream = json.OpenRead())
@@ -87,7 +88,7 @@ public sealed class PlanService(AirlockServices services)
                 DependencyLockDigest = artifact.DependencyLockDigest,
                 Account = stack.Account ?? environment.Account,
                 Region = stack.Region ?? environment.Region,
-                IdentityProfile = stack.IdentityFor(environment.Name) ?? environment.Identity,
+                IdentityProfile = EngineFactory.IdentityProfile(stack, environment),
                 ApprovalPolicyVersion = workspace.ApprovalPolicyVersion(stack, environment),
                 PolicyDigest = policy.Digest,
                 Policy = policy.ToJson(),

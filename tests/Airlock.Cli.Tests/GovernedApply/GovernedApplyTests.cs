@@ -384,6 +384,59 @@ public sealed class GovernedApplyTests
     }
 
     [Fact]
+    public async Task The_execution_identity_is_resolved_at_run_time_injected_redacted_and_named_in_evidence()
+    {
+        using var ws = await GovernedWorkspace.CreateAsync("sqlite");
+        const string Secret = "s3cr3t-deploy-token-4711";
+        ws.Write("airlock.yaml", ws.Read("airlock.yaml").Replace("    owners: [platform]", "    owners: [platform]\n    identity: deploy-{env}", StringComparison.Ordinal));
+        // The scripts prove they got the credential by printing it; Airlock must mask it everywhere.
+        foreach (var script in new[] { "plan.sh", "apply.sh" })
+        {
+            ws.Write($"stacks/site/{script}", ws.Read($"stacks/site/{script}").Replace(". ./common.sh", ". ./common.sh\necho \"deploying with token $SITE_TOKEN\"", StringComparison.Ordinal));
+        }
+
+        ws.Commit("the site deploys with an identity");
+
+        var missing = await ws.RunAsync("plan", "site", "--env", "dev", "--as", "alice@example.com");
+        Assert.Equal(3, missing.ExitCode);
+        Assert.Contains("execution identity 'deploy-dev' is not available", missing.Stderr, StringComparison.Ordinal);
+        Assert.Contains("AIRLOCK_IDENTITY_DEPLOY_DEV", missing.Stderr, StringComparison.Ordinal);
+
+        var credentials = Path.Combine(Path.GetTempPath(), "airlock-identity-" + Guid.NewGuid().ToString("N") + ".env");
+        try
+        {
+            File.WriteAllText(credentials, $"# deploy credentials for dev\nSITE_TOKEN={Secret}\n");
+            ws.SetVariable("AIRLOCK_IDENTITY_DEPLOY_DEV", credentials);
+            var plan = await ws.RunAsync("plan", "site", "--env", "dev", "--as", "alice@example.com", "--json");
+            Assert.True(plan.ExitCode == 0, plan.ToString());
+            Assert.Contains("deploying with token [REDACTED]", plan.Stderr, StringComparison.Ordinal);
+            var planId = (string)JsonNode.Parse(plan.Stdout)!["plan_id"]!;
+
+            var apply = await ws.RunAsync("apply", planId, "--as", "alice@example.com");
+            Assert.True(apply.ExitCode == 0, apply.ToString());
+            Assert.Contains("deploying with token [REDACTED]", apply.Stdout, StringComparison.Ordinal);
+            var runId = (string)JsonNode.Parse((await ws.RunAsync("runs", "--json")).Stdout)!["runs"]![0]!["run_id"]!;
+            var evidence = await ws.RunAsync("evidence", "show", runId, "--json");
+            Assert.Contains("deploy-dev", evidence.Stdout, StringComparison.Ordinal);
+            Assert.Contains("SITE_TOKEN", evidence.Stdout, StringComparison.Ordinal);
+
+            foreach (var output in new[] { missing, plan, apply, evidence })
+            {
+                Assert.DoesNotContain(Secret, output.Stdout + output.Stderr, StringComparison.Ordinal);
+            }
+
+            foreach (var file in Directory.EnumerateFiles(Path.Combine(ws.Root, ".airlock"), "*", SearchOption.AllDirectories))
+            {
+                Assert.DoesNotContain(Secret, File.ReadAllText(file), StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            File.Delete(credentials);
+        }
+    }
+
+    [Fact]
     public async Task Bad_input_gets_one_line_and_exit_code_2()
     {
         using var ws = await GovernedWorkspace.CreateAsync("sqlite");
