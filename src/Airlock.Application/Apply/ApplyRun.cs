@@ -97,6 +97,15 @@ internal sealed class ApplyRun(
         {
             outcome = await EndAsync(RunState.Failed, ExitCodes.Failed, e.Verdict.Statement, e.Verdict.Class, e.Verdict.RunbookId);
         }
+        catch (RunStateConflictException e)
+        {
+            // Another process moved this run (its lock lease lapsed and someone else marked it for
+            // reconciliation): this process no longer owns the run's state, only its evidence.
+            var statement = $"this process lost ownership of the run while {lifecycle.State.WireName()} ({e.Message}); its lock lease lapsed: reconcile before anything else";
+            var sequence = await WritePacketAsync("failed", statement, FailureClass.RunnerFailure, "runner-failure");
+            await SaveDetailsAsync(FailureClass.RunnerFailure, statement, sequence);
+            outcome = Outcome(RunState.NeedsReconciliation, ExitCodes.Failed, statement, FailureClass.RunnerFailure, "runner-failure", sequence);
+        }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
             var statement = lifecycle.State.MayHaveMutated()

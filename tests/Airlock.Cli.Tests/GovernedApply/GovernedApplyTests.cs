@@ -445,6 +445,46 @@ public sealed class GovernedApplyTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task A_force_unlock_during_the_apply_leaves_the_run_for_reconciliation_and_blocks_the_stack(string backend)
+    {
+        using var ws = await GovernedWorkspace.CreateAsync(backend);
+        var planId = await ws.PlanAsync("dev");
+        ws.SetVariable("SITE_APPLY_DELAY", "8");
+        var waiting = new TaskCompletionSource();
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var process = ws.Start(
+            line =>
+            {
+                output.Enqueue(line);
+                if (line.Contains("site: waiting", StringComparison.Ordinal))
+                {
+                    waiting.TrySetResult();
+                }
+            },
+            "apply", planId, "--as", "alice@example.com");
+        await waiting.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        ws.SetVariable("SITE_APPLY_DELAY", null);
+        ws.SetVariable("AIRLOCK_LOCK_ADMINS", "oncall@example.com");
+
+        var unlock = await ws.RunAsync("unlock", "stack:getting-started/dev/default/default/site", "--reason", "looked stuck", "--as", "oncall@example.com");
+        Assert.True(unlock.ExitCode == 0, unlock.ToString());
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        var text = string.Join('\n', output);
+
+        // The apply itself went on (nothing kills a tool because a lock row vanished), but this
+        // process no longer owns the run: it says so, and the run stays for a person to reconcile.
+        Assert.True(process.ExitCode == 1, text);
+        Assert.Contains("lost ownership of the run", text, StringComparison.Ordinal);
+        var run = JsonNode.Parse((await ws.RunAsync("runs", "--json")).Stdout)!["runs"]![0]!;
+        Assert.Equal("needs_reconciliation", (string)run["state"]!);
+        var again = await ws.ApplyJsonAsync(planId, "alice@example.com", 3);
+        Assert.Contains("needs reconciliation", (string)again["statement"]!, StringComparison.Ordinal);
+        Assert.Equal(0, (await ws.RunAsync("evidence", "verify")).ExitCode);
+    }
+
     [Fact]
     public async Task Bad_input_gets_one_line_and_exit_code_2()
     {
