@@ -24,6 +24,20 @@ internal static class PlanBench
             return Child(childPath);
         }
 
+        if (args is ["--dump", .. var dumpPaths])
+        {
+            // Behaviour check while tuning: the full summary JSON and digest of each file, to diff before/after.
+            foreach (var dumpPath in dumpPaths)
+            {
+                using var stream = OpenSequential(dumpPath);
+                var summary = PlanReader.Read(stream);
+                Console.WriteLine($"{dumpPath} {PlanSummaryJson.Digest(summary)} {summary.ArtifactDigest}");
+                Console.WriteLine(PlanSummaryJson.ToJson(summary).ToJsonString());
+            }
+
+            return 0;
+        }
+
         if (args is ["--time", var timePath])
         {
             // Quick loop for tuning: summarize vs ceiling on an existing file.
