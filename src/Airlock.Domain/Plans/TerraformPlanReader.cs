@@ -24,7 +24,7 @@ internal sealed class TerraformPlanReader
     private readonly Dictionary<string, string> _interned = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _internedByText;
     private readonly List<string> _actionNames = new(2);
-    private readonly List<ResourceChange> _resources = [];
+    private readonly ChunkedList<ResourceChange> _resources = new();
     private readonly List<DriftEntry> _drift = [];
     private readonly List<OutputChange> _outputs = [];
     private readonly List<RiskFinding> _risks = [];
@@ -438,7 +438,7 @@ internal sealed class TerraformPlanReader
         using var afterDoc = needValues ? Parse(window, after) : null;
         using var unknownDoc = needValues ? Parse(window, afterUnknown) : null;
         using var sensitiveDoc = needValues ? Parse(window, afterSensitive) : null;
-        IReadOnlyList<string> changed = diffs ? AttributeDiff.ChangedPaths(Root(beforeDoc), Root(afterDoc), Root(unknownDoc)) : [];
+        IReadOnlyList<string> changed = diffs ? InternAll(AttributeDiff.ChangedPaths(Root(beforeDoc), Root(afterDoc), Root(unknownDoc))) : [];
 
         ImportingInfo? importingInfo = null;
         using (var importingDoc = Parse(window, importing))
@@ -473,8 +473,34 @@ internal sealed class TerraformPlanReader
             ChangedPaths = changed,
         };
         _resources.Add(resource);
+        var firstRisk = _risks.Count;
         RiskDetector.Detect(new RiskInput(resource, type, Root(beforeDoc), Root(afterDoc), Root(sensitiveDoc), Root(unknownDoc)), _classes, _risks);
+        for (var i = firstRisk; i < _risks.Count; i++)
+        {
+            // Details repeat across resources of a type ("aws_instance is destroyed"): keep one copy.
+            var risk = _risks[i];
+            if (_interned.TryGetValue(risk.Detail, out var detail))
+            {
+                _risks[i] = risk with { Detail = detail };
+            }
+            else
+            {
+                _interned[risk.Detail] = risk.Detail;
+            }
+        }
+
         return true;
+    }
+
+    // Changed paths repeat across resources (tags, tags_all, ...): keep one copy of each.
+    private List<string> InternAll(List<string> paths)
+    {
+        for (var i = 0; i < paths.Count; i++)
+        {
+            paths[i] = Intern(paths[i]);
+        }
+
+        return paths;
     }
 
     private bool ReadActions(ref Utf8JsonReader reader, List<string> actions)
