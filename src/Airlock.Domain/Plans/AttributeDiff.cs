@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
@@ -41,27 +42,34 @@ internal static class AttributeDiff
         var afterKind = after?.ValueKind ?? JsonValueKind.Undefined;
         if (beforeKind == JsonValueKind.Object && afterKind == JsonValueKind.Object)
         {
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var property in before!.Value.EnumerateObject())
+            var beforeObject = before!.Value;
+            var afterObject = after!.Value;
+            foreach (var property in beforeObject.EnumerateObject())
             {
-                seen.Add(property.Name);
-                Child(property.Name, property.Value, after!.Value.TryGetProperty(property.Name, out var a) ? a : null, Member(unknown, property.Name), path, paths);
+                JsonElement? afterValue = TryGet(afterObject, property, out var a) ? a : null;
+                JsonElement? unknownValue = unknown is { ValueKind: JsonValueKind.Object } u && TryGet(u, property, out var m) ? m : null;
+
+                // Most attributes of an update do not change: compare bytes before building a path or a name.
+                if (!Unchanged(property.Value, afterValue, unknownValue))
+                {
+                    Child(property.Name, property.Value, afterValue, unknownValue, path, paths);
+                }
             }
 
-            foreach (var property in after!.Value.EnumerateObject())
+            foreach (var property in afterObject.EnumerateObject())
             {
-                if (!seen.Contains(property.Name))
+                if (!TryGet(beforeObject, property, out _))
                 {
                     Child(property.Name, null, property.Value, Member(unknown, property.Name), path, paths);
                 }
             }
 
             // Unknown attributes may be absent from after entirely.
-            if (unknown is { ValueKind: JsonValueKind.Object } u)
+            if (unknown is { ValueKind: JsonValueKind.Object } unknownObject)
             {
-                foreach (var property in u.EnumerateObject())
+                foreach (var property in unknownObject.EnumerateObject())
                 {
-                    if (!seen.Contains(property.Name) && !after.Value.TryGetProperty(property.Name, out _))
+                    if (!TryGet(beforeObject, property, out _) && !TryGet(afterObject, property, out _))
                     {
                         Child(property.Name, null, null, property.Value, path, paths);
                     }
@@ -108,10 +116,28 @@ internal static class AttributeDiff
             return;
         }
 
-        if (beforeKind != afterKind || (beforeKind != JsonValueKind.Undefined && !before!.Value.GetRawText().Equals(after!.Value.GetRawText(), StringComparison.Ordinal)))
+        if (beforeKind != afterKind || (beforeKind != JsonValueKind.Undefined && !JsonMarshal.GetRawUtf8Value(before!.Value).SequenceEqual(JsonMarshal.GetRawUtf8Value(after!.Value))))
         {
             Add(path, paths);
         }
+    }
+
+    /// <summary>
+    /// True when <see cref="Walk"/> would add no path: identical raw values (so identical at every
+    /// depth) with no unknown mark below. Only `true` marks ever add a path, so marks without any
+    /// `true` literal cannot matter.
+    /// </summary>
+    private static bool Unchanged(JsonElement before, JsonElement? after, JsonElement? unknown) =>
+        after is { } a
+        && (unknown is not { } u || JsonMarshal.GetRawUtf8Value(u).IndexOf("true"u8) < 0)
+        && JsonMarshal.GetRawUtf8Value(before).SequenceEqual(JsonMarshal.GetRawUtf8Value(a));
+
+    // Looks a member up by the other object's raw UTF-8 name: no string per property. Escaped
+    // names take the string path, which compares unescaped text, as before.
+    private static bool TryGet(JsonElement obj, JsonProperty property, out JsonElement value)
+    {
+        var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        return raw.IndexOf((byte)'\\') < 0 ? obj.TryGetProperty(raw, out value) : obj.TryGetProperty(property.Name, out value);
     }
 
     private static void Child(string name, JsonElement? before, JsonElement? after, JsonElement? unknown, StringBuilder path, List<string> paths)

@@ -91,7 +91,7 @@ public static class PlanReader
     /// </summary>
     private sealed class HashingReadStream : ForwardReadStream
     {
-        private const int QueueDepth = 8;
+        private const int QueueDepth = 2;
         private readonly Stream _inner;
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         private readonly System.Collections.Concurrent.BlockingCollection<(byte[] Buffer, int Length)> _queue = new(QueueDepth);

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
@@ -77,6 +79,31 @@ public static class RiskDetector
         return false;
     }
 
+    // What each generic rule must find in the raw after (or before) value to have anything to
+    // report, in Terraform and Pulumi spelling. A key spelled with \u escapes could hide a name,
+    // so values containing "\u" always run the rules.
+    private static readonly byte[][] BackupNeedles =
+    [
+        "backup_retention"u8.ToArray(), "backupRetention"u8.ToArray(), "skip_final_snapshot"u8.ToArray(), "skipFinalSnapshot"u8.ToArray(), "backup_configuration"u8.ToArray(), "backupConfiguration"u8.ToArray(),
+    ];
+
+    private static readonly byte[][] DeletionProtectionNeedles = ["deletion_protection"u8.ToArray(), "eletionProtection"u8.ToArray()];
+
+    private static readonly ConcurrentDictionary<string, string> CamelNames = new(StringComparer.Ordinal);
+
+    private static bool ContainsAny(ReadOnlySpan<byte> json, byte[][] needles)
+    {
+        foreach (var needle in needles)
+        {
+            if (json.IndexOf(needle) >= 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static readonly HashSet<string> IngressTypes = new(StringComparer.Ordinal)
     {
         "aws_security_group", "aws_security_group_rule", "aws_vpc_security_group_ingress_rule", "google_compute_firewall", "azurerm_network_security_rule", "azurerm_network_security_group",
@@ -122,10 +149,30 @@ public static class RiskDetector
         var before = input.Before is { ValueKind: JsonValueKind.Object } b ? b : (JsonElement?)null;
         var context = new Context(input, before, after, sink);
         Iam(context);
-        PublicIngress(context);
-        Encryption(context);
-        Backup(context);
-        DeletionProtection(context);
+        if (IngressTypes.Contains(input.TerraformType))
+        {
+            PublicIngress(context);
+        }
+
+        // The generic rules look up a dozen attributes each (a linear search per lookup); most
+        // values hold none of them, which one vectorised scan of the raw JSON settles.
+        var afterJson = JsonMarshal.GetRawUtf8Value(after);
+        var beforeJson = before is { } known ? JsonMarshal.GetRawUtf8Value(known) : default;
+        var escaped = afterJson.IndexOf("\\u"u8) >= 0 || beforeJson.IndexOf("\\u"u8) >= 0;
+        if (escaped || afterJson.IndexOf("ncrypt"u8) >= 0 || beforeJson.IndexOf("ncrypt"u8) >= 0)
+        {
+            Encryption(context);
+        }
+
+        if (escaped || ContainsAny(afterJson, BackupNeedles))
+        {
+            Backup(context);
+        }
+
+        if (escaped || ContainsAny(afterJson, DeletionProtectionNeedles))
+        {
+            DeletionProtection(context);
+        }
     }
 
     private sealed record Context(RiskInput Input, JsonElement? Before, JsonElement After, List<RiskFinding> Sink)
@@ -169,7 +216,7 @@ public static class RiskDetector
             return value;
         }
 
-        return obj.TryGetProperty(CamelCase(snakeName), out value) ? value : null;
+        return obj.TryGetProperty(CamelNames.GetOrAdd(snakeName, CamelCase), out value) ? value : null;
     }
 
     private static string CamelCase(string snake)

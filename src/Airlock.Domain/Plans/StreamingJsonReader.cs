@@ -165,6 +165,50 @@ internal sealed class StreamingJsonReader
         }
     }
 
+    /// <summary>
+    /// The unread bytes, for a caller that parses a value in place with its own
+    /// <see cref="Utf8JsonReader"/> (built from <see cref="State"/> and <see cref="IsFinalBlock"/>).
+    /// Borrowed: valid until <see cref="FetchMore"/> or any read.
+    /// </summary>
+    public ReadOnlyMemory<byte> Window => new(_buffer, _start, _end - _start);
+
+    /// <summary>True when <see cref="Window"/> holds the rest of the input.</summary>
+    public bool IsFinalBlock => _eof;
+
+    /// <summary>The reader state to continue from at the start of <see cref="Window"/>.</summary>
+    public JsonReaderState State => _state;
+
+    /// <summary>Sets <see cref="TokenPosition"/> to the byte at <paramref name="windowOffset"/> in <see cref="Window"/> (for error messages).</summary>
+    public void MarkPosition(int windowOffset) => TokenPosition = PositionOf(_start + windowOffset);
+
+    /// <summary>Consumes what <paramref name="reader"/> (built over <see cref="Window"/>) has read; its last token becomes the current one.</summary>
+    public void Advance(ref Utf8JsonReader reader, bool captureText = false)
+    {
+        if (captureText)
+        {
+            Capture(ref reader);
+        }
+        else
+        {
+            TokenType = reader.TokenType;
+            CurrentDepth = reader.CurrentDepth;
+        }
+
+        Commit(ref reader);
+    }
+
+    /// <summary>Keeps the unread bytes and reads more input after them (the window may move); false at the end of the input.</summary>
+    public bool FetchMore()
+    {
+        if (_eof)
+        {
+            return false;
+        }
+
+        Refill();
+        return true;
+    }
+
     /// <summary>True when the input holds nothing but whitespace from here on.</summary>
     public bool AtEnd()
     {

@@ -19,8 +19,12 @@ internal sealed class TerraformPlanReader
 
     private readonly StreamingJsonReader _json;
     private readonly ResourceClassMap _classes;
+    private const int MaxInternedBytes = 256;
+
     private readonly Dictionary<string, string> _interned = new(StringComparer.Ordinal);
-    private readonly List<ResourceChange> _resources = [];
+    private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _internedByText;
+    private readonly List<string> _actionNames = new(2);
+    private readonly ChunkedList<ResourceChange> _resources = new();
     private readonly List<DriftEntry> _drift = [];
     private readonly List<OutputChange> _outputs = [];
     private readonly List<RiskFinding> _risks = [];
@@ -29,6 +33,7 @@ internal sealed class TerraformPlanReader
     {
         _json = json;
         _classes = classes;
+        _internedByText = _interned.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     public static PlanSummary Read(Stream stream, ResourceClassMap classes) => new TerraformPlanReader(new StreamingJsonReader(stream), classes).Read();
@@ -221,135 +226,222 @@ internal sealed class TerraformPlanReader
             throw new PlanParseException(PlanErrorKind.NotAPlan, "not a plan: resource_changes is not an array", line, column);
         }
 
-        while (_json.ReadValueBytes() is { } bytes)
+        while (true)
         {
-            ReadResourceChange(bytes);
+            var window = _json.Window;
+            var reader = new Utf8JsonReader(window.Span, _json.IsFinalBlock, _json.State);
+            if (!reader.Read())
+            {
+                if (!_json.FetchMore())
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            if (reader.TokenType is JsonTokenType.EndArray or JsonTokenType.EndObject)
+            {
+                _json.Advance(ref reader, captureText: true);
+                return;
+            }
+
+            _json.MarkPosition((int)reader.TokenStartIndex);
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                var (line, column) = _json.TokenPosition;
+                throw new PlanParseException(PlanErrorKind.NotAPlan, "not a plan: resource_changes item is not an object", line, column);
+            }
+
+            if (ReadResourceChange(ref reader, window))
+            {
+                _json.Advance(ref reader);
+            }
+            else if (!_json.FetchMore())
+            {
+                // A final block that ends inside a value makes the reader throw; this is a guard.
+                throw new JsonException("Unexpected end of JSON input.");
+            }
         }
     }
 
-    // The hot path. One resource_change is already validated and buffered; one forward pass picks
-    // the scalars and remembers where before/after/... lie, and a DOM is built only for the
-    // values that are needed: diffs of updates and replacements, and resources a risk rule reads.
-    private void ReadResourceChange(ReadOnlyMemory<byte> bytes)
+    // The hot path, one tokenising pass per resource_change, in place in the stream's buffer: the
+    // scan picks the scalars (type/provider/module/actions interned straight from UTF-8) and
+    // remembers where before/after/... lie; a DOM is built only for the values that are needed:
+    // diffs of updates and replacements, and resources a risk rule reads. Returns false, having
+    // changed nothing, when the window ends inside the resource: the caller fetches more input and
+    // scans it again from its start.
+    private bool ReadResourceChange(ref Utf8JsonReader reader, ReadOnlyMemory<byte> window)
     {
-        var span = bytes.Span;
-        var reader = new Utf8JsonReader(span, isFinalBlock: true, state: default);
-        reader.Read();
-        if (reader.TokenType != JsonTokenType.StartObject)
-        {
-            var (line, column) = _json.TokenPosition;
-            throw new PlanParseException(PlanErrorKind.NotAPlan, "not a plan: resource_changes item is not an object", line, column);
-        }
-
-        string? address = null, previous = null, module = null, mode = null, type = null, provider = null, deposed = null, reason = null;
-        var actions = new List<string>(2);
+        string? address = null, previous = null, module = null, type = null, provider = null, deposed = null, reason = null;
+        var data = false;
+        var actions = _actionNames;
+        actions.Clear();
         Range before = default, after = default, afterUnknown = default, afterSensitive = default, replacePaths = default, importing = default;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        while (true)
         {
+            if (!reader.Read())
+            {
+                return false;
+            }
+
+            if (reader.TokenType != JsonTokenType.PropertyName)
+            {
+                break;
+            }
+
             if (reader.ValueTextEquals("address"u8))
             {
-                address = NextString(ref reader);
+                if (!reader.Read())
+                {
+                    return false;
+                }
+
+                address = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
             }
             else if (reader.ValueTextEquals("type"u8))
             {
-                type = NextString(ref reader);
+                if (!NextInterned(ref reader, out type))
+                {
+                    return false;
+                }
             }
             else if (reader.ValueTextEquals("mode"u8))
             {
-                mode = NextString(ref reader);
+                if (!reader.Read())
+                {
+                    return false;
+                }
+
+                data = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("data"u8);
             }
             else if (reader.ValueTextEquals("module_address"u8))
             {
-                module = NextString(ref reader);
+                if (!NextInterned(ref reader, out module))
+                {
+                    return false;
+                }
             }
             else if (reader.ValueTextEquals("provider_name"u8))
             {
-                provider = NextString(ref reader);
+                if (!NextInterned(ref reader, out provider))
+                {
+                    return false;
+                }
             }
             else if (reader.ValueTextEquals("previous_address"u8))
             {
-                previous = NextString(ref reader);
+                if (!reader.Read())
+                {
+                    return false;
+                }
+
+                previous = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
             }
             else if (reader.ValueTextEquals("deposed"u8))
             {
-                deposed = NextString(ref reader);
+                if (!reader.Read())
+                {
+                    return false;
+                }
+
+                deposed = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
             }
             else if (reader.ValueTextEquals("action_reason"u8))
             {
-                reason = NextString(ref reader);
+                if (!NextInterned(ref reader, out reason))
+                {
+                    return false;
+                }
             }
             else if (reader.ValueTextEquals("change"u8))
             {
-                reader.Read();
+                if (!reader.Read())
+                {
+                    return false;
+                }
+
                 if (reader.TokenType != JsonTokenType.StartObject)
                 {
-                    reader.Skip();
+                    if (!reader.TrySkip())
+                    {
+                        return false;
+                    }
+
                     continue;
                 }
 
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                while (true)
                 {
+                    if (!reader.Read())
+                    {
+                        return false;
+                    }
+
+                    if (reader.TokenType != JsonTokenType.PropertyName)
+                    {
+                        break;
+                    }
+
+                    bool complete;
                     if (reader.ValueTextEquals("actions"u8))
                     {
-                        reader.Read();
-                        if (reader.TokenType == JsonTokenType.StartArray)
-                        {
-                            while (reader.Read() && reader.TokenType == JsonTokenType.String)
-                            {
-                                actions.Add(reader.GetString()!);
-                            }
-                        }
+                        complete = ReadActions(ref reader, actions);
                     }
                     else if (reader.ValueTextEquals("before"u8))
                     {
-                        before = ValueRange(ref reader);
+                        complete = ValueRange(ref reader, out before);
                     }
                     else if (reader.ValueTextEquals("after"u8))
                     {
-                        after = ValueRange(ref reader);
+                        complete = ValueRange(ref reader, out after);
                     }
                     else if (reader.ValueTextEquals("after_unknown"u8))
                     {
-                        afterUnknown = ValueRange(ref reader);
+                        complete = ValueRange(ref reader, out afterUnknown);
                     }
                     else if (reader.ValueTextEquals("after_sensitive"u8))
                     {
-                        afterSensitive = ValueRange(ref reader);
+                        complete = ValueRange(ref reader, out afterSensitive);
                     }
                     else if (reader.ValueTextEquals("replace_paths"u8))
                     {
-                        replacePaths = ValueRange(ref reader);
+                        complete = ValueRange(ref reader, out replacePaths);
                     }
                     else if (reader.ValueTextEquals("importing"u8))
                     {
-                        importing = ValueRange(ref reader);
+                        complete = ValueRange(ref reader, out importing);
                     }
                     else
                     {
-                        reader.Read();
-                        reader.Skip();
+                        complete = reader.Read() && reader.TrySkip();
+                    }
+
+                    if (!complete)
+                    {
+                        return false;
                     }
                 }
             }
-            else
+            else if (!reader.Read() || !reader.TrySkip())
             {
-                reader.Read();
-                reader.Skip();
+                return false;
             }
         }
 
+        var span = window.Span;
         var (action, order) = Actions(actions);
-        type = Intern(type ?? "");
+        type ??= Intern("");
         var diffs = action is PlanAction.Update or PlanAction.Replace;
         var needValues = diffs || RiskDetector.NeedsValues(type, span[after]);
-        using var beforeDoc = needValues ? Parse(bytes, before) : null;
-        using var afterDoc = needValues ? Parse(bytes, after) : null;
-        using var unknownDoc = needValues ? Parse(bytes, afterUnknown) : null;
-        using var sensitiveDoc = needValues ? Parse(bytes, afterSensitive) : null;
-        IReadOnlyList<string> changed = diffs ? AttributeDiff.ChangedPaths(Root(beforeDoc), Root(afterDoc), Root(unknownDoc)) : [];
+        using var beforeDoc = needValues ? Parse(window, before) : null;
+        using var afterDoc = needValues ? Parse(window, after) : null;
+        using var unknownDoc = needValues ? Parse(window, afterUnknown) : null;
+        using var sensitiveDoc = needValues ? Parse(window, afterSensitive) : null;
+        IReadOnlyList<string> changed = diffs ? InternAll(AttributeDiff.ChangedPaths(Root(beforeDoc), Root(afterDoc), Root(unknownDoc))) : [];
 
         ImportingInfo? importingInfo = null;
-        using (var importingDoc = Parse(bytes, importing))
+        using (var importingDoc = Parse(window, importing))
         {
             if (Root(importingDoc) is { ValueKind: JsonValueKind.Object } imp)
             {
@@ -358,7 +450,7 @@ internal sealed class TerraformPlanReader
         }
 
         List<string> replace;
-        using (var replaceDoc = Parse(bytes, replacePaths))
+        using (var replaceDoc = Parse(window, replacePaths))
         {
             replace = ReplacePaths(Root(replaceDoc));
         }
@@ -368,39 +460,136 @@ internal sealed class TerraformPlanReader
             Address = address ?? "",
             Type = type,
             Action = action,
-            Mode = mode == "data" ? ResourceMode.Data : ResourceMode.Managed,
-            Provider = provider is null ? null : Intern(provider),
-            Module = module is null ? null : Intern(module),
+            Mode = data ? ResourceMode.Data : ResourceMode.Managed,
+            Provider = provider,
+            Module = module,
             ReplaceOrder = order,
             PreviousAddress = previous,
             Importing = importingInfo,
             Deposed = deposed,
             ReplacePaths = replace,
-            ActionReason = reason is null ? null : Intern(reason),
+            ActionReason = reason,
             TagOnly = action == PlanAction.Update && AttributeDiff.IsTagOnly(changed),
             ChangedPaths = changed,
         };
         _resources.Add(resource);
+        var firstRisk = _risks.Count;
         RiskDetector.Detect(new RiskInput(resource, type, Root(beforeDoc), Root(afterDoc), Root(sensitiveDoc), Root(unknownDoc)), _classes, _risks);
+        for (var i = firstRisk; i < _risks.Count; i++)
+        {
+            // Details repeat across resources of a type ("aws_instance is destroyed"): keep one copy.
+            var risk = _risks[i];
+            if (_interned.TryGetValue(risk.Detail, out var detail))
+            {
+                _risks[i] = risk with { Detail = detail };
+            }
+            else
+            {
+                _interned[risk.Detail] = risk.Detail;
+            }
+        }
+
+        return true;
     }
 
-    private static string? NextString(ref Utf8JsonReader reader)
+    // Changed paths repeat across resources (tags, tags_all, ...): keep one copy of each.
+    private List<string> InternAll(List<string> paths)
     {
-        reader.Read();
-        return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+        for (var i = 0; i < paths.Count; i++)
+        {
+            paths[i] = Intern(paths[i]);
+        }
+
+        return paths;
     }
 
-    private static Range ValueRange(ref Utf8JsonReader reader)
+    private bool ReadActions(ref Utf8JsonReader reader, List<string> actions)
     {
-        reader.Read();
+        if (!reader.Read())
+        {
+            return false;
+        }
+
+        if (reader.TokenType == JsonTokenType.StartArray)
+        {
+            while (true)
+            {
+                if (!reader.Read())
+                {
+                    return false;
+                }
+
+                if (reader.TokenType != JsonTokenType.String)
+                {
+                    break;
+                }
+
+                actions.Add(InternValue(ref reader));
+            }
+        }
+
+        return true;
+    }
+
+    private bool NextInterned(ref Utf8JsonReader reader, out string? value)
+    {
+        value = null;
+        if (!reader.Read())
+        {
+            return false;
+        }
+
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            value = InternValue(ref reader);
+        }
+
+        return true;
+    }
+
+    // Types, providers, modules and action names repeat across resources: look them up by their
+    // UTF-8 text and allocate a string only the first time.
+    private string InternValue(ref Utf8JsonReader reader)
+    {
+        var utf8 = reader.ValueSpan;
+        if (reader.ValueIsEscaped || reader.HasValueSequence || utf8.Length > MaxInternedBytes || !System.Text.Unicode.Utf8.IsValid(utf8))
+        {
+            return Intern(reader.GetString()!);
+        }
+
+        Span<char> chars = stackalloc char[MaxInternedBytes];
+        var length = System.Text.Encoding.UTF8.GetChars(utf8, chars);
+        if (_internedByText.TryGetValue(chars[..length], out var existing))
+        {
+            return existing;
+        }
+
+        var value = new string(chars[..length]);
+        _interned[value] = value;
+        return value;
+    }
+
+    private static bool ValueRange(ref Utf8JsonReader reader, out Range range)
+    {
+        range = default;
+        if (!reader.Read())
+        {
+            return false;
+        }
+
         var start = (int)reader.TokenStartIndex;
         if (reader.TokenType == JsonTokenType.Null)
         {
-            return default;
+            return true;
         }
 
-        reader.Skip();
-        return start..(int)reader.BytesConsumed;
+        if (!reader.TrySkip())
+        {
+            return false;
+        }
+
+        range = start..(int)reader.BytesConsumed;
+        return true;
     }
 
     private static JsonDocument? Parse(ReadOnlyMemory<byte> bytes, Range range) =>
