@@ -1,6 +1,7 @@
 using Airlock.Application.Graph;
 using Airlock.Domain.Config;
 using Airlock.Domain.Graph;
+using Airlock.Testing;
 
 namespace Airlock.Application.Tests.Graph;
 
@@ -181,7 +182,7 @@ public sealed class ChangedStackDetectionTests : IDisposable
     [Fact]
     public async Task Unknown_refs_and_a_directory_outside_git_are_user_errors()
     {
-        using var plain = new Airlock.Testing.TempDir("airlock-graph-nogit");
+        using var plain = new TempDir("airlock-graph-nogit");
 
         var commit = await Assert.ThrowsAsync<UserInputException>(() => CommitChanges.FindAsync(Workspace, "no-such-commit", null, CancellationToken.None));
         var baseRef = await Assert.ThrowsAsync<UserInputException>(() => CommitChanges.FindAsync(Workspace, null, "no-such-branch", CancellationToken.None));

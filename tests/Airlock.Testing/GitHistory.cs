@@ -1,10 +1,8 @@
 using System.Diagnostics;
 
-using Airlock.Testing;
+namespace Airlock.Testing;
 
-namespace Airlock.Application.Tests.Graph;
-
-/// <summary>A real git repository in a temp directory, driven by the real git CLI.</summary>
+/// <summary>A real git repository in a temp directory (branch main), driven by the real git CLI.</summary>
 public sealed class GitHistory : IDisposable
 {
     private readonly TempDir _dir = new("airlock-graph-git");
@@ -46,7 +44,11 @@ public sealed class GitHistory : IDisposable
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEnd();
         process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"git {string.Join(' ', args)} failed: {stderr}");
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"git {string.Join(' ', args)} failed: {stderr}");
+        }
+
         return stdout.Result.Trim();
     }
 
