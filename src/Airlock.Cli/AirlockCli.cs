@@ -38,6 +38,7 @@ public static class AirlockCli
         DemoCommand.Create(),
         EvidenceCommand.Create(),
         FreezeCommand.Create(),
+        GraphCommand.Create(),
         LocksCommand.Create(),
         PlanCommand.Create(),
         PolicyCommand.Create(),

@@ -62,6 +62,31 @@ public sealed class GitRepository(string directory)
         return result.ExitCode == 0;
     }
 
+    /// <summary>The repository's top-level directory (symlinks resolved), or null outside a repository.</summary>
+    public Task<string?> TopLevelAsync(CancellationToken cancellationToken) =>
+        TryGitAsync(["rev-parse", "--show-toplevel"], cancellationToken);
+
+    /// <summary>The best common ancestor of two commits, or null when they share none.</summary>
+    public Task<string?> MergeBaseAsync(string first, string second, CancellationToken cancellationToken) =>
+        TryGitAsync(["merge-base", first, second], cancellationToken);
+
+    /// <summary>
+    /// Files changed on <paramref name="commit"/> since it left <paramref name="baseReference"/>
+    /// (<c>git diff --name-only BASE...COMMIT</c>, i.e. against their merge-base), repository-relative with '/'.
+    /// Renames count as a delete and an add, so both directories see the change.
+    /// </summary>
+    public Task<IReadOnlyList<string>> ChangedFilesAsync(string baseReference, string commit, CancellationToken cancellationToken) =>
+        NameListAsync(["diff", "--name-only", "--no-renames", "-z", baseReference + "..." + commit, "--"], cancellationToken);
+
+    /// <summary>Files <paramref name="commit"/> itself changed against its first parent; every file of a root commit.</summary>
+    public async Task<IReadOnlyList<string>> FilesChangedByAsync(string commit, CancellationToken cancellationToken)
+    {
+        var parent = await ResolveAsync(commit + "^1", cancellationToken).ConfigureAwait(false);
+        return parent is null
+            ? await NameListAsync(["diff-tree", "-r", "--root", "--no-commit-id", "--name-only", "--no-renames", "-z", commit, "--"], cancellationToken).ConfigureAwait(false)
+            : await NameListAsync(["diff", "--name-only", "--no-renames", "-z", parent, commit, "--"], cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>git's configured user.email, or null.</summary>
     public static string? UserEmail(string directory)
     {
@@ -75,6 +100,29 @@ public sealed class GitRepository(string directory)
         {
             return null; // git is not installed
         }
+    }
+
+    // -z output: NUL-separated, unquoted, untrimmed (a file name may start with a space).
+    private async Task<IReadOnlyList<string>> NameListAsync(string[] arguments, CancellationToken cancellationToken)
+    {
+        BufferedCommandResult result;
+        try
+        {
+            result = await Cli.Wrap("git").WithArguments(arguments).WithWorkingDirectory(directory)
+                .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(Encoding.UTF8, cancellationToken).ConfigureAwait(false);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            throw new UserInputException("git is not installed: Airlock binds plans to git commits");
+        }
+
+        if (result.ExitCode != 0)
+        {
+            var reason = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? $"exit code {result.ExitCode}";
+            throw new UserInputException($"git {arguments[0]} failed: {reason}");
+        }
+
+        return result.StandardOutput.Split('\0', StringSplitOptions.RemoveEmptyEntries);
     }
 
     private async Task<string?> TryGitAsync(string[] arguments, CancellationToken cancellationToken)
