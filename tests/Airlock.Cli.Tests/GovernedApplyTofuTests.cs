@@ -290,6 +290,40 @@ public sealed class GovernedApplyTofuTests
     }
 
     [Fact]
+    public async Task A_throttled_apply_is_retried_as_the_environment_allows_and_each_attempt_keeps_its_evidence()
+    {
+        const string RetryConfig = """
+            environments:
+              dev:
+                plan: { mode: saved }
+                retry: { max_attempts: 3, backoff: 1s, max_backoff: 2s, retryable: [throttled] }
+            stacks:
+              network: { path: stacks/network }
+
+            """;
+        var responses = PlanResponses(CreatePlan);
+        // First the provider says "Rate exceeded" before changing anything (a real captured message), then the apply goes through.
+        responses["apply"] = new JsonArray(
+            new JsonObject { ["exit"] = 1, ["stderr_example"] = new JsonObject { ["file"] = RepoPaths.Fixture("error-messages.md"), ["number"] = 5 } },
+            new JsonObject());
+        using var ws = await TofuWorkspace.CreateAsync("sqlite", RetryConfig, StateFixture, responses);
+        var planId = PlanId(await ws.PlanAsync("dev", Alice));
+
+        var apply = await ws.RunAsync("apply", planId, "--as", Alice);
+
+        Assert.True(apply.ExitCode == 0, apply.ToString());
+        Assert.Equal(2, ws.ApplyCalls().Count);
+        Assert.Contains("attempt 1 failed (throttled)", apply.Stdout, StringComparison.Ordinal);
+        Assert.Contains("attempt 2 of the apply", apply.Stdout, StringComparison.Ordinal);
+        var evidence = await ws.RunAsync("evidence", "show", RunId(apply), "--json");
+        Assert.True(evidence.ExitCode == 0, evidence.ToString());
+        Assert.Contains("\"attempt\":1", evidence.Stdout.Replace(" ", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains("\"attempt\":2", evidence.Stdout.Replace(" ", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains("throttled", evidence.Stdout, StringComparison.Ordinal);
+        Assert.Equal(0, (await ws.RunAsync("evidence", "verify")).ExitCode);
+    }
+
+    [Fact]
     public async Task Ctrl_C_during_the_apply_interrupts_the_tool_gracefully_and_exits_130()
     {
         var responses = PlanResponses(CreatePlan);

@@ -61,6 +61,7 @@ internal sealed class ApplyRun(
     private long? serialAfter;
     private string? toolVersion;
     private ResolvedIdentity? identity;
+    private int attempt = 1;
     private IReadOnlyList<CheckOutcome> verification = [];
     private readonly List<string> notes = [];
     private RunCancelRequest? cancelRequest;
@@ -486,7 +487,8 @@ internal sealed class ApplyRun(
 
     private async Task<ApplyOutcome?> ApplyWithRetriesAsync(CancellationToken cancellationToken)
     {
-        var executor = new ClassifiedRetryExecutor(RetryPolicyOf(environment.Retry), services.Time, Random.Shared.NextDouble);
+        var retryPolicy = RetryPolicyOf(environment.Retry);
+        var executor = new ClassifiedRetryExecutor(retryPolicy, services.Time, Random.Shared.NextDouble);
         FailureVerdict? cancelVerdict = null;
         RetryExecution<ApplyResult>? execution = null;
         try
@@ -495,6 +497,7 @@ internal sealed class ApplyRun(
             execution = await executor.ExecuteAsync<ApplyResult>(
                 async (attempt, token) =>
                 {
+                    this.attempt = attempt;
                     if (attempt > 1)
                     {
                         await NoteAsync($"attempt {attempt} of the apply");
@@ -513,6 +516,15 @@ internal sealed class ApplyRun(
                     {
                         var failureVerdict = await ClassifyAsync(e);
                         await NoteAsync($"attempt {attempt} failed ({failureVerdict.Class.ToWireName()}): {failureVerdict.Statement}");
+
+                        // A retried attempt keeps its own evidence: attempt 2 never overwrites attempt 1.
+                        // Whether it is retried does not depend on the jitter, only its delay does.
+                        var decision = retryPolicy.Decide(attempt, failureVerdict, () => 0.5);
+                        if (decision.Retries && attempt < retryPolicy.MaxAttempts)
+                        {
+                            await WritePacketAsync("failed", $"attempt {attempt}: {failureVerdict.Statement}; retried: {decision.Reason}", failureVerdict.Class, failureVerdict.RunbookId);
+                        }
+
                         return AttemptOutcome.Failed<ApplyResult>(failureVerdict);
                     }
                 },
@@ -666,7 +678,7 @@ internal sealed class ApplyRun(
         var packet = new EvidencePacket(
             EvidencePacket.CurrentSchemaVersion,
             runId,
-            1,
+            attempt,
             new EvidenceSource(metadata.Repository, plan.Commit, metadata.Branch, null),
             new EvidenceTarget(stack.Name, environment.Name, metadata.Account, metadata.Region, null),
             new EvidenceAuthorisation(
@@ -710,7 +722,7 @@ internal sealed class ApplyRun(
                 ["detail"] = c.Detail,
             })]),
         };
-        await services.Store.Runs.SaveDetailsAsync(new RunDetails(runId, plan.PlanId, request.Actor, 1, failureClass?.ToWireName(), statement, evidence, detail.ToJsonString()), CancellationToken.None);
+        await services.Store.Runs.SaveDetailsAsync(new RunDetails(runId, plan.PlanId, request.Actor, attempt, failureClass?.ToWireName(), statement, evidence, detail.ToJsonString()), CancellationToken.None);
     }
 
     private async Task ReleaseAsync()
