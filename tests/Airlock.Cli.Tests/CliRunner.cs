@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text;
 
 namespace Airlock.Cli.Tests;
 
@@ -14,6 +16,23 @@ public static class CliRunner
     private static string CliDll => Path.Combine(AppContext.BaseDirectory, "airlock.dll");
 
     public static async Task<CliResult> RunAsync(string? workingDirectory, IDictionary<string, string?>? environment, params string[] args)
+    {
+        using var process = Process.Start(StartInfo(workingDirectory, environment, args))!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    public static Task<CliResult> RunAsync(params string[] args) => RunAsync(null, null, args);
+
+    /// <summary>Starts the CLI without waiting for it, for tests that act while it runs (signals, a second command).</summary>
+    public static RunningCli Start(string? workingDirectory, IDictionary<string, string?>? environment, params string[] args) =>
+        new(Process.Start(StartInfo(workingDirectory, environment, args))!);
+
+    private static ProcessStartInfo StartInfo(string? workingDirectory, IDictionary<string, string?>? environment, string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -40,14 +59,117 @@ public static class CliRunner
             }
         }
 
-        using var process = Process.Start(psi)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return new CliResult(process.ExitCode, await stdout, await stderr);
+        return psi;
+    }
+}
+
+/// <summary>A CLI process still running: wait for a line it prints, interrupt it as Ctrl+C does, collect its result.</summary>
+public sealed class RunningCli : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+    private readonly List<(string Text, TaskCompletionSource Seen)> _waiters = [];
+    private readonly Lock _gate = new();
+
+    internal RunningCli(Process process)
+    {
+        _process = process;
+        _process.StandardInput.Close();
+        _process.OutputDataReceived += (_, e) => Received(_stdout, e.Data);
+        _process.ErrorDataReceived += (_, e) => Received(_stderr, e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
     }
 
-    public static Task<CliResult> RunAsync(params string[] args) => RunAsync(null, null, args);
+    /// <summary>Waits until a line on stdout or stderr contains <paramref name="text"/>; fails (killing the process) when it never does.</summary>
+    public async Task WaitForLineAsync(string text, TimeSpan? timeout = null)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            if (_stdout.ToString().Contains(text, StringComparison.Ordinal) || _stderr.ToString().Contains(text, StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            _waiters.Add((text, seen));
+        }
+
+        try
+        {
+            await seen.Task.WaitAsync(timeout ?? TimeSpan.FromMinutes(1));
+        }
+        catch (TimeoutException)
+        {
+            _process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException($"'{text}' never appeared:\n{Output}");
+        }
+    }
+
+    /// <summary>Sends SIGINT, what Ctrl+C in a terminal does.</summary>
+    public async Task InterruptAsync()
+    {
+        using var kill = Process.Start("kill", ["-INT", _process.Id.ToString(CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+    }
+
+    /// <summary>Waits for the process to end and returns what it printed; fails (killing it) after <paramref name="timeout"/>.</summary>
+    public async Task<CliResult> WaitForExitAsync(TimeSpan? timeout = null)
+    {
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(timeout ?? TimeSpan.FromMinutes(1));
+        }
+        catch (TimeoutException)
+        {
+            _process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException($"the CLI did not exit in time:\n{Output}");
+        }
+
+        _process.WaitForExit(); // flushes the asynchronous output readers
+        lock (_gate)
+        {
+            return new CliResult(_process.ExitCode, _stdout.ToString(), _stderr.ToString());
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        _process.Dispose();
+    }
+
+    private string Output
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return $"--- stdout\n{_stdout}\n--- stderr\n{_stderr}";
+            }
+        }
+    }
+
+    private void Received(StringBuilder buffer, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            buffer.AppendLine(line);
+            foreach (var waiter in _waiters.Where(w => line.Contains(w.Text, StringComparison.Ordinal)).ToList())
+            {
+                waiter.Seen.TrySetResult();
+                _waiters.Remove(waiter);
+            }
+        }
+    }
 }

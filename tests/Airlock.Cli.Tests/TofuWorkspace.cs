@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -23,6 +22,7 @@ public sealed class TofuWorkspace : IDisposable
     private const string DoubleProject = "Airlock.TestDoubles.Tofu";
 
     private readonly TempDir _dir = new("airlock-tofu-e2e");
+    private GitHistory? _git;
     private readonly Dictionary<string, string?> _environment;
 
     private TofuWorkspace(string store, Dictionary<string, string?> environment)
@@ -86,8 +86,8 @@ public sealed class TofuWorkspace : IDisposable
         {
             workspace.WriteDouble(stateFixture, responses);
             workspace.WriteRepository(config);
-            await workspace.GitAsync("init", "-q", "-b", "main");
-            await workspace.CommitAsync("initial stack");
+            workspace._git = new GitHistory(workspace.Root);
+            workspace._git.Commit("initial stack");
             return workspace;
         }
         catch
@@ -101,88 +101,15 @@ public sealed class TofuWorkspace : IDisposable
     public Task<CliResult> RunAsync(params string[] args) => CliRunner.RunAsync(Root, _environment, args);
 
     /// <summary>
-    /// Runs the real CLI, and once a stdout line contains <paramref name="trigger"/> sends it SIGINT (what
+    /// Runs the real CLI, and once a line of its output contains <paramref name="trigger"/> sends it SIGINT (what
     /// Ctrl+C does), then waits for it to finish. Fails when the trigger never appears.
     /// </summary>
     public async Task<CliResult> RunAndInterruptAsync(string trigger, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = Root,
-        };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "airlock.dll"));
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        psi.Environment["NO_COLOR"] = "1";
-        psi.Environment["TERM"] = "dumb";
-        foreach (var (key, value) in _environment)
-        {
-            psi.Environment[key] = value;
-        }
-
-        using var process = Process.Start(psi)!;
-        process.StandardInput.Close();
-        var stdout = new System.Text.StringBuilder();
-        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                return;
-            }
-
-            lock (stdout)
-            {
-                stdout.AppendLine(e.Data);
-            }
-
-            if (e.Data.Contains(trigger, StringComparison.Ordinal))
-            {
-                seen.TrySetResult();
-            }
-        };
-        process.BeginOutputReadLine();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
-        {
-            try
-            {
-                await seen.Task.WaitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw new InvalidOperationException($"'{trigger}' never appeared on stdout:\n{stdout}\n--- stderr\n{await stderr}");
-            }
-        }
-
-        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
-
-        using var exitTimeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        try
-        {
-            await process.WaitForExitAsync(exitTimeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"the CLI did not exit within a minute of SIGINT:\n{stdout}\n--- stderr\n{await stderr}");
-        }
-
-        lock (stdout)
-        {
-            return new CliResult(process.ExitCode, stdout.ToString(), stderr.Result);
-        }
+        using var cli = CliRunner.Start(Root, _environment, args);
+        await cli.WaitForLineAsync(trigger);
+        await cli.InterruptAsync();
+        return await cli.WaitForExitAsync();
     }
 
     /// <summary>Plans <see cref="Stack"/> in <paramref name="environment"/> as <paramref name="actor"/>; asserts success and returns `plan --json`.</summary>
@@ -231,10 +158,11 @@ public sealed class TofuWorkspace : IDisposable
     }
 
     /// <summary>Changes the stack's source and commits it, moving HEAD.</summary>
-    public async Task CommitChangeAsync(string message)
+    public Task CommitChangeAsync(string message)
     {
         File.AppendAllText(Path.Combine(Root, "stacks", Stack, "main.tf"), $"# {message}\n");
-        await CommitAsync(message);
+        _git!.Commit(message);
+        return Task.CompletedTask;
     }
 
     public void Dispose() => _dir.Dispose();
@@ -281,30 +209,6 @@ public sealed class TofuWorkspace : IDisposable
                   binary: {JsonSerializer.Serialize(Binary)}
 
             """ + config);
-    }
-
-    private async Task CommitAsync(string message)
-    {
-        await GitAsync("add", "-A");
-        await GitAsync("-c", "user.email=ci@example.com", "-c", "user.name=CI", "-c", "commit.gpgsign=false", "commit", "-q", "-m", message);
-    }
-
-    private async Task GitAsync(params string[] args)
-    {
-        var psi = new ProcessStartInfo("git") { WorkingDirectory = Root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"git {string.Join(' ', args)} failed ({process.ExitCode}): {await stderr}{await stdout}");
-        }
     }
 
     private static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";

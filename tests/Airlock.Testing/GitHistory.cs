@@ -2,27 +2,42 @@ using System.Diagnostics;
 
 namespace Airlock.Testing;
 
-/// <summary>A real git repository in a temp directory (branch main), driven by the real git CLI.</summary>
+/// <summary>A real git repository (branch main), driven by the real git CLI: in its own temp directory, or in one a test already made.</summary>
 public sealed class GitHistory : IDisposable
 {
-    private readonly TempDir _dir = new("airlock-graph-git");
+    private readonly TempDir? _dir;
 
+    /// <summary>A new repository in a temp directory that this instance deletes on dispose.</summary>
     public GitHistory()
     {
+        _dir = new TempDir("airlock-graph-git");
+        Root = _dir.Path;
         Git("init", "-q", "-b", "main");
     }
 
-    public string Root => _dir.Path;
+    /// <summary>A new repository in <paramref name="directory"/>, which stays the caller's to delete.</summary>
+    public GitHistory(string directory)
+    {
+        Root = directory;
+        Git("init", "-q", "-b", "main");
+    }
 
-    public void Write(string path, string content) => _dir.Write(path, content);
+    public string Root { get; }
 
-    public void Delete(string path) => File.Delete(_dir.File(path));
+    public void Write(string path, string content)
+    {
+        var full = Path.Combine(Root, path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        File.WriteAllText(full, content);
+    }
+
+    public void Delete(string path) => File.Delete(Path.Combine(Root, path));
 
     /// <summary>Stages everything and commits; returns the new commit's sha.</summary>
     public string Commit(string message)
     {
         Git("add", "-A");
-        Git("-c", "user.name=Test Author", "-c", "user.email=author@example.com", "commit", "-q", "--allow-empty", "-m", message);
+        Git("-c", "user.name=Test Author", "-c", "user.email=author@example.com", "-c", "commit.gpgsign=false", "commit", "-q", "--allow-empty", "-m", message);
         return Git("rev-parse", "HEAD");
     }
 
@@ -52,5 +67,5 @@ public sealed class GitHistory : IDisposable
         return stdout.Result.Trim();
     }
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose() => _dir?.Dispose();
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 
 namespace Airlock.Cli.Tests.GovernedApply;
@@ -187,31 +186,13 @@ public sealed class GovernedApplyTests
         using var ws = await GovernedWorkspace.CreateAsync(backend);
         var planId = await ws.PlanAsync("dev");
         ws.SetVariable("SITE_APPLY_DELAY", "60");
-        var applying = new TaskCompletionSource();
-        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        using var process = ws.Start(
-            line =>
-            {
-                output.Enqueue(line);
-                if (line.Contains("apply.sh", StringComparison.Ordinal))
-                {
-                    applying.TrySetResult();
-                }
-            },
-            "apply", planId, "--as", "alice@example.com");
+        using var cli = ws.Start("apply", planId, "--as", "alice@example.com");
+        await cli.WaitForLineAsync("site: waiting");
+        await cli.InterruptAsync();
+        var result = await cli.WaitForExitAsync();
+        var text = result.ToString();
 
-        await applying.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        await Task.Delay(500); // let the script reach its wait
-        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
-
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        var text = string.Join('\n', output);
-
-        Assert.True(process.ExitCode == 130, text);
+        Assert.True(result.ExitCode == 130, text);
         Assert.Contains("cancelled", text, StringComparison.Ordinal);
         Assert.False(File.Exists(ws.TargetFile("dev", "index.html")), text);
         Assert.Equal(0, ws.Serial("dev"));
@@ -234,19 +215,8 @@ public sealed class GovernedApplyTests
         ws.Commit("only security may cancel dev applies");
         var planId = await ws.PlanAsync("dev");
         ws.SetVariable("SITE_APPLY_DELAY", "60");
-        var applying = new TaskCompletionSource();
-        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        using var process = ws.Start(
-            line =>
-            {
-                output.Enqueue(line);
-                if (line.Contains("site: waiting", StringComparison.Ordinal))
-                {
-                    applying.TrySetResult();
-                }
-            },
-            "apply", planId, "--as", "alice@example.com");
-        await applying.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        using var cli = ws.Start("apply", planId, "--as", "alice@example.com");
+        await cli.WaitForLineAsync("site: waiting");
         var runId = (string)JsonNode.Parse((await ws.RunAsync("runs", "--json")).Stdout)!["runs"]![0]!["run_id"]!;
 
         var outsider = await ws.RunAsync("cancel", runId, "--as", "dave@example.com");
@@ -255,10 +225,9 @@ public sealed class GovernedApplyTests
         var allowed = await ws.RunAsync("cancel", runId, "--as", "carol@example.com", "--reason", "wrong change window");
         Assert.True(allowed.ExitCode == 0, allowed.ToString());
 
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        var text = string.Join('\n', output);
-        Assert.True(process.ExitCode == 130, text);
+        var result = await cli.WaitForExitAsync();
+        var text = result.ToString();
+        Assert.True(result.ExitCode == 130, text);
         var run = JsonNode.Parse((await ws.RunAsync("run", "show", runId, "--json")).Stdout)!;
         Assert.Equal("cancelled", (string)run["state"]!);
         Assert.Contains("carol@example.com (wrong change window)", (string)run["statement"]!, StringComparison.Ordinal);
@@ -276,24 +245,14 @@ public sealed class GovernedApplyTests
         var second = await ws.PlanAsync("dev");
         // Long enough for the second CLI to start and queue even on a loaded machine.
         ws.SetVariable("SITE_APPLY_DELAY", "10");
-        var waiting = new TaskCompletionSource();
-        using var process = ws.Start(
-            line =>
-            {
-                if (line.Contains("site: waiting", StringComparison.Ordinal))
-                {
-                    waiting.TrySetResult();
-                }
-            },
-            "apply", first, "--as", "alice@example.com");
-        await waiting.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        using var cli = ws.Start("apply", first, "--as", "alice@example.com");
+        await cli.WaitForLineAsync("site: waiting");
         ws.SetVariable("SITE_APPLY_DELAY", null);
 
         var later = await ws.RunAsync("apply", second, "--as", "bob@example.com");
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
+        var earlier = await cli.WaitForExitAsync();
 
-        Assert.Equal(0, process.ExitCode);
+        Assert.True(earlier.ExitCode == 0, earlier.ToString());
         Assert.Contains("waiting in queue dev/site behind run-", later.Stdout, StringComparison.Ordinal);
         Assert.True(later.ExitCode == 0, later.ToString());
         var runs = JsonNode.Parse((await ws.RunAsync("runs", "--json")).Stdout)!["runs"]!.AsArray();
@@ -452,31 +411,19 @@ public sealed class GovernedApplyTests
         using var ws = await GovernedWorkspace.CreateAsync(backend);
         var planId = await ws.PlanAsync("dev");
         ws.SetVariable("SITE_APPLY_DELAY", "8");
-        var waiting = new TaskCompletionSource();
-        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        using var process = ws.Start(
-            line =>
-            {
-                output.Enqueue(line);
-                if (line.Contains("site: waiting", StringComparison.Ordinal))
-                {
-                    waiting.TrySetResult();
-                }
-            },
-            "apply", planId, "--as", "alice@example.com");
-        await waiting.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        using var cli = ws.Start("apply", planId, "--as", "alice@example.com");
+        await cli.WaitForLineAsync("site: waiting");
         ws.SetVariable("SITE_APPLY_DELAY", null);
         ws.SetVariable("AIRLOCK_LOCK_ADMINS", "oncall@example.com");
 
         var unlock = await ws.RunAsync("unlock", "stack:getting-started/dev/default/default/site", "--reason", "looked stuck", "--as", "oncall@example.com");
         Assert.True(unlock.ExitCode == 0, unlock.ToString());
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        var text = string.Join('\n', output);
+        var result = await cli.WaitForExitAsync();
+        var text = result.ToString();
 
         // The apply itself went on (nothing kills a tool because a lock row vanished), but this
         // process no longer owns the run: it says so, and the run stays for a person to reconcile.
-        Assert.True(process.ExitCode == 1, text);
+        Assert.True(result.ExitCode == 1, text);
         Assert.Contains("lost ownership of the run", text, StringComparison.Ordinal);
         var run = JsonNode.Parse((await ws.RunAsync("runs", "--json")).Stdout)!["runs"]![0]!;
         Assert.Equal("needs_reconciliation", (string)run["state"]!);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 
@@ -15,21 +14,18 @@ namespace Airlock.Cli.Tests.GovernedApply;
 public sealed class GovernedWorkspace : IDisposable
 {
     private readonly TempDir _dir = new("airlock-governed");
+    private readonly GitHistory _git;
     private readonly Dictionary<string, string?> _environment = new()
     {
         ["AIRLOCK_ACTOR"] = null,
         ["AIRLOCK_DATABASE_URL"] = null,
-        ["GIT_AUTHOR_NAME"] = "Test Author",
-        ["GIT_AUTHOR_EMAIL"] = "author@example.com",
-        ["GIT_COMMITTER_NAME"] = "Test Author",
-        ["GIT_COMMITTER_EMAIL"] = "author@example.com",
     };
 
     private GovernedWorkspace()
     {
         Root = _dir.Path;
         CopyDirectory(Path.Combine(RepoPaths.RepoRoot, "examples", "getting-started"), Root);
-        Git("init", "-q", "-b", "main");
+        _git = new GitHistory(Root);
         Commit("first stack");
     }
 
@@ -91,75 +87,12 @@ public sealed class GovernedWorkspace : IDisposable
 
     public string Read(string relativePath) => File.ReadAllText(Path.Combine(Root, relativePath));
 
-    public void Commit(string message)
-    {
-        Git("add", "-A");
-        Git("commit", "-q", "--allow-empty", "-m", message);
-    }
+    public void Commit(string message) => _git.Commit(message);
 
-    /// <summary>Starts the CLI without waiting, streaming its stdout lines to <paramref name="onLine"/>.</summary>
-    public Process Start(Action<string> onLine, params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Root,
-        };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "airlock.dll"));
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        psi.Environment["NO_COLOR"] = "1";
-        foreach (var (key, value) in _environment)
-        {
-            psi.Environment[key] = value;
-        }
-
-        var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                onLine(e.Data);
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                onLine(e.Data);
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    /// <summary>Starts the CLI without waiting for it (to signal it, or to run another command meanwhile).</summary>
+    public RunningCli Start(params string[] args) => CliRunner.Start(Root, _environment, args);
 
     public void Dispose() => _dir.Dispose();
-
-    private void Git(params string[] args)
-    {
-        var psi = new ProcessStartInfo("git") { WorkingDirectory = Root, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        foreach (var (key, value) in _environment.Where(e => e.Key.StartsWith("GIT_", StringComparison.Ordinal)))
-        {
-            psi.Environment[key] = value;
-        }
-
-        using var git = Process.Start(psi)!;
-        var error = git.StandardError.ReadToEnd();
-        git.StandardOutput.ReadToEnd();
-        git.WaitForExit();
-        Assert.True(git.ExitCode == 0, $"git {string.Join(' ', args)}: {error}");
-    }
 
     private static void CopyDirectory(string from, string to)
     {
