@@ -63,7 +63,6 @@ internal sealed class ApplyRun(
     private ResolvedIdentity? identity;
     private int attempt = 1;
     private IReadOnlyList<CheckOutcome> verification = [];
-    private readonly List<string> notes = [];
     private RunCancelRequest? cancelRequest;
 
     private static readonly TimeSpan CancelPollInterval = TimeSpan.FromMilliseconds(500);
@@ -617,7 +616,6 @@ internal sealed class ApplyRun(
 
     private async Task NoteAsync(string message)
     {
-        notes.Add(message);
         await services.Store.Runs.AppendNoteAsync(runId, lifecycle.State.WireName(), System, message, CancellationToken.None);
         observer.Note(message);
     }
@@ -713,14 +711,7 @@ internal sealed class ApplyRun(
             ["serial_before"] = serialBefore,
             ["serial_after"] = serialAfter,
             ["break_glass"] = breakGlass is { } b ? new JsonObject { ["incident"] = b.IncidentId, ["approver"] = b.Approver, ["reason"] = b.Reason } : null,
-            ["verification"] = new JsonArray([.. verification.Select(c => (JsonNode)new JsonObject
-            {
-                ["kind"] = c.Kind,
-                ["target"] = c.Target,
-                ["passed"] = c.Passed,
-                ["attempts"] = c.Attempts,
-                ["detail"] = c.Detail,
-            })]),
+            ["verification"] = new JsonArray([.. verification.Select(c => (JsonNode)c.ToJson())]),
         };
         await services.Store.Runs.SaveDetailsAsync(new RunDetails(runId, plan.PlanId, request.Actor, attempt, failureClass?.ToWireName(), statement, evidence, detail.ToJsonString()), CancellationToken.None);
     }

@@ -18,8 +18,8 @@ internal static class ApplyCommand
         var incidentOption = new Option<string?>("--incident") { Description = "The incident the break-glass apply is for." };
         var reasonOption = new Option<string?>("--reason") { Description = "Why the break-glass apply is needed." };
         var asOption = GovernedCommand.AsOption();
-        var jsonOption = GovernedCommand.JsonOption();
-        var databaseOption = GovernedCommand.DatabaseOption();
+        var jsonOption = StoreCommandSupport.JsonOption();
+        var databaseOption = StoreCommandSupport.DatabaseOption();
         var command = new Command("apply", "Apply an approved plan. Exit 0 applied and verified, 3 refused before anything changed, 1 failed after starting, 130 cancelled, 2 bad input.");
         command.Arguments.Add(planArgument);
         foreach (var option in new Option[] { breakGlassOption, incidentOption, reasonOption, asOption, jsonOption, databaseOption })
@@ -67,14 +67,7 @@ internal static class ApplyCommand
         ["evidence_sequence"] = outcome.EvidenceSequence,
         ["serial_before"] = outcome.SerialBefore,
         ["serial_after"] = outcome.SerialAfter,
-        ["verification"] = new JsonArray([.. outcome.Verification.Select(c => (JsonNode)new JsonObject
-        {
-            ["kind"] = c.Kind,
-            ["target"] = c.Target,
-            ["passed"] = c.Passed,
-            ["attempts"] = c.Attempts,
-            ["detail"] = c.Detail,
-        })]),
+        ["verification"] = new JsonArray([.. outcome.Verification.Select(c => (JsonNode)c.ToJson())]),
         ["policy"] = outcome.Policy?.ToJson(),
     };
 

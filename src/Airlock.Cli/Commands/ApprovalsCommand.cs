@@ -12,8 +12,8 @@ internal static class ApprovalsCommand
     public static Command Create()
     {
         var planArgument = new Argument<string>("PLAN_ID") { Description = "The plan." };
-        var jsonOption = GovernedCommand.JsonOption();
-        var databaseOption = GovernedCommand.DatabaseOption();
+        var jsonOption = StoreCommandSupport.JsonOption();
+        var databaseOption = StoreCommandSupport.DatabaseOption();
         var command = new Command("approvals", "Show a plan's approvals and whether they authorise an apply now. Exit 0 when satisfied, 3 when not, 2 for an unknown plan.");
         command.Arguments.Add(planArgument);
         command.Options.Add(jsonOption);
@@ -48,8 +48,8 @@ internal static class ApprovalsCommand
         {
             ["approver"] = d.Approver,
             ["decision"] = d.Decision,
-            ["decided_at"] = GovernedCommand.Instant(d.DecidedAt),
-            ["valid_until"] = GovernedCommand.Instant(d.ValidUntil),
+            ["decided_at"] = StoreCommandSupport.Instant(d.DecidedAt),
+            ["valid_until"] = StoreCommandSupport.Instant(d.ValidUntil),
             ["binding"] = JsonNode.Parse(d.BindingJson),
         })]),
     };
@@ -67,7 +67,7 @@ internal static class ApprovalsCommand
             var binding = JsonNode.Parse(d.BindingJson);
             var destroy = binding?["destroy"]?.AsArray() is { Count: > 0 } named ? $", accepts destroy of {string.Join(", ", named.Select(n => (string?)n))}" : string.Empty;
             var incident = (string?)binding?["incident"] is { } id ? $" for incident {id}" : string.Empty;
-            Console.WriteLine($"  {d.Decision,-11} {d.Approver} at {GovernedCommand.Instant(d.DecidedAt)}, valid until {GovernedCommand.Instant(d.ValidUntil)}{incident}{destroy}");
+            Console.WriteLine($"  {d.Decision,-11} {d.Approver} at {StoreCommandSupport.Instant(d.DecidedAt)}, valid until {StoreCommandSupport.Instant(d.ValidUntil)}{incident}{destroy}");
         }
 
         Console.WriteLine(standing.Verdict.Satisfied ? "Approvals authorise an apply now." : "Not yet authorised:");

@@ -23,8 +23,8 @@ internal static class ApproveCommand
         var reasonOption = new Option<string?>("--reason") { Description = "Why the break-glass grant is needed." };
         var validForOption = new Option<string>("--valid-for") { Description = "How long a break-glass grant lasts (e.g. 30m; at most 4h).", DefaultValueFactory = _ => "1h" };
         var asOption = GovernedCommand.AsOption();
-        var jsonOption = GovernedCommand.JsonOption();
-        var databaseOption = GovernedCommand.DatabaseOption();
+        var jsonOption = StoreCommandSupport.JsonOption();
+        var databaseOption = StoreCommandSupport.DatabaseOption();
         var command = new Command("approve", "Approve a plan (bound to its commit, digest, policy result and approval rules). Exit 0 recorded, 3 refused, 2 bad input.");
         command.Arguments.Add(planArgument);
         foreach (var option in new Option[] { destroyOption, breakGlassOption, incidentOption, reasonOption, validForOption, asOption, jsonOption, databaseOption })
@@ -56,13 +56,13 @@ internal static class ApproveCommand
                             ["approver"] = grant.Approver,
                             ["incident"] = grant.IncidentId,
                             ["reason"] = grant.Reason,
-                            ["expires_at"] = GovernedCommand.Instant(grant.ExpiresAt),
+                            ["expires_at"] = StoreCommandSupport.Instant(grant.ExpiresAt),
                         },
                     });
                 }
                 else
                 {
-                    Console.WriteLine($"Break-glass granted by {grant.Approver} for incident {grant.IncidentId} on plan {planId}, until {GovernedCommand.Instant(grant.ExpiresAt)}.");
+                    Console.WriteLine($"Break-glass granted by {grant.Approver} for incident {grant.IncidentId} on plan {planId}, until {StoreCommandSupport.Instant(grant.ExpiresAt)}.");
                     Console.WriteLine($"The requester applies with: airlock apply {planId} --break-glass --incident {grant.IncidentId} --reason TEXT");
                 }
 
@@ -76,7 +76,7 @@ internal static class ApproveCommand
             }
             else
             {
-                Console.WriteLine($"Approved plan {planId} as {actor} (valid until {GovernedCommand.Instant(standing.Plan.ExpiresAt)}).");
+                Console.WriteLine($"Approved plan {planId} as {actor} (valid until {StoreCommandSupport.Instant(standing.Plan.ExpiresAt)}).");
                 Console.WriteLine(standing.Verdict.Satisfied
                     ? $"Approvals are complete ({string.Join(", ", standing.Verdict.Counted)}): airlock apply {planId}"
                     : "Still needed: " + string.Join("; ", standing.Verdict.Problems.Where(p => !p.StartsWith("approval by ", StringComparison.Ordinal))));

@@ -13,7 +13,7 @@ internal static class CancelCommand
         var runArgument = new Argument<string>("RUN_ID") { Description = "The run to stop." };
         var reasonOption = new Option<string?>("--reason") { Description = "Why (recorded with the run)." };
         var asOption = GovernedCommand.AsOption();
-        var databaseOption = GovernedCommand.DatabaseOption();
+        var databaseOption = StoreCommandSupport.DatabaseOption();
         var command = new Command("cancel", "Ask a queued or running apply to stop gracefully. Exit 0 requested, 3 refused (not allowed, or the run already ended), 2 unknown run.");
         command.Arguments.Add(runArgument);
         command.Options.Add(reasonOption);

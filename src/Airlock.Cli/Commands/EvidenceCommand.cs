@@ -108,7 +108,7 @@ internal static class EvidenceCli
 
     public static JsonSerializerOptions Json { get; } = new(EvidenceJson.Options) { WriteIndented = false };
 
-    public static Option<bool> JsonOption() => new("--json") { Description = "Machine-readable JSON on stdout." };
+    public static Option<bool> JsonOption() => StoreCommandSupport.JsonOption();
 
     public static Option<string?> DatabaseOption() => StoreCommandSupport.DatabaseOption();
 

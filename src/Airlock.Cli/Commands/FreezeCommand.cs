@@ -24,7 +24,7 @@ internal static class FreezeCommand
         var envOption = new Option<string>("--env") { Description = "The environment to freeze.", Required = true };
         var reasonOption = new Option<string>("--reason") { Description = "Why, e.g. \"SEV1 payments outage\".", Required = true };
         var asOption = GovernedCommand.AsOption();
-        var databaseOption = GovernedCommand.DatabaseOption();
+        var databaseOption = StoreCommandSupport.DatabaseOption();
         var command = new Command("start", "Freeze an environment now.");
         foreach (var option in new Option[] { envOption, reasonOption, asOption, databaseOption })
         {
@@ -44,7 +44,7 @@ internal static class FreezeCommand
     {
         var envOption = new Option<string>("--env") { Description = "The environment to unfreeze.", Required = true };
         var asOption = GovernedCommand.AsOption();
-        var databaseOption = GovernedCommand.DatabaseOption();
+        var databaseOption = StoreCommandSupport.DatabaseOption();
         var command = new Command("stop", "Lift an environment's incident freeze.");
         foreach (var option in new Option[] { envOption, asOption, databaseOption })
         {
@@ -54,7 +54,7 @@ internal static class FreezeCommand
         command.SetAction((parseResult, cancellationToken) => GovernedCommand.RunAsync(parseResult.GetValue(databaseOption), async services =>
         {
             var freeze = await new FreezeService(services).StopAsync(parseResult.GetValue(envOption)!, GovernedCommand.Actor(parseResult.GetValue(asOption)), cancellationToken);
-            Console.WriteLine($"{freeze.Environment} is no longer frozen (freeze by {freeze.StartedBy} since {GovernedCommand.Instant(freeze.StartedAt)} lifted by {freeze.StoppedBy}).");
+            Console.WriteLine($"{freeze.Environment} is no longer frozen (freeze by {freeze.StartedBy} since {StoreCommandSupport.Instant(freeze.StartedAt)} lifted by {freeze.StoppedBy}).");
             return ExitCodes.Ok;
         }, cancellationToken));
         return command;
@@ -62,8 +62,8 @@ internal static class FreezeCommand
 
     private static Command List()
     {
-        var jsonOption = GovernedCommand.JsonOption();
-        var databaseOption = GovernedCommand.DatabaseOption();
+        var jsonOption = StoreCommandSupport.JsonOption();
+        var databaseOption = StoreCommandSupport.DatabaseOption();
         var command = new Command("list", "Active incident freezes first, then recent ones.");
         command.Options.Add(jsonOption);
         command.Options.Add(databaseOption);
@@ -84,8 +84,8 @@ internal static class FreezeCommand
             foreach (var f in freezes)
             {
                 Console.WriteLine(f.IsActive
-                    ? $"ACTIVE  {f.Environment,-10} since {GovernedCommand.Instant(f.StartedAt)} by {f.StartedBy}: {f.Reason}"
-                    : $"lifted  {f.Environment,-10} {GovernedCommand.Instant(f.StartedAt)} → {GovernedCommand.Instant(f.StoppedAt!.Value)} by {f.StartedBy} / {f.StoppedBy}: {f.Reason}");
+                    ? $"ACTIVE  {f.Environment,-10} since {StoreCommandSupport.Instant(f.StartedAt)} by {f.StartedBy}: {f.Reason}"
+                    : $"lifted  {f.Environment,-10} {StoreCommandSupport.Instant(f.StartedAt)} → {StoreCommandSupport.Instant(f.StoppedAt!.Value)} by {f.StartedBy} / {f.StoppedBy}: {f.Reason}");
             }
 
             return ExitCodes.Ok;
@@ -99,8 +99,8 @@ internal static class FreezeCommand
         ["reason"] = f.Reason,
         ["active"] = f.IsActive,
         ["started_by"] = f.StartedBy,
-        ["started_at"] = GovernedCommand.Instant(f.StartedAt),
+        ["started_at"] = StoreCommandSupport.Instant(f.StartedAt),
         ["stopped_by"] = f.StoppedBy,
-        ["stopped_at"] = f.StoppedAt is { } at ? GovernedCommand.Instant(at) : null,
+        ["stopped_at"] = f.StoppedAt is { } at ? StoreCommandSupport.Instant(at) : null,
     };
 }

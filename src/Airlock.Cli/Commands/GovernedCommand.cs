@@ -33,10 +33,6 @@ internal static class GovernedCommand
         Description = $"Act as this person (default: ${ActorResolver.ActorVariable}, else git config user.email).",
     };
 
-    public static Option<bool> JsonOption() => new("--json") { Description = "Machine-readable JSON on stdout." };
-
-    public static Option<string?> DatabaseOption() => StoreCommandSupport.DatabaseOption();
-
     /// <summary>The acting identity: --as, AIRLOCK_ACTOR, or git user.email.</summary>
     public static string Actor(string? asOption) =>
         ActorResolver.Resolve(asOption, Environment.GetEnvironmentVariable, () => GitRepository.UserEmail(Environment.CurrentDirectory));
@@ -84,8 +80,6 @@ internal static class GovernedCommand
     }
 
     public static void WriteJson(JsonNode node) => Console.Out.WriteLine(node.ToJsonString(Json));
-
-    public static string Instant(DateTimeOffset instant) => StoreCommandSupport.Instant(instant);
 
     private static EcdsaCheckpointSigner LoadSigner(string root) =>
         Environment.GetEnvironmentVariable(EvidenceWorkspace.KeyVariable) is { Length: > 0 } configured

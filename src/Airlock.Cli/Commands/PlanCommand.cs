@@ -16,8 +16,8 @@ internal static class PlanCommand
         var stackArgument = new Argument<string>("STACK") { Description = "The stack to plan." };
         var envOption = new Option<string>("--env") { Description = "The environment to plan for.", Required = true };
         var asOption = GovernedCommand.AsOption();
-        var jsonOption = GovernedCommand.JsonOption();
-        var databaseOption = GovernedCommand.DatabaseOption();
+        var jsonOption = StoreCommandSupport.JsonOption();
+        var databaseOption = StoreCommandSupport.DatabaseOption();
         var command = new Command("plan", "Plan a stack at the current commit and store the plan for approval. Exit 0 when policy allows it, 3 when policy denies it, 1 when planning failed, 2 for bad input.");
         command.Arguments.Add(stackArgument);
         command.Options.Add(envOption);
@@ -60,8 +60,8 @@ internal static class PlanCommand
             ["commit"] = outcome.Record.Commit,
             ["requester"] = outcome.Metadata.Requester,
             ["digest"] = outcome.Record.PlanDigest,
-            ["created_at"] = GovernedCommand.Instant(outcome.Record.CreatedAt),
-            ["expires_at"] = GovernedCommand.Instant(outcome.Record.ExpiresAt),
+            ["created_at"] = StoreCommandSupport.Instant(outcome.Record.CreatedAt),
+            ["expires_at"] = StoreCommandSupport.Instant(outcome.Record.ExpiresAt),
             ["mode"] = outcome.Metadata.Mode,
             ["state_serial"] = outcome.Metadata.StateSerial,
             ["tool_version"] = outcome.Metadata.ToolVersion,
@@ -89,7 +89,7 @@ internal static class PlanCommand
         Console.WriteLine();
         Console.WriteLine($"Plan {outcome.Record.PlanId} for {outcome.Record.Stack} in {outcome.Record.Environment} at {outcome.Record.Commit[..Math.Min(12, outcome.Record.Commit.Length)]}");
         Console.WriteLine($"  digest  {outcome.Record.PlanDigest}");
-        Console.WriteLine($"  expires {GovernedCommand.Instant(outcome.Record.ExpiresAt)}");
+        Console.WriteLine($"  expires {StoreCommandSupport.Instant(outcome.Record.ExpiresAt)}");
         Console.WriteLine(outcome.Policy.Decision == PolicyDecision.Deny
             ? "Policy denies this plan: fix the failing rules and plan again."
             : $"Next: airlock approve {outcome.Record.PlanId} (if {outcome.Record.Environment} needs approvals), then airlock apply {outcome.Record.PlanId}");

@@ -14,8 +14,8 @@ internal static class RunsCommand
         var stackOption = new Option<string?>("--stack") { Description = "Only this stack." };
         var envOption = new Option<string?>("--env") { Description = "Only this environment." };
         var limitOption = new Option<int>("--limit") { Description = "At most this many (newest first).", DefaultValueFactory = _ => 20 };
-        var jsonOption = GovernedCommand.JsonOption();
-        var databaseOption = GovernedCommand.DatabaseOption();
+        var jsonOption = StoreCommandSupport.JsonOption();
+        var databaseOption = StoreCommandSupport.DatabaseOption();
         var command = new Command("runs", "List runs, newest first.");
         foreach (var option in new Option[] { stackOption, envOption, limitOption, jsonOption, databaseOption })
         {
@@ -65,8 +65,8 @@ internal static class RunsCommand
     {
         var command = new Command("run", "Inspect one run.");
         var runArgument = new Argument<string>("RUN_ID") { Description = "The run." };
-        var jsonOption = GovernedCommand.JsonOption();
-        var databaseOption = GovernedCommand.DatabaseOption();
+        var jsonOption = StoreCommandSupport.JsonOption();
+        var databaseOption = StoreCommandSupport.DatabaseOption();
         var show = new Command("show", "A run's timeline, outcome, failure statement and evidence.");
         show.Arguments.Add(runArgument);
         show.Options.Add(jsonOption);
@@ -82,7 +82,7 @@ internal static class RunsCommand
                 var node = RunJson(run, details);
                 node["events"] = new JsonArray([.. events.Select(e => (JsonNode)new JsonObject
                 {
-                    ["at"] = GovernedCommand.Instant(e.At),
+                    ["at"] = StoreCommandSupport.Instant(e.At),
                     ["from"] = e.From,
                     ["to"] = e.To,
                     ["actor"] = e.Actor,
@@ -96,7 +96,7 @@ internal static class RunsCommand
             if (details is not null)
             {
                 Console.WriteLine($"  plan        {details.PlanId}");
-                Console.WriteLine($"  requested   by {details.RequestedBy} at {GovernedCommand.Instant(run.CreatedAt)}");
+                Console.WriteLine($"  requested   by {details.RequestedBy} at {StoreCommandSupport.Instant(run.CreatedAt)}");
                 if (details.FailureClass is { } failure)
                 {
                     Console.WriteLine($"  failure     {failure}");
@@ -118,7 +118,7 @@ internal static class RunsCommand
             foreach (var e in events)
             {
                 var what = e.From == e.To ? $"  · {e.Detail}" : $"{e.To,-20} {e.Detail}";
-                Console.WriteLine($"  {GovernedCommand.Instant(e.At)} +{StoreCommandSupport.Age(e.At - start),-7} {e.Actor,-22} {what}");
+                Console.WriteLine($"  {StoreCommandSupport.Instant(e.At)} +{StoreCommandSupport.Age(e.At - start),-7} {e.Actor,-22} {what}");
             }
 
             return ExitCodes.Ok;
@@ -133,8 +133,8 @@ internal static class RunsCommand
         ["stack"] = run.Stack,
         ["environment"] = run.Environment,
         ["state"] = run.State,
-        ["created_at"] = GovernedCommand.Instant(run.CreatedAt),
-        ["updated_at"] = GovernedCommand.Instant(run.UpdatedAt),
+        ["created_at"] = StoreCommandSupport.Instant(run.CreatedAt),
+        ["updated_at"] = StoreCommandSupport.Instant(run.UpdatedAt),
         ["plan_id"] = details?.PlanId,
         ["requested_by"] = details?.RequestedBy,
         ["failure_class"] = details?.FailureClass,

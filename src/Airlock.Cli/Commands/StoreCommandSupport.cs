@@ -18,7 +18,7 @@ internal static class StoreCommandSupport
         Description = $"PostgreSQL connection string (default: ${AirlockStores.DatabaseUrlVariable}, else the workspace's .airlock/airlock.db)",
     };
 
-    public static Option<bool> JsonOption() => new("--json") { Description = "Machine-readable output on stdout." };
+    public static Option<bool> JsonOption() => new("--json") { Description = "Machine-readable JSON on stdout." };
 
     /// <summary>
     /// Opens the store, or returns null when the workspace has no SQLite store yet (nothing to show, and
