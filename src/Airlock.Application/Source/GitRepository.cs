@@ -87,6 +87,13 @@ public sealed class GitRepository(string directory)
             : await NameListAsync(["diff", "--name-only", "--no-renames", "-z", parent, commit, "--"], cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The highest version tag pointing at <paramref name="commit"/>, or null when it has none.</summary>
+    public async Task<string?> TagAtAsync(string commit, CancellationToken cancellationToken)
+    {
+        var tags = await TryGitAsync(["tag", "--points-at", commit, "--sort=-v:refname"], cancellationToken).ConfigureAwait(false);
+        return tags?.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+    }
+
     /// <summary>git's configured user.email, or null.</summary>
     public static string? UserEmail(string directory)
     {
