@@ -695,7 +695,7 @@ internal sealed class ApplyRun(
             new EvidenceResult(status, failureClass?.ToWireName(), statement, runbook, null, startedAt, services.Time.GetUtcNow()),
             [.. verification.Select(c => new EvidenceVerification($"{c.Kind} {c.Target}", c.Passed ? "passed" : "failed", c.Detail))],
             [new EvidenceArtifact("plan", plan.ArtifactSha256, null)],
-            breakGlass is null ? [] : ["break-glass"]);
+            [.. request.Tags ?? [], .. breakGlass is null ? Array.Empty<string>() : ["break-glass"]]);
         var (record, _) = await services.Evidence.AppendPacketAsync(packet, CancellationToken.None);
         return record.Sequence;
     }

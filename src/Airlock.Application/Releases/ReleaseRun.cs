@@ -510,7 +510,7 @@ internal sealed class ReleaseRun(
         ApplyOutcome outcome;
         try
         {
-            outcome = await apply.ApplyAsync(new ApplyRequest(target.PlanId!, actor), runObserver, cancellationToken);
+            outcome = await apply.ApplyAsync(new ApplyRequest(target.PlanId!, actor, Tags: [$"app:{progress.Version}-infra:{progress.InfraVersion}", $"release:{releaseId}"]), runObserver, cancellationToken);
         }
         catch (UserInputException e)
         {

@@ -1,0 +1,9 @@
+#!/bin/sh
+# Builds the application once per release: copies the sample app's binaries into the artifact
+# directory and stamps the version. Every environment then deploys these same bytes.
+set -eu
+: "${SAMPLE_APP_DIR:?the test sets SAMPLE_APP_DIR to the built sample app}"
+mkdir -p "$AIRLOCK_ARTIFACT_DIR"
+cp -R "$SAMPLE_APP_DIR"/. "$AIRLOCK_ARTIFACT_DIR"/
+echo "$AIRLOCK_VERSION" > "$AIRLOCK_ARTIFACT_DIR/VERSION"
+echo "$AIRLOCK_VERSION" >> world/build.log
