@@ -100,12 +100,12 @@ internal sealed class ReleaseRun(
                     continue;
                 }
 
-                if (await RunWaveAsync(env, environment, wave, cancellationToken) is { } stopped)
+                var isLastWave = w == env.Waves.Count - 1;
+                if (await RunWaveAsync(env, environment, wave, isLastWave, cancellationToken) is { } stopped)
                 {
                     return stopped;
                 }
 
-                var isLastWave = w == env.Waves.Count - 1;
                 if (!isLastWave && wave.Bake > TimeSpan.Zero)
                 {
                     if (progress.SkipCanaryWait is { } skip)
@@ -193,7 +193,7 @@ internal sealed class ReleaseRun(
     }
 
     // Plan the wave's stacks, gate on approvals, roll out region by region (max_parallel at once).
-    private async Task<ReleaseOutcome?> RunWaveAsync(EnvironmentProgress env, EnvironmentConfig environment, WaveProgress wave, CancellationToken cancellationToken)
+    private async Task<ReleaseOutcome?> RunWaveAsync(EnvironmentProgress env, EnvironmentConfig environment, WaveProgress wave, bool isLastWave, CancellationToken cancellationToken)
     {
         await SaveAsync(ReleaseStatus.Running, _ => wave.Status = StageStatus.Running, cancellationToken);
         var graph = StackGraph.From(Config, env.Name);
@@ -227,7 +227,8 @@ internal sealed class ReleaseRun(
 
         if (results.FirstOrDefault(r => r.Kind == RegionResultKind.Failed) is { } failed)
         {
-            return await FailAsync(env, wave, failed.Statement);
+            var named = environment.Waves.IsEmpty ? failed.Statement : $"wave {wave.Name}: {failed.Statement}";
+            return await FailAsync(env, wave, isLastWave ? named : named + "; later waves do not run");
         }
 
         if (results.FirstOrDefault(r => r.Kind == RegionResultKind.Paused) is { } waiting)
@@ -618,8 +619,9 @@ internal sealed class ReleaseRun(
         }
 
         var infraOutputs = await InfraOutputsAsync(config, environment, app.Region, cancellationToken);
+        var infraVersion = InfraVersionIn(env, app.Region, live);
         var deploymentId = await services.Store.Deployments.StartAsync(
-            new DeploymentRecord(0, releaseId, app.App, env.Name, app.Region, progress.Version, progress.InfraVersion, progress.Commit, Strategy(config), null, "deploying", Now, null, "{}"),
+            new DeploymentRecord(0, releaseId, app.App, env.Name, app.Region, progress.Version, infraVersion, progress.Commit, Strategy(config), null, "deploying", Now, null, "{}"),
             cancellationToken);
         await SaveAsync(ReleaseStatus.Running, p => { app.Status = AppStatus.Deploying; app.DeploymentId = deploymentId; p.Note(Now, $"{env.Name}: deploying {app.Label} {progress.Version} (previous {live?.AppVersion ?? "none"})"); }, cancellationToken);
         observer.Step($"{env.Name}: deploying {app.Label} {progress.Version} ({Strategy(config)}; previous {live?.AppVersion ?? "none"})");
@@ -631,7 +633,7 @@ internal sealed class ReleaseRun(
         var detail = new JsonObject
         {
             ["statement"] = result.Statement,
-            ["tag"] = $"app:{progress.Version}-infra:{progress.InfraVersion}",
+            ["tag"] = $"app:{progress.Version}-infra:{infraVersion}",
             ["steps"] = new JsonArray([.. result.Steps.Select(s => (JsonNode)new JsonObject { ["step"] = s.Step, ["passed"] = s.Passed, ["detail"] = s.Detail, ["at"] = s.At.ToString("O", System.Globalization.CultureInfo.InvariantCulture) })]),
             ["health"] = new JsonArray([.. result.Health.Select(h => (JsonNode)h.ToJson())]),
         };
@@ -659,7 +661,7 @@ internal sealed class ReleaseRun(
             ["application"] = app.App,
             ["environment"] = env.Name,
             ["region"] = app.Region ?? "",
-            ["tag"] = $"app:{progress.Version}-infra:{progress.InfraVersion}",
+            ["tag"] = $"app:{progress.Version}-infra:{infraVersion}",
             ["previous_version"] = live?.AppVersion ?? "",
             ["statement"] = result.Statement,
         }, cancellationToken);
@@ -670,6 +672,14 @@ internal sealed class ReleaseRun(
         }
 
         return status == AppStatus.Live;
+    }
+
+    // The infrastructure the application runs on in this region: this release's when it applied stacks
+    // there, else whatever the live deployment ran on (an app-only release changes no infrastructure).
+    private string InfraVersionIn(EnvironmentProgress env, string? region, DeploymentRecord? live)
+    {
+        var appliedHere = env.Targets.Any(t => t.Status == TargetStatus.Applied && (t.Region == region || region is null));
+        return appliedHere || live is null ? progress.InfraVersion : live.InfraVersion;
     }
 
     private static string Strategy(ApplicationConfig config) => config.Strategy.Kind switch
