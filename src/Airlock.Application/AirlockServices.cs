@@ -28,6 +28,7 @@ public sealed class AirlockServices
         Policy = new PolicyEvaluator(workspace, new JavaScriptRuleRunner());
         Evidence = new EvidenceLog(store.Evidence, signer, time);
         Verification = new VerificationRunner(time, Processes);
+        Inputs = new Plans.StackInputs(this);
     }
 
     /// <summary>The workspace and its config.</summary>
@@ -56,6 +57,9 @@ public sealed class AirlockServices
 
     /// <summary>Post-apply checks.</summary>
     public VerificationRunner Verification { get; }
+
+    /// <summary>Output passing: upstream stacks' outputs as a stack's inputs.</summary>
+    public Plans.StackInputs Inputs { get; }
 
     /// <summary>A new id with a readable prefix, e.g. plan-3f2a9c1b7d.</summary>
     public static string NewId(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..10];

@@ -49,14 +49,16 @@ public sealed class ApplyService(AirlockServices services)
     }
 
     /// <summary>
-    /// Why <paramref name="plan"/> may not be applied because an earlier run on the same target ended with
-    /// an unknown or partial outcome and no fresh plan has been made since; null when not blocked.
+    /// Why <paramref name="plan"/> may not be applied because an earlier run on the same target (stack, environment,
+    /// region) ended with an unknown or partial outcome and no fresh plan has been made since; null when not blocked.
+    /// A run from before regions were recorded (no region) counts for every region of its stack and environment.
     /// </summary>
     public async Task<string?> BlockedReasonAsync(PlanRecord plan, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        var runs = await services.Store.Runs.ListAsync(new RunQuery(plan.Stack, plan.Environment, 50), cancellationToken);
-        foreach (var run in runs)
+        var region = PlanMetadata.FromJson(plan.MetadataJson).Region;
+        var runs = await services.Store.Runs.ListAsync(new RunQuery(plan.Stack, plan.Environment, 200), cancellationToken);
+        foreach (var run in runs.Where(r => r.Region is null || r.Region == region).Take(50))
         {
             var state = RunStates.ParseWireName(run.State);
             if (state == RunState.Succeeded)
@@ -78,7 +80,8 @@ public sealed class ApplyService(AirlockServices services)
             }
 
             var what = state == RunState.NeedsReconciliation ? "needs reconciliation" : $"ended with {details!.FailureClass}";
-            return $"{plan.Stack} in {plan.Environment} is blocked: run {run.Id} {what} at {run.UpdatedAt.ToUniversalTime():u}; make a fresh plan (it reads the real state) and get it approved";
+            var target = region is null ? $"{plan.Stack} in {plan.Environment}" : $"{plan.Stack} in {plan.Environment} ({region})";
+            return $"{target} is blocked: run {run.Id} {what} at {run.UpdatedAt.ToUniversalTime():u}; make a fresh plan (it reads the real state) and get it approved";
         }
 
         return null;

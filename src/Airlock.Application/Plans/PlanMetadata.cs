@@ -79,6 +79,15 @@ public sealed record PlanMetadata
     /// <summary>True when the plan proposes changes.</summary>
     public bool HasChanges { get; init; }
 
+    /// <summary>CanonicalJson digest of the inputs the plan was made with (upstream outputs); null when the stack has none.</summary>
+    public string? InputsDigest { get; init; }
+
+    /// <summary>Digest of each input's value by input name (never the values), to name what changed before an apply.</summary>
+    public IReadOnlyDictionary<string, string>? InputDigests { get; init; }
+
+    /// <summary>Each input's source ("stack.output") by input name.</summary>
+    public IReadOnlyDictionary<string, string>? InputSources { get; init; }
+
     /// <summary>Guarded deletes/replacements an approval must name.</summary>
     public IReadOnlyList<string> GuardedDestroys { get; init; } = [];
 

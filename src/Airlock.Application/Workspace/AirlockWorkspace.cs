@@ -57,6 +57,44 @@ public sealed class AirlockWorkspace
     public EnvironmentConfig Environment(string name) => Config.FindEnvironment(name)
         ?? throw new UserInputException($"unknown environment '{name}' (known: {string.Join(", ", Config.Environments.Select(e => e.Name))})");
 
+    /// <summary>
+    /// The regions <paramref name="stack"/> targets in <paramref name="environment"/>: with waves, every wave's
+    /// regions in wave order (the stack runs once per region); otherwise the one region of the stack or the
+    /// environment, which may be null (a target without a region).
+    /// </summary>
+    public static IReadOnlyList<string?> Regions(StackConfig stack, EnvironmentConfig environment)
+    {
+        ArgumentNullException.ThrowIfNull(stack);
+        ArgumentNullException.ThrowIfNull(environment);
+        return environment.Waves.IsEmpty
+            ? [stack.Region ?? environment.Region]
+            : [.. environment.Waves.SelectMany(w => w.Regions).Distinct(StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// The region a plan of <paramref name="stack"/> in <paramref name="environment"/> targets: <paramref name="requested"/>
+    /// when it is one of <see cref="Regions"/>, the single region when there is one and none was asked for;
+    /// otherwise a one-line <see cref="UserInputException"/> naming the valid regions.
+    /// </summary>
+    public static string? TargetRegion(StackConfig stack, EnvironmentConfig environment, string? requested)
+    {
+        var regions = Regions(stack, environment);
+        if (requested is null)
+        {
+            return environment.Waves.IsEmpty
+                ? regions[0]
+                : throw new UserInputException($"{environment.Name} rolls out in waves, so a plan targets one region: plan --region R (one of {string.Join(", ", regions)})");
+        }
+
+        if (!regions.Contains(requested, StringComparer.Ordinal))
+        {
+            var valid = regions[0] is null ? "it has no region" : "its regions: " + string.Join(", ", regions);
+            throw new UserInputException($"region '{requested}' is not a target of {stack.Name} in {environment.Name} ({valid})");
+        }
+
+        return requested;
+    }
+
     /// <summary>Teams as the approval gate wants them.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> Teams() =>
         Config.Teams.ToDictionary(t => t.Name, t => (IReadOnlyList<string>)[.. t.Members], StringComparer.Ordinal);

@@ -107,6 +107,17 @@ public static class Migrations
             // A cancel request from another person or process; the process running the apply polls for it.
             "CREATE TABLE run_cancel_requests (run_id TEXT PRIMARY KEY, actor TEXT NOT NULL, reason TEXT NOT NULL, requested_at BIGINT NOT NULL)",
         ],
+
+        // Version 3: regions as a target dimension (waves run a stack once per region). NULL = the
+        // target has no region (a single-region environment), which is what every earlier row is.
+        [
+            "ALTER TABLE plans ADD COLUMN region TEXT NULL",
+            "ALTER TABLE runs ADD COLUMN region TEXT NULL",
+            // The superseded-plan check and the blocked-target check look up the newest plan/run per (stack, environment, region).
+            "CREATE INDEX plans_by_target_region ON plans (stack, environment, region, created_at)",
+            "DROP INDEX plans_by_target",
+            "CREATE INDEX runs_by_target_region ON runs (stack, environment, region, created_at, id)",
+        ],
     ];
 
     /// <summary>The newest schema version this build knows.</summary>
