@@ -54,8 +54,8 @@ public sealed class BuildOutputsAndSoakTests
             + " && echo 'greeting=hello' >> \"$AIRLOCK_OUTPUTS\" && echo 'token_note=not-a-secret' >> \"$AIRLOCK_OUTPUTS\"";
         var app = DeploymentWorkspace.App(deploy, smoke: "test {greeting} = hello && test {ticket} = T-1 && echo \"$AIRLOCK_VERSION {region}\" > smoke.txt",
             health: [new CommandCheck("test {greeting}-{version}-{app} = hello-v3-web && test \"$AIRLOCK_ENVIRONMENT\" = prod", TimeSpan.FromSeconds(10))]);
-        var request = ws.Request(app, "v3", null, placeholders: new Dictionary<string, string> { ["ticket"] = "T-1", ["greeting"] = "overridden-by-output" }, environment: ws.Prod)
-            with { Region = "eu-west-1", InfraOutputsJson = """{"db":"db.internal"}""" };
+        var callerPlaceholders = new Dictionary<string, string> { ["ticket"] = "T-1", ["greeting"] = "overridden-by-output" };
+        var request = ws.Request(app, "v3", null, placeholders: callerPlaceholders, environment: ws.Prod) with { Region = "eu-west-1", InfraOutputsJson = """{"db":"db.internal"}""" };
 
         var result = await ws.Deployer.DeployAsync(request, ws.Observer, CancellationToken.None);
 
