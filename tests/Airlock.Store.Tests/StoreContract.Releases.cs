@@ -112,6 +112,27 @@ public abstract partial class StoreContract<TBackend>
     }
 
     [Fact]
+    public async Task A_known_dead_owner_is_taken_over_under_its_lease_but_only_while_it_still_owns_the_release()
+    {
+        var (store, time, _) = await Backend.FreshAsync();
+        await using var _s = store;
+        const string Dead = "alice@host-a pid 10";
+        const string B = "bob@host-a pid 20";
+        const string C = "carol@host-a pid 30";
+        var lease = TimeSpan.FromSeconds(30);
+        await store.Releases.CreateAsync(NewRelease("rel-1", time.GetUtcNow()), default);
+        Assert.NotNull(await store.Releases.TryTakeAsync("rel-1", Dead, time.GetUtcNow(), lease, default));
+
+        var taken = await store.Releases.TakeOverAsync("rel-1", Dead, B, time.GetUtcNow(), lease, default);
+        var second = await store.Releases.TakeOverAsync("rel-1", Dead, C, time.GetUtcNow(), lease, default);
+
+        Assert.Equal((B, time.GetUtcNow() + lease), (taken!.Owner, taken.LeaseExpires));
+        Assert.Null(second); // the dead owner no longer owns it: the compare-and-set fails
+        Assert.Equal(B, (await store.Releases.GetAsync("rel-1", default))!.Owner);
+        Assert.Null(await store.Releases.TakeOverAsync("unknown", Dead, B, time.GetUtcNow(), lease, default));
+    }
+
+    [Fact]
     public async Task Saving_a_release_is_refused_to_a_non_owner_and_when_nobody_holds_it()
     {
         var (store, time, _) = await Backend.FreshAsync();

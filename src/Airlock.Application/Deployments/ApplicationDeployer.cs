@@ -39,7 +39,7 @@ public sealed class ApplicationDeployer(AirlockServices services)
         var marker = Path.Combine(artifactDirectory, BuiltMarker);
         if (File.Exists(marker) && (await File.ReadAllTextAsync(marker, ct)).Trim() == version)
         {
-            observer.Step($"build {app.Name} {version}: already built in {artifactDirectory}");
+            observer.Report($"build {app.Name} {version}: already built in {artifactDirectory}");
             return new StepResult(true, $"{app.Name} {version} was already built in {artifactDirectory}; the artifact is reused", []);
         }
 
@@ -51,7 +51,7 @@ public sealed class ApplicationDeployer(AirlockServices services)
             return new StepResult(true, $"{app.Name} has no build command; the artifact directory is empty", []);
         }
 
-        observer.Step($"build {app.Name} {version}");
+        observer.Report($"build {app.Name} {version}");
         var run = await RunBuildOrTestAsync("build", app.Build, app, version, artifactDirectory, observer, ct);
         if (!run.Passed)
         {
@@ -76,7 +76,7 @@ public sealed class ApplicationDeployer(AirlockServices services)
             return new StepResult(true, $"{app.Name} has no test command", []);
         }
 
-        observer.Step($"test {app.Name} {version}");
+        observer.Report($"test {app.Name} {version}");
         var run = await RunBuildOrTestAsync("test", app.Test, app, version, artifactDirectory, observer, ct);
         return run.Passed
             ? new StepResult(true, $"tests of {app.Name} {version} passed", [])
@@ -139,7 +139,7 @@ public sealed class ApplicationDeployer(AirlockServices services)
         while (true)
         {
             rounds++;
-            observer.Step($"soak {what}: health round {rounds.ToString(CultureInfo.InvariantCulture)}");
+            observer.Report($"soak {what}: health round {rounds.ToString(CultureInfo.InvariantCulture)}");
             var outcomes = await services.Verification.RunAsync(checks, context, ct);
             var elapsed = services.Time.GetElapsedTime(started);
             if (outcomes.FirstOrDefault(o => !o.Passed) is { } failed)

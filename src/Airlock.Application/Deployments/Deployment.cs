@@ -114,7 +114,7 @@ internal sealed class Deployment(ApplicationDeployer deployer, DeploymentRequest
         var pause = App.Strategy.Pause;
         if (pause > TimeSpan.Zero)
         {
-            observer.Step($"pause {VerificationRunner.FormatDuration(pause)} at {percent.ToString(CultureInfo.InvariantCulture)}%");
+            observer.Report($"pause {VerificationRunner.FormatDuration(pause)} at {percent.ToString(CultureInfo.InvariantCulture)}%");
             await Task.Delay(pause, deployer.Time, ct);
             Log("pause", true, $"{VerificationRunner.FormatDuration(pause)} at {percent.ToString(CultureInfo.InvariantCulture)}%");
         }
@@ -143,7 +143,7 @@ internal sealed class Deployment(ApplicationDeployer deployer, DeploymentRequest
     /// <summary>Runs one command of the deployment, then reads its outputs; null when it passed, else why not.</summary>
     private async Task<string?> CommandAsync(string step, string template, DeploymentFrame frame, string description, CancellationToken ct)
     {
-        observer.Step(description);
+        observer.Report(description);
         var (passed, detail) = await deployer.RunShellAsync(step, template, scope.Placeholders(frame), scope.Environment(frame),
             request.CredentialEnvironment, request.Secrets, request.Environment.Apply.Timeout, request.Environment.Apply.GracefulShutdown, observer, ct);
         if (scope.ReadOutputs() is { } badOutputs)
@@ -165,7 +165,7 @@ internal sealed class Deployment(ApplicationDeployer deployer, DeploymentRequest
             return null;
         }
 
-        observer.Step(what);
+        observer.Report(what);
         var context = new VerificationContext(deployer.WorkspaceRoot, scope.Placeholders(frame), scope.Environment(frame),
             [.. request.Secrets, .. request.CredentialEnvironment.Values], ApplicationDeployer.NoDriftProbe);
         var outcomes = await deployer.Verification.RunAsync(App.Health, context, ct);
@@ -186,7 +186,7 @@ internal sealed class Deployment(ApplicationDeployer deployer, DeploymentRequest
 
     private DeploymentResult Result(string outcome, string? color, string statement)
     {
-        observer.Step(statement);
+        observer.Report(statement);
         return new DeploymentResult(outcome, color, statement, [.. _steps], [.. _health], new Dictionary<string, string>(scope.Outputs, StringComparer.Ordinal));
     }
 }

@@ -76,8 +76,7 @@ public sealed record StepResult(bool Passed, string Statement, IReadOnlyList<Che
 public interface IDeploymentObserver
 {
     /// <summary>One progress line, e.g. "deploy v2 on green".</summary>
-    [SuppressMessage("Naming", "CA1716:Identifiers should not match keywords", Justification = "'Step' is a VB keyword only; the name is the contract the release orchestrator calls, and Airlock has no VB consumers.")]
-    void Step(string message);
+    void Report(string message);
 
     /// <summary>Where command output goes, already redacted.</summary>
     IOutputSink Output { get; }

@@ -29,7 +29,7 @@ internal sealed class ReleaseRun(
     ReleaseProgress progress,
     string actor,
     bool wait,
-    IReleaseObserver observer)
+    IReleaseObserver observer) : IDisposable
 {
     private readonly SemaphoreSlim saveGate = new(1, 1);
     private readonly SemaphoreSlim buildGate = new(1, 1);
@@ -37,6 +37,12 @@ internal sealed class ReleaseRun(
     private volatile bool lostOwnership;
 
     private WorkspaceConfig Config => services.Workspace.Config;
+
+    public void Dispose()
+    {
+        saveGate.Dispose();
+        buildGate.Dispose();
+    }
 
     public async Task<ReleaseOutcome> ExecuteAsync(CancellationToken cancellationToken)
     {
@@ -91,7 +97,7 @@ internal sealed class ReleaseRun(
             }
 
             await SaveAsync(ReleaseStatus.Running, _ => { env.Status = StageStatus.Running; env.Reason = null; }, cancellationToken);
-            observer.Step($"{env.Name}: started");
+            observer.Report($"{env.Name}: started");
             for (var w = 0; w < env.Waves.Count; w++)
             {
                 var wave = env.Waves[w];
@@ -112,12 +118,12 @@ internal sealed class ReleaseRun(
                     {
                         await SaveAsync(ReleaseStatus.Running, p => p.Note(Now, $"{env.Name}: bake of wave {wave.Name} skipped in an emergency by {skip.Actor} (ticket {skip.Ticket})"), cancellationToken);
                         await settings.RecordAsync(releaseId, "release_canary_wait_skipped", skip.Actor, new Dictionary<string, string> { ["environment"] = env.Name, ["wave"] = wave.Name, ["ticket"] = skip.Ticket }, cancellationToken);
-                        observer.Step($"{env.Name}: wave {wave.Name} bake skipped (emergency, ticket {skip.Ticket})");
+                        observer.Report($"{env.Name}: wave {wave.Name} bake skipped (emergency, ticket {skip.Ticket})");
                     }
                     else
                     {
                         await SaveAsync(ReleaseStatus.Running, _ => { wave.Status = StageStatus.Baking; wave.BakeUntil ??= Now + wave.Bake; }, cancellationToken);
-                        observer.Step($"{env.Name}: wave {wave.Name} baking until {ReleaseService.Instant(wave.BakeUntil)} under health checks");
+                        observer.Report($"{env.Name}: wave {wave.Name} baking until {ReleaseService.Instant(wave.BakeUntil)} under health checks");
                         var bake = await SoakAsync(environment, [wave], wave.BakeUntil!.Value, cancellationToken);
                         if (!bake.Passed)
                         {
@@ -133,7 +139,7 @@ internal sealed class ReleaseRun(
             if (hasNext && environment.Promotion is { Soak: var soak } && soak > TimeSpan.Zero)
             {
                 await SaveAsync(ReleaseStatus.Running, _ => { env.Status = StageStatus.Baking; env.SoakUntil ??= Now + soak; }, cancellationToken);
-                observer.Step($"{env.Name}: soaking until {ReleaseService.Instant(env.SoakUntil)} under health checks");
+                observer.Report($"{env.Name}: soaking until {ReleaseService.Instant(env.SoakUntil)} under health checks");
                 var soaked = await SoakAsync(environment, env.Waves, env.SoakUntil!.Value, cancellationToken);
                 if (!soaked.Passed)
                 {
@@ -143,7 +149,7 @@ internal sealed class ReleaseRun(
 
             await SaveAsync(ReleaseStatus.Running, p => { env.Status = StageStatus.Succeeded; p.Note(Now, $"{env.Name}: passed"); }, cancellationToken);
             await settings.RecordAsync(releaseId, "release_environment_passed", actor, new Dictionary<string, string> { ["environment"] = env.Name, ["version"] = progress.Version, ["infra_version"] = progress.InfraVersion }, cancellationToken);
-            observer.Step($"✓ {env.Name}: passed");
+            observer.Report($"✓ {env.Name}: passed");
         }
 
         var done = $"release {progress.Version} (infra {progress.InfraVersion}) reached {string.Join(", ", progress.Environments.Select(e => e.Name))}";
@@ -161,7 +167,7 @@ internal sealed class ReleaseRun(
             if (reason != announced)
             {
                 await SaveAsync(ReleaseStatus.Waiting, p => { env.Status = StageStatus.Waiting; env.Reason = reason; p.Statement = reason; p.Note(Now, reason); }, cancellationToken);
-                observer.Step($"■ {reason}");
+                observer.Report($"■ {reason}");
                 announced = reason;
             }
 
@@ -312,7 +318,7 @@ internal sealed class ReleaseRun(
         _ => status.ToString().ToLowerInvariant(),
     };
 
-    private static IEnumerable<TargetProgress> Ordered(StackGraph graph, IEnumerable<TargetProgress> targets)
+    private static List<TargetProgress> Ordered(StackGraph graph, IEnumerable<TargetProgress> targets)
     {
         var position = graph.Stacks.Select((s, i) => (s, i)).ToDictionary(p => p.s, p => p.i, StringComparer.Ordinal);
         return targets.OrderBy(t => position.GetValueOrDefault(t.Stack, int.MaxValue)).ThenBy(t => t.Region, StringComparer.Ordinal).ToList();
@@ -332,7 +338,7 @@ internal sealed class ReleaseRun(
             catch (RefusedException e) when (allowDefer && UpstreamPending(env, wave, target))
             {
                 await SaveAsync(ReleaseStatus.Running, _ => { target.Status = TargetStatus.Deferred; target.Detail = e.Message; }, cancellationToken);
-                observer.Step($"{env.Name}: {target.Label} planned after its upstream applies ({e.Message})");
+                observer.Report($"{env.Name}: {target.Label} planned after its upstream applies ({e.Message})");
                 return true;
             }
         }
@@ -348,7 +354,7 @@ internal sealed class ReleaseRun(
                 target.Detail = outcome.Summary.HasChanges ? $"+{counts.Create} ~{counts.Update} ±{counts.Replace} -{counts.Delete}" : "no changes";
                 p.Note(Now, $"{env.Name}: planned {target.Label} ({target.PlanId}): {target.Detail}");
             }, cancellationToken);
-            observer.Step($"{env.Name}: planned {target.Label} {target.PlanId}: {target.Detail}");
+            observer.Report($"{env.Name}: planned {target.Label} {target.PlanId}: {target.Detail}");
             return true;
         }
         catch (Exception e) when (e is not OperationCanceledException and not LostReleaseOwnershipException)
@@ -390,7 +396,7 @@ internal sealed class ReleaseRun(
             if (reason != announced)
             {
                 await SaveAsync(ReleaseStatus.Waiting, p => { env.Status = StageStatus.Waiting; env.Reason = reason; p.Statement = reason; p.Note(Now, reason); }, cancellationToken);
-                observer.Step($"■ {reason}");
+                observer.Report($"■ {reason}");
                 announced = reason;
             }
 
@@ -410,7 +416,7 @@ internal sealed class ReleaseRun(
         var plan = target.PlanId is { } id ? await services.Store.Plans.GetAsync(id, cancellationToken) : null;
         if (plan is null || plan.ExpiresAt <= Now)
         {
-            observer.Step($"{env.Name}: the plan of {target.Label} expired; planning again");
+            observer.Report($"{env.Name}: the plan of {target.Label} expired; planning again");
             if (!await PlanTargetAsync(env, environment, wave, target, allowDefer: false, cancellationToken))
             {
                 return $"planning again failed: {target.Detail}";
@@ -469,7 +475,7 @@ internal sealed class ReleaseRun(
             var inputs = await services.Inputs.ResolveAsync(stack, environment, target.Region, cancellationToken);
             if (PlanMetadata.FromJson(plan.MetadataJson).InputsDigest != inputs.Digest)
             {
-                observer.Step($"{env.Name}: upstream outputs of {target.Label} changed since its plan; planning again");
+                observer.Report($"{env.Name}: upstream outputs of {target.Label} changed since its plan; planning again");
                 if (!await PlanTargetAsync(env, environment, wave, target, allowDefer: false, cancellationToken))
                 {
                     return false;
@@ -505,7 +511,7 @@ internal sealed class ReleaseRun(
         }
 
         await SaveAsync(ReleaseStatus.Running, p => { target.Status = TargetStatus.Applying; target.RunId = null; p.Note(Now, $"{env.Name}: applying {target.Label} ({target.PlanId})"); }, cancellationToken);
-        observer.Step($"{env.Name}: applying {target.Label} ({target.PlanId})");
+        observer.Report($"{env.Name}: applying {target.Label} ({target.PlanId})");
         var apply = new ApplyService(services);
         var runObserver = new TargetRunObserver(this, target, observer);
         ApplyOutcome outcome;
@@ -534,7 +540,7 @@ internal sealed class ReleaseRun(
             target.Detail = outcome.Statement;
             p.Note(Now, $"{env.Name}: {target.Label} {(applied ? "applied" : "failed")} (run {outcome.RunId}): {outcome.Statement}");
         }, cancellationToken);
-        observer.Step($"{(applied ? "✓" : "✖")} {env.Name}: {target.Label} {(applied ? "applied" : "failed")} (run {outcome.RunId}): {outcome.Statement}");
+        observer.Report($"{(applied ? "✓" : "✖")} {env.Name}: {target.Label} {(applied ? "applied" : "failed")} (run {outcome.RunId}): {outcome.Statement}");
         return applied;
     }
 
@@ -563,7 +569,7 @@ internal sealed class ReleaseRun(
             target.Detail = detail;
             p.Note(Now, $"{env.Name}: {target.Label}: {detail}");
         }, cancellationToken);
-        observer.Step($"{(applied ? "✓" : "✖")} {env.Name}: {target.Label}: {detail}");
+        observer.Report($"{(applied ? "✓" : "✖")} {env.Name}: {target.Label}: {detail}");
         return applied;
     }
 
@@ -624,7 +630,7 @@ internal sealed class ReleaseRun(
             new DeploymentRecord(0, releaseId, app.App, env.Name, app.Region, progress.Version, infraVersion, progress.Commit, Strategy(config), null, "deploying", Now, null, "{}"),
             cancellationToken);
         await SaveAsync(ReleaseStatus.Running, p => { app.Status = AppStatus.Deploying; app.DeploymentId = deploymentId; p.Note(Now, $"{env.Name}: deploying {app.Label} {progress.Version} (previous {live?.AppVersion ?? "none"})"); }, cancellationToken);
-        observer.Step($"{env.Name}: deploying {app.Label} {progress.Version} ({Strategy(config)}; previous {live?.AppVersion ?? "none"})");
+        observer.Report($"{env.Name}: deploying {app.Label} {progress.Version} ({Strategy(config)}; previous {live?.AppVersion ?? "none"})");
         var deployer = new ApplicationDeployer(services);
         var result = await deployer.DeployAsync(
             new DeploymentRequest(config, environment, app.Region, progress.Version, live?.AppVersion, live?.Color, progress.Artifact.Directory!, infraOutputs, new Dictionary<string, string>()),
@@ -665,10 +671,10 @@ internal sealed class ReleaseRun(
             ["previous_version"] = live?.AppVersion ?? "",
             ["statement"] = result.Statement,
         }, cancellationToken);
-        observer.Step($"{(status == AppStatus.Live ? "✓" : "✖")} {env.Name}: {app.Label} {Describe(status)}: {result.Statement}");
+        observer.Report($"{(status == AppStatus.Live ? "✓" : "✖")} {env.Name}: {app.Label} {Describe(status)}: {result.Statement}");
         if (status == AppStatus.RolledBack)
         {
-            observer.Step($"  infrastructure is never rolled back automatically: it stays at {progress.InfraVersion}; to revert it, plan the previous commit and approve that plan like any other");
+            observer.Report($"  infrastructure is never rolled back automatically: it stays at {progress.InfraVersion}; to revert it, plan the previous commit and approve that plan like any other");
         }
 
         return status == AppStatus.Live;
@@ -700,7 +706,7 @@ internal sealed class ReleaseRun(
             var sink = new DeploymentObserver(observer, "build", config.Name);
             if (!progress.Artifact.Built)
             {
-                observer.Step($"building {config.Name} {progress.Version} once for every environment");
+                observer.Report($"building {config.Name} {progress.Version} once for every environment");
                 var built = await deployer.BuildAsync(config, progress.Version, directory, sink, cancellationToken);
                 if (!built.Passed)
                 {
@@ -783,7 +789,7 @@ internal sealed class ReleaseRun(
             p.Note(Now, statement);
         }, CancellationToken.None);
         await settings.RecordAsync(releaseId, "release_finished", actor, new Dictionary<string, string> { ["status"] = "failed", ["statement"] = statement }, CancellationToken.None);
-        observer.Step($"✖ {statement}");
+        observer.Report($"✖ {statement}");
         return Outcome(ReleaseStatus.Failed, ExitCodes.Failed, statement);
     }
 
@@ -839,17 +845,17 @@ internal sealed class ReleaseRun(
         public void Transition(RunTransition transition)
         {
             run.RecordRunId(target, transition.RunId);
-            observer.Step($"  {target.Label}: {transition.From.WireName()} → {transition.To.WireName()}" + (string.IsNullOrEmpty(transition.Detail) ? "" : $" ({transition.Detail})"));
+            observer.Report($"  {target.Label}: {transition.From.WireName()} → {transition.To.WireName()}" + (string.IsNullOrEmpty(transition.Detail) ? "" : $" ({transition.Detail})"));
         }
 
-        public void Note(string message) => observer.Step($"  {target.Label}: {message}");
+        public void Note(string message) => observer.Report($"  {target.Label}: {message}");
     }
 
     private sealed class DeploymentObserver(IReleaseObserver observer, string where, string what) : IDeploymentObserver
     {
         public IOutputSink Output => observer.ToolOutput;
 
-        public void Step(string message) => observer.Step($"  {where}: {what}: {message}");
+        public void Report(string message) => observer.Report($"  {where}: {what}: {message}");
     }
 }
 

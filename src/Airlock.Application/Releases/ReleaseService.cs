@@ -35,7 +35,7 @@ public sealed record ReleaseOutcome(string ReleaseId, ReleaseStatus Status, int 
 public interface IReleaseObserver
 {
     /// <summary>One step or note, already phrased for people.</summary>
-    void Step(string message);
+    void Report(string message);
 
     /// <summary>Where tool and deploy-command output goes (redacted).</summary>
     IOutputSink ToolOutput { get; }
@@ -109,8 +109,9 @@ public sealed partial class ReleaseService(AirlockServices services)
             ["stacks"] = string.Join(",", stacks.Select(s => s.Stack)),
             ["skip_canary_wait_ticket"] = progress.SkipCanaryWait?.Ticket ?? "",
         }, cancellationToken);
-        observer.Step($"release {id}: {request.Version} (app) on infra {infraVersion}, environments {string.Join(" → ", progress.Environments.Select(e => e.Name))}");
-        return await new ReleaseRun(services, this, id, owner, progress, request.Actor, request.Wait, observer).ExecuteAsync(cancellationToken);
+        observer.Report($"release {id}: {request.Version} (app) on infra {infraVersion}, environments {string.Join(" → ", progress.Environments.Select(e => e.Name))}");
+        using var run = new ReleaseRun(services, this, id, owner, progress, request.Actor, request.Wait, observer);
+        return await run.ExecuteAsync(cancellationToken);
     }
 
     /// <summary>Continues a waiting, interrupted or crashed release from its last completed step.</summary>
@@ -143,8 +144,9 @@ public sealed partial class ReleaseService(AirlockServices services)
         _ = await CheckedOutCommitAsync(progress.Commit, cancellationToken);
         progress.Note(now, $"resumed by {actor}");
         await RecordAsync(releaseId, "release_resumed", actor, new Dictionary<string, string> { ["previous_owner"] = record.Owner ?? "" }, cancellationToken);
-        observer.Step($"release {releaseId}: resuming {progress.Version} at {progress.Current?.Name ?? "the end"}");
-        return await new ReleaseRun(services, this, releaseId, owner, progress, actor, wait, observer).ExecuteAsync(cancellationToken);
+        observer.Report($"release {releaseId}: resuming {progress.Version} at {progress.Current?.Name ?? "the end"}");
+        using var run = new ReleaseRun(services, this, releaseId, owner, progress, actor, wait, observer);
+        return await run.ExecuteAsync(cancellationToken);
     }
 
     /// <summary>One release with its progress.</summary>

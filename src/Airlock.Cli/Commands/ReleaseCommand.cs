@@ -267,7 +267,7 @@ internal sealed class ConsoleReleaseObserver(TextWriter writer) : IReleaseObserv
 
     public IOutputSink ToolOutput { get; } = new ConsoleToolSink(writer);
 
-    public void Step(string message)
+    public void Report(string message)
     {
         lock (_gate)
         {

@@ -52,6 +52,13 @@ public interface IReleaseStore
     /// </summary>
     Task<ReleaseRecord?> TryTakeAsync(string id, string owner, DateTimeOffset now, TimeSpan lease, CancellationToken ct);
 
+    /// <summary>
+    /// Takes ownership from <paramref name="previousOwner"/> whatever its lease says, only while it is still the
+    /// owner (compare-and-set): for a caller that has established the previous driver is dead (same host, its
+    /// process gone). Returns the record as taken, or null with nothing changed.
+    /// </summary>
+    Task<ReleaseRecord?> TakeOverAsync(string id, string previousOwner, string owner, DateTimeOffset now, TimeSpan lease, CancellationToken ct);
+
     /// <summary>Extends <paramref name="owner"/>'s lease to <paramref name="now"/> + <paramref name="lease"/>; false when someone else holds it (or nobody).</summary>
     Task<bool> RenewAsync(string id, string owner, DateTimeOffset now, TimeSpan lease, CancellationToken ct);
 

@@ -77,6 +77,18 @@ internal sealed class SqlReleaseStore(SqlContext context) : IReleaseStore
         return rows.SingleOrDefault();
     }
 
+    public async Task<ReleaseRecord?> TakeOverAsync(string id, string previousOwner, string owner, DateTimeOffset now, TimeSpan lease, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(previousOwner);
+        ArgumentException.ThrowIfNullOrWhiteSpace(owner);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
+        await using var connection = await context.Dialect.OpenAsync(ct).ConfigureAwait(false);
+        var rows = await connection.QueryAsync(null,
+            $"UPDATE releases SET owner = @owner, lease_expires = @expires WHERE id = @id AND owner = @previous RETURNING {Columns}",
+            Read, ct, ("@owner", owner), ("@expires", Db.Ms(now + lease)), ("@id", id), ("@previous", previousOwner)).ConfigureAwait(false);
+        return rows.SingleOrDefault();
+    }
+
     public async Task<bool> RenewAsync(string id, string owner, DateTimeOffset now, TimeSpan lease, CancellationToken ct)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(owner);

@@ -209,7 +209,7 @@ internal sealed class RecordingObserver : IDeploymentObserver, IOutputSink
 
     public IOutputSink Output => this;
 
-    public void Step(string message) => _steps.Enqueue(message);
+    public void Report(string message) => _steps.Enqueue(message);
 
     public void WriteLine(OutputChannel stream, string line) => _output.Enqueue(line);
 }

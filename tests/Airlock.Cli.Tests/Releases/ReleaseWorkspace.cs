@@ -184,16 +184,15 @@ public sealed class ReleaseWorkspace : IDisposable
     }
 }
 
-/// <summary>Where the built sample application (samples/Airlock.SampleApp) is, in this build's configuration.</summary>
+/// <summary>The sample application (samples/Airlock.SampleApp) is a project reference: its build lands beside the tests.</summary>
 public static class SampleApp
 {
     public static string BuildDirectory
     {
         get
         {
-            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-            var directory = Path.Combine(RepoPaths.RepoRoot, "samples", "Airlock.SampleApp", "bin", configuration, "net10.0");
-            Assert.True(File.Exists(Path.Combine(directory, "Airlock.SampleApp.dll")), $"the sample app is not built at {directory}");
+            var directory = AppContext.BaseDirectory;
+            Assert.True(File.Exists(Path.Combine(directory, "Airlock.SampleApp.dll")), $"the sample app is not built into {directory}");
             return directory;
         }
     }

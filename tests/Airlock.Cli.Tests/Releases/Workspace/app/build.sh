@@ -4,6 +4,6 @@
 set -eu
 : "${SAMPLE_APP_DIR:?the test sets SAMPLE_APP_DIR to the built sample app}"
 mkdir -p "$AIRLOCK_ARTIFACT_DIR"
-cp -R "$SAMPLE_APP_DIR"/. "$AIRLOCK_ARTIFACT_DIR"/
+cp "$SAMPLE_APP_DIR/Airlock.SampleApp.dll" "$SAMPLE_APP_DIR/Airlock.SampleApp.runtimeconfig.json" "$AIRLOCK_ARTIFACT_DIR"/
 echo "$AIRLOCK_VERSION" > "$AIRLOCK_ARTIFACT_DIR/VERSION"
 echo "$AIRLOCK_VERSION" >> world/build.log

@@ -20,7 +20,7 @@ if [ -f "$dir/web-$color.pid" ]; then
 fi
 flag=""
 if [ "${WEB_UNHEALTHY:-}" = "$AIRLOCK_VERSION@$region" ]; then flag=--unhealthy; fi
-nohup dotnet "$AIRLOCK_ARTIFACT_DIR/Airlock.SampleApp.dll" --port "$port" --version "$AIRLOCK_VERSION" --color "$color" $flag > "$dir/web-$color.log" 2>&1 &
+nohup dotnet "$AIRLOCK_ARTIFACT_DIR/Airlock.SampleApp.dll" --port "$port" --version "$AIRLOCK_VERSION" --color "$color" $flag < /dev/null > "$dir/web-$color.log" 2>&1 &
 echo $! > "$dir/web-$color.pid"
 echo "$AIRLOCK_ENVIRONMENT $region $color $AIRLOCK_VERSION" >> world/deploy.log
 echo "url=http://127.0.0.1:$port" >> "$AIRLOCK_OUTPUTS"
