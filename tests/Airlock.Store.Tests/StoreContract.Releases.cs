@@ -156,14 +156,14 @@ public abstract partial class StoreContract<TBackend>
         await using var _s = store;
         var t0 = time.GetUtcNow();
         var v1 = await store.Deployments.StartAsync(NewDeployment(t0, appVersion: "v1.4.1", color: "blue"), default);
-        await store.Deployments.FinishAsync(v1, DeploymentOutcomes.Live, t0.AddMinutes(1), "{\"health\":\"ok\"}", default);
+        await store.Deployments.FinishAsync(v1, DeploymentOutcomes.Live, null, t0.AddMinutes(1), "{\"health\":\"ok\"}", default);
         // Other targets: another region, the same app with a region, another environment, another app.
         var regional = await store.Deployments.StartAsync(NewDeployment(t0, region: "eu-west-1", appVersion: "v1.4.1"), default);
-        await store.Deployments.FinishAsync(regional, DeploymentOutcomes.Live, t0.AddMinutes(1), "{}", default);
+        await store.Deployments.FinishAsync(regional, DeploymentOutcomes.Live, null, t0.AddMinutes(1), "{}", default);
         var staging = await store.Deployments.StartAsync(NewDeployment(t0, env: "staging"), default);
-        await store.Deployments.FinishAsync(staging, DeploymentOutcomes.Live, t0.AddMinutes(1), "{}", default);
+        await store.Deployments.FinishAsync(staging, DeploymentOutcomes.Live, null, t0.AddMinutes(1), "{}", default);
         var otherApp = await store.Deployments.StartAsync(NewDeployment(t0, app: "payments"), default);
-        await store.Deployments.FinishAsync(otherApp, DeploymentOutcomes.Live, t0.AddMinutes(1), "{}", default);
+        await store.Deployments.FinishAsync(otherApp, DeploymentOutcomes.Live, null, t0.AddMinutes(1), "{}", default);
 
         var live = await store.Deployments.LiveAsync("checkout", "prod", null, default);
         Assert.Equal(NewDeployment(t0, appVersion: "v1.4.1", color: "blue") with { Id = v1, Outcome = "live", FinishedAt = t0.AddMinutes(1), DetailJson = "{\"health\":\"ok\"}" }, live);
@@ -172,12 +172,13 @@ public abstract partial class StoreContract<TBackend>
         // A failed attempt leaves the live one alone.
         var failed = await store.Deployments.StartAsync(NewDeployment(t0.AddMinutes(10)), default);
         Assert.Equal(DeploymentOutcomes.Deploying, (await store.Deployments.ListAsync(new DeploymentQuery(ReleaseId: "rel-1", Limit: 1), default))[0].Outcome);
-        await store.Deployments.FinishAsync(failed, DeploymentOutcomes.RolledBack, t0.AddMinutes(11), "{\"reason\":\"health\"}", default);
+        await store.Deployments.FinishAsync(failed, DeploymentOutcomes.RolledBack, null, t0.AddMinutes(11), "{\"reason\":\"health\"}", default);
         Assert.Equal(v1, (await store.Deployments.LiveAsync("checkout", "prod", null, default))!.Id);
 
         var v2 = await store.Deployments.StartAsync(NewDeployment(t0.AddMinutes(20)), default);
-        await store.Deployments.FinishAsync(v2, DeploymentOutcomes.Live, t0.AddMinutes(21), "{}", default);
-        Assert.Equal(v2, (await store.Deployments.LiveAsync("checkout", "prod", null, default))!.Id);
+        await store.Deployments.FinishAsync(v2, DeploymentOutcomes.Live, "green", t0.AddMinutes(21), "{}", default);
+        // The colour is known once the deployment ends (blue-green picks the idle one); null keeps what was started with.
+        Assert.Equal((v2, "green"), ((await store.Deployments.LiveAsync("checkout", "prod", null, default))!.Id, (await store.Deployments.LiveAsync("checkout", "prod", null, default))!.Color));
         var all = (await store.Deployments.ListAsync(new DeploymentQuery(), default)).ToDictionary(d => d.Id, d => d.Outcome);
         Assert.Equal(DeploymentOutcomes.Superseded, all[v1]);
         Assert.Equal(DeploymentOutcomes.RolledBack, all[failed]);
@@ -188,9 +189,9 @@ public abstract partial class StoreContract<TBackend>
         Assert.Null(await store.Deployments.LiveAsync("checkout", "prod", "us-east-1", default));
         Assert.Null(await store.Deployments.LiveAsync("checkout", "dev", null, default));
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => store.Deployments.FinishAsync(9999, DeploymentOutcomes.Live, t0, "{}", default));
-        await Assert.ThrowsAsync<ArgumentException>(() => store.Deployments.FinishAsync(v2, "deploying", t0, "{}", default));
-        await Assert.ThrowsAsync<ArgumentException>(() => store.Deployments.FinishAsync(v2, "great", t0, "{}", default));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => store.Deployments.FinishAsync(9999, DeploymentOutcomes.Live, null, t0, "{}", default));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.Deployments.FinishAsync(v2, "deploying", null, t0, "{}", default));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.Deployments.FinishAsync(v2, "great", null, t0, "{}", default));
         await Assert.ThrowsAsync<ArgumentException>(() => store.Deployments.StartAsync(NewDeployment(t0) with { Region = " " }, default));
         await Assert.ThrowsAsync<ArgumentException>(() => store.Deployments.StartAsync(NewDeployment(t0) with { Outcome = "done" }, default));
         Assert.Equal(6, (await store.Deployments.ListAsync(new DeploymentQuery(), default)).Count); // the refused starts wrote nothing
@@ -213,7 +214,7 @@ public abstract partial class StoreContract<TBackend>
         var finishes = ids.Select((id, i) => Task.Run(async () =>
         {
             go.Wait();
-            await (i % 2 == 0 ? store : other).Deployments.FinishAsync(id, DeploymentOutcomes.Live, t0.AddMinutes(1), "{}", default);
+            await (i % 2 == 0 ? store : other).Deployments.FinishAsync(id, DeploymentOutcomes.Live, null, t0.AddMinutes(1), "{}", default);
         })).ToList();
         go.Set();
         await Task.WhenAll(finishes);
@@ -291,7 +292,7 @@ public abstract partial class StoreContract<TBackend>
             Assert.Equal(old, await upgraded.Releases.GetAsync("old-rel", default));
             Assert.NotNull(await upgraded.Releases.TryTakeAsync("old-rel", "alice@h pid 1", time.GetUtcNow(), TimeSpan.FromMinutes(1), default));
             var id = await upgraded.Deployments.StartAsync(NewDeployment(time.GetUtcNow()), default);
-            await upgraded.Deployments.FinishAsync(id, DeploymentOutcomes.Live, time.GetUtcNow(), "{}", default);
+            await upgraded.Deployments.FinishAsync(id, DeploymentOutcomes.Live, null, time.GetUtcNow(), "{}", default);
         }
 
         await using var reopened = await Backend.OpenAsync(target, time);

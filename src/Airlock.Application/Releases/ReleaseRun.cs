@@ -643,7 +643,7 @@ internal sealed class ReleaseRun(
             ["steps"] = new JsonArray([.. result.Steps.Select(s => (JsonNode)new JsonObject { ["step"] = s.Step, ["passed"] = s.Passed, ["detail"] = s.Detail, ["at"] = s.At.ToString("O", System.Globalization.CultureInfo.InvariantCulture) })]),
             ["health"] = new JsonArray([.. result.Health.Select(h => (JsonNode)h.ToJson())]),
         };
-        await services.Store.Deployments.FinishAsync(deploymentId, result.Outcome, Now, detail.ToJsonString(), cancellationToken);
+        await services.Store.Deployments.FinishAsync(deploymentId, result.Outcome, result.Color, Now, detail.ToJsonString(), cancellationToken);
         var status = result.Outcome switch
         {
             "live" => AppStatus.Live,

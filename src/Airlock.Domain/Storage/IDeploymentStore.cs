@@ -66,11 +66,11 @@ public interface IDeploymentStore
     Task<long> StartAsync(DeploymentRecord deployment, CancellationToken ct);
 
     /// <summary>
-    /// Sets the outcome, finish time and detail. Marking one <see cref="DeploymentOutcomes.Live"/> makes the
+    /// Sets the outcome, the colour that ended up serving (null keeps the one it started with), finish time and detail. Marking one <see cref="DeploymentOutcomes.Live"/> makes the
     /// previously live deployment of the same (application, environment, region) <see cref="DeploymentOutcomes.Superseded"/>
     /// in the same transaction. Throws <see cref="InvalidOperationException"/> for an unknown id.
     /// </summary>
-    Task FinishAsync(long id, string outcome, DateTimeOffset at, string detailJson, CancellationToken ct);
+    Task FinishAsync(long id, string outcome, string? color, DateTimeOffset at, string detailJson, CancellationToken ct);
 
     /// <summary>The live deployment of <paramref name="application"/> in the environment/region (null region = no region), or null.</summary>
     Task<DeploymentRecord?> LiveAsync(string application, string environment, string? region, CancellationToken ct);

@@ -47,7 +47,7 @@ internal sealed class SqlDeploymentStore(SqlContext context) : IDeploymentStore
         }).ConfigureAwait(false);
     }
 
-    public async Task FinishAsync(long id, string outcome, DateTimeOffset at, string detailJson, CancellationToken ct)
+    public async Task FinishAsync(long id, string outcome, string? color, DateTimeOffset at, string detailJson, CancellationToken ct)
     {
         if (!DeploymentOutcomes.IsKnown(outcome) || outcome == DeploymentOutcomes.Deploying)
         {
@@ -72,8 +72,8 @@ internal sealed class SqlDeploymentStore(SqlContext context) : IDeploymentStore
                 await SupersedeLiveAsync(connection, transaction, target.Application, target.Environment, target.Region, id, ct).ConfigureAwait(false);
             }
 
-            await connection.ExecuteAsync(transaction, "UPDATE deployments SET outcome = @outcome, finished_at = @at, detail_json = @detail WHERE id = @id",
-                ct, ("@outcome", outcome), ("@at", Db.Ms(at)), ("@detail", detailJson), ("@id", id)).ConfigureAwait(false);
+            await connection.ExecuteAsync(transaction, "UPDATE deployments SET outcome = @outcome, color = COALESCE(@color, color), finished_at = @at, detail_json = @detail WHERE id = @id",
+                ct, ("@outcome", outcome), ("@color", color), ("@at", Db.Ms(at)), ("@detail", detailJson), ("@id", id)).ConfigureAwait(false);
             await transaction.CommitAsync(ct).ConfigureAwait(false);
             return 0L;
         }).ConfigureAwait(false);
