@@ -103,16 +103,16 @@ internal sealed class SqlPlanArtifactStore(SqlContext context, Lazy<PlanKey> pla
     {
         var data = new JsonObject
         {
-        ["plan_id"] = record.PlanId,
-        ["stack"] = record.Stack,
-        ["environment"] = record.Environment,
-        ["commit"] = record.Commit,
-        ["plan_digest"] = record.PlanDigest,
-        ["artifact_sha256"] = record.ArtifactSha256,
-        ["created_at"] = Db.Ms(record.CreatedAt),
-        ["expires_at"] = Db.Ms(record.ExpiresAt),
-        ["metadata"] = record.MetadataJson,
-        ["key_id"] = keyId,
+            ["plan_id"] = record.PlanId,
+            ["stack"] = record.Stack,
+            ["environment"] = record.Environment,
+            ["commit"] = record.Commit,
+            ["plan_digest"] = record.PlanDigest,
+            ["artifact_sha256"] = record.ArtifactSha256,
+            ["created_at"] = Db.Ms(record.CreatedAt),
+            ["expires_at"] = Db.Ms(record.ExpiresAt),
+            ["metadata"] = record.MetadataJson,
+            ["key_id"] = keyId,
         };
         if (record.Region is not null)
         {
