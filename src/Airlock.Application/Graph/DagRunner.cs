@@ -113,10 +113,9 @@ public static class DagRunner
         {
             ok = await work(node, ct).ConfigureAwait(false);
         }
-#pragma warning disable CA1031 // A node's exception is its failure, recorded with its message; it must never stop sibling branches.
         catch (Exception exception)
-#pragma warning restore CA1031
         {
+            // Any exception is this node's failure, recorded with its message; it must never stop sibling branches.
             ok = false;
             error = exception.Message;
         }

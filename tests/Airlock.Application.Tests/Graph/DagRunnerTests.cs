@@ -141,6 +141,37 @@ public class DagRunnerTests
     }
 
     [Fact]
+    public async Task With_one_worker_nodes_start_in_critical_path_order()
+    {
+        // By name a and b would go first; the long chain z1 → z2 bounds the makespan, so it starts first.
+        var schedule = new DagSchedule(["a", "b", "z1", "z2"], [("z2", "z1")],
+            new Dictionary<string, TimeSpan> { ["a"] = TimeSpan.FromSeconds(2), ["b"] = TimeSpan.FromSeconds(2), ["z1"] = TimeSpan.FromSeconds(1), ["z2"] = TimeSpan.FromSeconds(10) });
+        var result = await DagRunner.RunAsync(schedule, 1, async (_, ct) =>
+        {
+            await Task.Yield();
+            return true;
+        }, CancellationToken.None);
+        Assert.Equal(["z1", "z2", "a", "b"], result.StartOrder.ToArray());
+    }
+
+    [Fact]
+    public async Task An_already_cancelled_run_starts_nothing()
+    {
+        using var cancel = new CancellationTokenSource();
+        await cancel.CancelAsync();
+        var ran = 0;
+        var result = await DagRunner.RunAsync(new DagSchedule(["a", "b"], [("b", "a")]), 0, (_, _) =>
+        {
+            Interlocked.Increment(ref ran);
+            return Task.FromResult(true);
+        }, cancel.Token);
+        Assert.True(result.Cancelled);
+        Assert.Equal(0, ran);
+        Assert.Empty(result.StartOrder);
+        Assert.All(result.States.Values, s => Assert.Equal(DagNodeState.Pending, s));
+    }
+
+    [Fact]
     public async Task A_schedule_that_already_ran_is_refused()
     {
         var schedule = new DagSchedule(["a"], []);
