@@ -2,6 +2,7 @@ using System.Globalization;
 
 using Airlock.Application.Verification;
 using Airlock.Domain.Config;
+using Airlock.Domain.Failures;
 using Airlock.Engines.Processes;
 
 namespace Airlock.Application.Deployments;
@@ -26,6 +27,12 @@ public sealed class ApplicationDeployer(AirlockServices services)
     // Build and test are not tied to an environment, so they have no apply timeout to borrow.
     private static readonly TimeSpan BuildTimeout = TimeSpan.FromHours(1);
     private static readonly TimeSpan BuildGracePeriod = TimeSpan.FromSeconds(30);
+
+    internal VerificationRunner Verification => services.Verification;
+
+    internal TimeProvider Time => services.Time;
+
+    internal string WorkspaceRoot => Root;
 
     private string Root => services.Workspace.Root;
 
@@ -88,7 +95,7 @@ public sealed class ApplicationDeployer(AirlockServices services)
     public async Task<DeploymentResult> DeployAsync(DeploymentRequest request, IDeploymentObserver observer, CancellationToken ct)
     {
         using var scope = new DeploymentScope(request.App.Name, request.Environment.Name, request.Region, request.PreviousVersion,
-            request.ArtifactDirectory, request.InfraOutputsJson, request.Placeholders);
+            Path.GetFullPath(request.ArtifactDirectory), request.InfraOutputsJson, request.Placeholders);
         var deployment = new Deployment(this, request, scope, observer);
         return request.App.Strategy.Kind switch
         {
@@ -203,17 +210,17 @@ public sealed class ApplicationDeployer(AirlockServices services)
             return (false, $"could not start: {e.Message}");
         }
 
-        if (result.Termination == Airlock.Domain.Failures.Termination.Cancelled)
+        if (result.Termination == Termination.Cancelled)
         {
             ct.ThrowIfCancellationRequested();
         }
 
         return result switch
         {
-            { Termination: Airlock.Domain.Failures.Termination.Exited, ExitCode: 0 } => (true, "exit code 0"),
-            { Termination: Airlock.Domain.Failures.Termination.Exited, ExitCode: { } code } =>
+            { Termination: Termination.Exited, ExitCode: 0 } => (true, "exit code 0"),
+            { Termination: Termination.Exited, ExitCode: { } code } =>
                 (false, WithLastLine($"exit code {code.ToString(CultureInfo.InvariantCulture)}", LastLine(result.Stderr) ?? LastLine(result.Stdout))),
-            { Termination: Airlock.Domain.Failures.Termination.TimedOut } => (false, $"timed out after {VerificationRunner.FormatDuration(timeout)}"),
+            { Termination: Termination.TimedOut } => (false, $"timed out after {VerificationRunner.FormatDuration(timeout)}"),
             _ => (false, "killed by a signal Airlock did not send"),
         };
     }
@@ -246,10 +253,4 @@ public sealed class ApplicationDeployer(AirlockServices services)
         {
         }
     }
-
-    internal VerificationRunner Verification => services.Verification;
-
-    internal TimeProvider Time => services.Time;
-
-    internal string WorkspaceRoot => Root;
 }

@@ -3,6 +3,8 @@ using System.Globalization;
 using Airlock.Application.Deployments;
 using Airlock.Domain.Config;
 
+using Microsoft.Extensions.Time.Testing;
+
 namespace Airlock.Application.Tests.Deployments;
 
 /// <summary>Direct and canary deployments of the real sample service on loopback, with automatic rollback.</summary>
@@ -104,6 +106,41 @@ public sealed class DirectAndCanaryDeploymentTests
         Assert.Equal(["deploy", "pause", "health", "rollback", "rollback-health"], result.Steps.Select(s => s.Step));
         Assert.Equal(["dev v1 50", "dev v1 100", "dev v2-broken 50", "dev v1 100"], ws.Lines("deploys.log"));
         Assert.Equal((200, "v1"), await DeploymentWorkspace.GetAsync(port, "/version"));
+    }
+
+    [Fact]
+    public async Task Canary_pauses_are_waited_on_the_services_clock()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
+        await using var ws = await DeploymentWorkspace.CreateAsync(clock);
+        var canary = new DeploymentStrategy(DeploymentStrategyKind.Canary, [10, 100], TimeSpan.FromHours(1));
+        var app = DeploymentWorkspace.App("echo {percent} >> percents.log", canary, health: []);
+        // Command time limits run on the same clock; keep them far beyond the hours this test advances.
+        var environment = ws.Dev with { Apply = ws.Dev.Apply with { Timeout = TimeSpan.FromDays(30) } };
+        var started = TimeProvider.System.GetTimestamp();
+
+        var deploying = ws.Deployer.DeployAsync(ws.Request(app, "v1", null, environment: environment), ws.Observer, CancellationToken.None);
+        while (!deploying.IsCompleted)
+        {
+            Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromMinutes(1), "the canary did not finish");
+            // A pause is on while its step's deploy is logged and the next one is not; an advance made
+            // before the delay is armed is lost, so keep advancing until the deployment moves on.
+            var announced = ws.Observer.Steps.Count(s => s.StartsWith("pause", StringComparison.Ordinal));
+            if (announced > 0 && ws.Lines("percents.log").Length == announced)
+            {
+                clock.Advance(TimeSpan.FromMinutes(30));
+            }
+
+            await Task.Delay(20);
+        }
+
+        var result = await deploying;
+        Assert.Equal(DeploymentResult.Live, result.Outcome);
+        Assert.Equal(["10", "100"], ws.Lines("percents.log"));
+        Assert.Equal(["deploy", "pause", "health", "deploy", "pause", "health"], result.Steps.Select(s => s.Step));
+        var pauses = result.Steps.Where(s => s.Step == "pause").Select(s => s.At).ToList();
+        Assert.True(pauses[0] >= clock.Start.AddHours(1), $"first pause ended at {pauses[0]:O}");
+        Assert.True(pauses[1] >= pauses[0].AddHours(1), $"second pause ended at {pauses[1]:O}");
     }
 
     [Fact]
