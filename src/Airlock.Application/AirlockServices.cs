@@ -21,6 +21,7 @@ public sealed class AirlockServices
     {
         Workspace = workspace;
         Store = store;
+        _signer = signer;
         Time = time;
         Processes = processes ?? new ProcessRunner(time);
         Git = new GitRepository(workspace.Root);
@@ -30,6 +31,12 @@ public sealed class AirlockServices
         Verification = new VerificationRunner(time, Processes);
         Inputs = new Plans.StackInputs(this);
     }
+
+    private readonly ICheckpointSigner _signer;
+
+    /// <summary>The same store, signer, clock and process runner over another source tree of this workspace (a revert worktree).</summary>
+    public AirlockServices ForSourceTree(string sourceRoot) =>
+        new(Workspace.AtSourceTree(sourceRoot), Store, _signer, Time, Processes);
 
     /// <summary>The workspace and its config.</summary>
     public AirlockWorkspace Workspace { get; }

@@ -42,10 +42,31 @@ public sealed class ApplyService(AirlockServices services)
         ArgumentNullException.ThrowIfNull(observer);
         var plan = await services.Store.Plans.GetAsync(request.PlanId, cancellationToken) ?? throw ApprovalService.UnknownPlan(request.PlanId);
         var metadata = PlanMetadata.FromJson(plan.MetadataJson);
-        var stack = services.Workspace.Stack(plan.Stack);
-        var environment = services.Workspace.Environment(plan.Environment);
-        var run = new ApplyRun(services, this, request, plan, metadata, stack, environment, observer);
+        var source = SourceServices(plan, metadata);
+        var stack = source.Workspace.Stack(plan.Stack);
+        var environment = source.Workspace.Environment(plan.Environment);
+        var run = new ApplyRun(source, this, request, plan, metadata, stack, environment, observer);
         return await run.ExecuteAsync(cancellationToken);
+    }
+
+    // A revert plan was made in a worktree of the earlier commit and is applied there, with that commit's
+    // config and scripts; only worktrees Airlock itself prepared under .airlock/reverts/ are accepted.
+    private AirlockServices SourceServices(PlanRecord plan, PlanMetadata metadata)
+    {
+        if (metadata.SourceRoot is not { } root || Path.GetFullPath(root) == Path.GetFullPath(services.Workspace.Root))
+        {
+            return services;
+        }
+
+        var reverts = Path.GetFullPath(services.Workspace.RevertsDirectory) + Path.DirectorySeparatorChar;
+        if (!Path.GetFullPath(root).StartsWith(reverts, StringComparison.Ordinal))
+        {
+            throw new RefusedException($"plan {plan.PlanId} was made in {root}, which is not a revert worktree of this workspace");
+        }
+
+        return Directory.Exists(root)
+            ? services.ForSourceTree(root)
+            : throw new RefusedException($"the revert worktree of plan {plan.PlanId} ({root}) is gone: prepare the revert again (airlock release revert)");
     }
 
     /// <summary>

@@ -95,7 +95,7 @@ public sealed class ApplicationDeployer(AirlockServices services)
     public async Task<DeploymentResult> DeployAsync(DeploymentRequest request, IDeploymentObserver observer, CancellationToken ct)
     {
         using var scope = new DeploymentScope(request.App.Name, request.Environment.Name, request.Region, request.PreviousVersion,
-            Path.GetFullPath(request.ArtifactDirectory), request.InfraOutputsJson, request.Placeholders);
+            Path.GetFullPath(request.ArtifactDirectory), request.PreviousArtifactDirectory is { } previous ? Path.GetFullPath(previous) : null, request.InfraOutputsJson, request.Placeholders);
         var deployment = new Deployment(this, request, scope, observer);
         return request.App.Strategy.Kind switch
         {

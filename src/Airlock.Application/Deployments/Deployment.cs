@@ -130,7 +130,7 @@ internal sealed class Deployment(ApplicationDeployer deployer, DeploymentRequest
             return Result(DeploymentResult.Failed, null, $"{Label} in {Where} {failure}; no previous version to roll back to (first deployment)");
         }
 
-        var restoredFrame = new DeploymentFrame(previous, null, 100);
+        var restoredFrame = new DeploymentFrame(previous, null, 100, request.PreviousArtifactDirectory);
         var restored = App.Rollback is { } rollback
             ? await CommandAsync("rollback", rollback, new DeploymentFrame(request.Version, null, 100), $"roll back {App.Name} to {previous}", ct)
             : await CommandAsync("rollback", App.Deploy, restoredFrame, $"roll back by deploying {App.Name} {previous}", ct);

@@ -27,6 +27,12 @@ public sealed record DeploymentRequest(
     string InfraOutputsJson,
     IReadOnlyDictionary<string, string> Placeholders)
 {
+    /// <summary>
+    /// The artifact the previous version was deployed from (its release's build), when it still exists: a rollback by
+    /// redeploying runs with it as AIRLOCK_ARTIFACT_DIR, and every command sees it as AIRLOCK_PREVIOUS_ARTIFACT_DIR.
+    /// </summary>
+    public string? PreviousArtifactDirectory { get; init; }
+
     /// <summary>Secret values (e.g. resolved credentials) redacted from every command's output and every check.</summary>
     public IReadOnlyList<string> Secrets { get; init; } = [];
 

@@ -4,7 +4,8 @@ using System.Text.RegularExpressions;
 namespace Airlock.Application.Deployments;
 
 /// <summary>Which version, colour and traffic share one command or check of a deployment is about.</summary>
-internal sealed record DeploymentFrame(string Version, string? Color, int? Percent);
+/// <remarks><paramref name="ArtifactDirectory"/> overrides the release's artifact (a rollback redeploys the previous release's).</remarks>
+internal sealed record DeploymentFrame(string Version, string? Color, int? Percent, string? ArtifactDirectory = null);
 
 /// <summary>
 /// What every command and check of one deployment shares: the fixed facts (app, environment,
@@ -19,7 +20,7 @@ internal sealed partial class DeploymentScope : IDisposable
     private readonly IReadOnlyDictionary<string, string> _callerPlaceholders;
     private readonly Dictionary<string, string> _outputs = new(StringComparer.Ordinal);
 
-    public DeploymentScope(string app, string environment, string? region, string? previousVersion, string artifactDirectory, string infraOutputsJson, IReadOnlyDictionary<string, string> callerPlaceholders)
+    public DeploymentScope(string app, string environment, string? region, string? previousVersion, string artifactDirectory, string? previousArtifactDirectory, string infraOutputsJson, IReadOnlyDictionary<string, string> callerPlaceholders)
     {
         // Its own directory per deployment: regions of a wave deploy in parallel and must not share an outputs file.
         _directory = Path.Combine(Path.GetTempPath(), "airlock-deploy-" + Guid.NewGuid().ToString("N")[..12]);
@@ -46,6 +47,7 @@ internal sealed partial class DeploymentScope : IDisposable
             ["AIRLOCK_REGION"] = region ?? "",
             ["AIRLOCK_PREVIOUS_VERSION"] = previousVersion ?? "",
             ["AIRLOCK_ARTIFACT_DIR"] = artifactDirectory,
+            ["AIRLOCK_PREVIOUS_ARTIFACT_DIR"] = previousArtifactDirectory ?? "",
             ["AIRLOCK_INFRA_OUTPUTS"] = infraOutputsJson,
             ["AIRLOCK_OUTPUTS"] = OutputsFile,
         };
@@ -91,6 +93,7 @@ internal sealed partial class DeploymentScope : IDisposable
         ["AIRLOCK_VERSION"] = frame.Version,
         ["AIRLOCK_COLOR"] = frame.Color ?? "",
         ["AIRLOCK_TRAFFIC_PERCENT"] = frame.Percent?.ToString(CultureInfo.InvariantCulture) ?? "",
+        ["AIRLOCK_ARTIFACT_DIR"] = frame.ArtifactDirectory ?? _fixedEnvironment["AIRLOCK_ARTIFACT_DIR"],
     };
 
     /// <summary>Reads the outputs file again; null when every line is well-formed, else one line naming the bad one.</summary>

@@ -58,6 +58,15 @@ public sealed record PlanMetadata
     /// <summary>Approval policy version (see AirlockWorkspace.ApprovalPolicyVersion).</summary>
     public required string ApprovalPolicyVersion { get; init; }
 
+    /// <summary>The release whose infrastructure this plan reverts, or null.</summary>
+    public string? RevertOf { get; init; }
+
+    /// <summary>
+    /// Where the plan's source tree is when it is not the workspace itself: a revert plan is made (and must be
+    /// applied) in a worktree of the earlier commit under .airlock/reverts/.
+    /// </summary>
+    public string? SourceRoot { get; init; }
+
     /// <summary>The plan-time policy result's digest: approvals bind to it.</summary>
     public required string PolicyDigest { get; init; }
 

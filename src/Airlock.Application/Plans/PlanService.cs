@@ -21,7 +21,8 @@ namespace Airlock.Application.Plans;
 /// <param name="Environment">The environment.</param>
 /// <param name="Actor">Who plans.</param>
 /// <param name="Region">The target region: required in an environment with waves, else optional (its single region).</param>
-public sealed record PlanRequest(string Stack, string Environment, string Actor, string? Region = null);
+/// <param name="RevertOf">Set when the plan reverts a release's infrastructure: the services then work on that release's revert worktree.</param>
+public sealed record PlanRequest(string Stack, string Environment, string Actor, string? Region = null, string? RevertOf = null);
 
 /// <summary>A stored plan: its record, metadata (region and inputs digest included), summary and plan-time policy.</summary>
 public sealed record PlanOutcome(PlanRecord Record, PlanMetadata Metadata, PlanSummary Summary, PolicyResult Policy);
@@ -111,6 +112,8 @@ public sealed class PlanService(AirlockServices services)
                 InputsDigest = inputs.IsEmpty ? null : inputs.Digest,
                 InputDigests = inputs.IsEmpty ? null : inputs.Digests,
                 InputSources = inputs.IsEmpty ? null : inputs.Sources,
+                RevertOf = request.RevertOf,
+                SourceRoot = request.RevertOf is null ? null : workspace.Root,
             };
             var record = await services.Store.Plans.SaveAsync(
                 new NewPlan(planId, stack.Name, environment.Name, source.Commit, PlanSummaryJson.Digest(summary), now + environment.Plan.MaxAge, metadata.ToJson(), region),
@@ -120,6 +123,7 @@ public sealed class PlanService(AirlockServices services)
             {
                 ["plan_digest"] = record.PlanDigest,
                 ["commit"] = source.Commit,
+                ["revert_of"] = request.RevertOf ?? "",
                 ["policy_decision"] = policy.Decision.ToString().ToLowerInvariant(),
                 ["policy_digest"] = policy.Digest,
                 ["expires_at"] = record.ExpiresAt.ToString("O", CultureInfo.InvariantCulture),

@@ -633,7 +633,10 @@ internal sealed class ReleaseRun(
         observer.Report($"{env.Name}: deploying {app.Label} {progress.Version} ({Strategy(config)}; previous {live?.AppVersion ?? "none"})");
         var deployer = new ApplicationDeployer(services);
         var result = await deployer.DeployAsync(
-            new DeploymentRequest(config, environment, app.Region, progress.Version, live?.AppVersion, live?.Color, progress.Artifact.Directory!, infraOutputs, new Dictionary<string, string>()),
+            new DeploymentRequest(config, environment, app.Region, progress.Version, live?.AppVersion, live?.Color, progress.Artifact.Directory!, infraOutputs, new Dictionary<string, string>())
+            {
+                PreviousArtifactDirectory = live is null ? null : ArtifactDirectoryOf(live.ReleaseId) is { } previous && Directory.Exists(previous) ? previous : null,
+            },
             new DeploymentObserver(observer, env.Name, app.Label),
             cancellationToken);
         var detail = new JsonObject
@@ -674,7 +677,7 @@ internal sealed class ReleaseRun(
         observer.Report($"{(status == AppStatus.Live ? "✓" : "✖")} {env.Name}: {app.Label} {Describe(status)}: {result.Statement}");
         if (status == AppStatus.RolledBack)
         {
-            observer.Report($"  infrastructure is never rolled back automatically: it stays at {progress.InfraVersion}; to revert it, plan the previous commit and approve that plan like any other");
+            observer.Report($"  infrastructure is never rolled back automatically: it stays at {progress.InfraVersion}");
         }
 
         return status == AppStatus.Live;
@@ -701,7 +704,7 @@ internal sealed class ReleaseRun(
         await buildGate.WaitAsync(cancellationToken);
         try
         {
-            var directory = progress.Artifact.Directory ?? Path.Combine(services.Workspace.StateDirectory, "releases", releaseId, "artifact");
+            var directory = progress.Artifact.Directory ?? ArtifactDirectoryOf(releaseId);
             var deployer = new ApplicationDeployer(services);
             var sink = new DeploymentObserver(observer, "build", config.Name);
             if (!progress.Artifact.Built)
@@ -736,6 +739,8 @@ internal sealed class ReleaseRun(
             buildGate.Release();
         }
     }
+
+    private string ArtifactDirectoryOf(string release) => Path.Combine(services.Workspace.StateDirectory, "releases", release, "artifact");
 
     // The outputs of the stacks the application depends on, as {stack: {output: value}}.
     private async Task<string> InfraOutputsAsync(ApplicationConfig config, EnvironmentConfig environment, string? region, CancellationToken cancellationToken)
@@ -790,6 +795,11 @@ internal sealed class ReleaseRun(
         }, CancellationToken.None);
         await settings.RecordAsync(releaseId, "release_finished", actor, new Dictionary<string, string> { ["status"] = "failed", ["statement"] = statement }, CancellationToken.None);
         observer.Report($"✖ {statement}");
+        if (env.Targets.Any(t => t.Status == TargetStatus.Applied))
+        {
+            observer.Report($"  infrastructure applied in {env.Name} stays as it is (never rolled back automatically); to revert it: airlock release revert {releaseId} --env {env.Name}");
+        }
+
         return Outcome(ReleaseStatus.Failed, ExitCodes.Failed, statement);
     }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 
 using Airlock.Application.Graph;
+using Airlock.Application.Plans;
 using Airlock.Domain.Graph;
 using Airlock.Domain.Releases;
 using Airlock.Domain.Storage;
@@ -40,6 +41,12 @@ public interface IReleaseObserver
     /// <summary>Where tool and deploy-command output goes (redacted).</summary>
     IOutputSink ToolOutput { get; }
 }
+
+/// <summary>One plan of a prepared infrastructure revert.</summary>
+public sealed record RevertPlan(string Stack, string? Region, string PlanId, bool HasChanges, string Changes);
+
+/// <summary>A prepared revert: the earlier commit, the worktree it is checked out in, and one plan per stack target the release applied.</summary>
+public sealed record RevertOutcome(string ReleaseId, string Environment, string Commit, string Worktree, IReadOnlyList<RevertPlan> Plans);
 
 /// <summary>A stored release with its progress.</summary>
 public sealed record ReleaseView(ReleaseRecord Record, ReleaseProgress Progress);
@@ -147,6 +154,79 @@ public sealed partial class ReleaseService(AirlockServices services)
         observer.Report($"release {releaseId}: resuming {progress.Version} at {progress.Current?.Name ?? "the end"}");
         using var run = new ReleaseRun(services, this, releaseId, owner, progress, actor, wait, observer);
         return await run.ExecuteAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Prepares the infrastructure revert of what <paramref name="releaseId"/> applied in <paramref name="environment"/>:
+    /// the earlier commit's configuration (<paramref name="toCommit"/>, else the commit of the newest earlier release that
+    /// passed the environment, else the release commit's parent) is checked out in a worktree under .airlock/reverts/,
+    /// and every stack target the release applied there is planned from it. Nothing is applied: the plans need
+    /// approval like any other and are applied with <c>airlock apply</c> (which works in that worktree).
+    /// </summary>
+    public async Task<RevertOutcome> PrepareRevertAsync(string releaseId, string environment, string? toCommit, string actor, IOutputSink sink, CancellationToken cancellationToken)
+    {
+        var (record, progress) = await GetAsync(releaseId, cancellationToken);
+        var env = progress.Environments.FirstOrDefault(e => e.Name == environment)
+            ?? throw new UserInputException($"release {releaseId} does not reach environment '{environment}' (it goes to {string.Join(", ", progress.Environments.Select(e => e.Name))})");
+        var applied = env.Targets.Where(t => t.Status == TargetStatus.Applied).ToList();
+        if (applied.Count == 0)
+        {
+            throw new UserInputException($"release {releaseId} applied no stacks in {environment}: there is no infrastructure to revert");
+        }
+
+        var commit = toCommit is not null
+            ? await services.Git.ResolveAsync(toCommit, cancellationToken) ?? throw new UserInputException($"unknown commit '{toCommit}'")
+            : await PreviousCommitAsync(record, progress, environment, cancellationToken);
+        if (commit == progress.Commit)
+        {
+            throw new UserInputException($"{commit[..12]} is the release's own commit: name an earlier one with --to");
+        }
+
+        var worktree = Path.Combine(services.Workspace.RevertsDirectory, $"{releaseId}-{environment}-{commit[..12]}");
+        await services.Git.AddWorktreeAsync(worktree, commit, cancellationToken);
+        var source = services.ForSourceTree(worktree);
+        var graph = StackGraph.From(source.Workspace.Config, environment);
+        var order = graph.Stacks.Select((s, i) => (s, i)).ToDictionary(p => p.s, p => p.i, StringComparer.Ordinal);
+        var plans = new List<RevertPlan>();
+        foreach (var target in applied.OrderBy(t => order.GetValueOrDefault(t.Stack, int.MaxValue)).ThenBy(t => t.Region, StringComparer.Ordinal))
+        {
+            if (source.Workspace.Config.FindStack(target.Stack) is null)
+            {
+                throw new UserInputException($"stack '{target.Stack}' does not exist at {commit[..12]}: reverting it means destroying it, which a revert plan does not do; plan its removal explicitly");
+            }
+
+            var outcome = await new PlanService(source).PlanAsync(new PlanRequest(target.Stack, environment, actor, target.Region, RevertOf: releaseId), sink, cancellationToken);
+            var counts = outcome.Summary.Counts;
+            plans.Add(new RevertPlan(target.Stack, target.Region, outcome.Record.PlanId, outcome.Summary.HasChanges, $"+{counts.Create} ~{counts.Update} ±{counts.Replace} -{counts.Delete}"));
+        }
+
+        await RecordAsync(releaseId, "release_revert_prepared", actor, new Dictionary<string, string>
+        {
+            ["environment"] = environment,
+            ["commit"] = commit,
+            ["plans"] = string.Join(",", plans.Select(p => p.PlanId)),
+        }, cancellationToken);
+        return new RevertOutcome(releaseId, environment, commit, worktree, plans);
+    }
+
+    private async Task<string> PreviousCommitAsync(ReleaseRecord release, ReleaseProgress progress, string environment, CancellationToken cancellationToken)
+    {
+        foreach (var earlier in await services.Store.Releases.ListAsync(200, cancellationToken))
+        {
+            if (earlier.CreatedAt >= release.CreatedAt || earlier.Id == release.Id)
+            {
+                continue;
+            }
+
+            var other = ReleaseProgress.FromJson(earlier.DetailJson);
+            if (other.Commit != progress.Commit && other.Environments.Any(e => e.Name == environment && e.Status == StageStatus.Succeeded))
+            {
+                return other.Commit;
+            }
+        }
+
+        return await services.Git.ResolveAsync(progress.Commit + "^1", cancellationToken)
+            ?? throw new UserInputException($"no earlier release passed {environment} and {progress.Commit[..12]} has no parent: name the commit to revert to with --to");
     }
 
     /// <summary>One release with its progress.</summary>

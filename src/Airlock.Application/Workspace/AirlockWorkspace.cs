@@ -12,10 +12,11 @@ public sealed class AirlockWorkspace
     /// <summary>The config file's name.</summary>
     public const string ConfigFileName = "airlock.yaml";
 
-    private AirlockWorkspace(string root, WorkspaceConfig config)
+    private AirlockWorkspace(string root, WorkspaceConfig config, string? stateDirectory = null)
     {
         Root = root;
         Config = config;
+        StateDirectory = stateDirectory ?? Path.Combine(root, ".airlock");
     }
 
     /// <summary>The directory holding airlock.yaml.</summary>
@@ -24,8 +25,11 @@ public sealed class AirlockWorkspace
     /// <summary>The validated config.</summary>
     public WorkspaceConfig Config { get; }
 
-    /// <summary>Airlock's own working directory in the workspace (.airlock/).</summary>
-    public string StateDirectory => Path.Combine(Root, ".airlock");
+    /// <summary>Airlock's own working directory in the workspace (.airlock/); a revert worktree shares its workspace's.</summary>
+    public string StateDirectory { get; }
+
+    /// <summary>Where revert worktrees live (.airlock/reverts/).</summary>
+    public string RevertsDirectory => Path.Combine(StateDirectory, "reverts");
 
     /// <summary>Resource classes from the config, for the plan reader.</summary>
     public ResourceClassMap ResourceClasses => new(Config.ResourceClasses.Select(c => KeyValuePair.Create(c.Name, (IEnumerable<string>)c.ResourceTypes)));
@@ -47,6 +51,16 @@ public sealed class AirlockWorkspace
         }
 
         return new AirlockWorkspace(root, result.Config!);
+    }
+
+    /// <summary>
+    /// The workspace as checked out in <paramref name="sourceRoot"/> (a revert worktree of an earlier commit), sharing
+    /// this workspace's state directory (identities, work directories) — its config is the earlier commit's.
+    /// </summary>
+    public AirlockWorkspace AtSourceTree(string sourceRoot)
+    {
+        var loaded = Load(sourceRoot);
+        return new AirlockWorkspace(loaded.Root, loaded.Config, StateDirectory);
     }
 
     /// <summary>The stack, or a one-line error listing the known ones.</summary>

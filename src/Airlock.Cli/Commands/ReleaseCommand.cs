@@ -65,6 +65,7 @@ internal static class ReleaseCommand
 
         command.Subcommands.Add(CreateResume());
         command.Subcommands.Add(CreateShow());
+        command.Subcommands.Add(CreateRevert());
         return command;
     }
 
@@ -162,6 +163,64 @@ internal static class ReleaseCommand
                 Render(view);
             }
 
+            return ExitCodes.Ok;
+        }, cancellationToken));
+        return command;
+    }
+
+    private static Command CreateRevert()
+    {
+        var idArgument = new Argument<string>("RELEASE_ID") { Description = "The release whose infrastructure changes to revert." };
+        var envOption = new Option<string>("--env") { Description = "The environment to revert.", Required = true };
+        var toOption = new Option<string?>("--to") { Description = "The commit whose configuration to go back to (default: the last release that passed the environment before this one, else the release commit's parent)." };
+        var asOption = GovernedCommand.AsOption();
+        var jsonOption = StoreCommandSupport.JsonOption();
+        var databaseOption = StoreCommandSupport.DatabaseOption();
+        var command = new Command("revert", "Prepare the infrastructure revert of a release in one environment: plan every stack it applied there from the earlier commit's configuration. Nothing is applied: approve and apply the plans like any other.");
+        command.Arguments.Add(idArgument);
+        foreach (var option in new Option[] { envOption, toOption, asOption, jsonOption, databaseOption })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parseResult, cancellationToken) => GovernedCommand.RunAsync(parseResult.GetValue(databaseOption), async services =>
+        {
+            var json = parseResult.GetValue(jsonOption);
+            var revert = await new ReleaseService(services).PrepareRevertAsync(
+                parseResult.GetValue(idArgument)!,
+                parseResult.GetValue(envOption)!,
+                parseResult.GetValue(toOption),
+                GovernedCommand.Actor(parseResult.GetValue(asOption)),
+                new ConsoleToolSink(json ? Console.Error : Console.Out),
+                cancellationToken);
+            if (json)
+            {
+                GovernedCommand.WriteJson(new JsonObject
+                {
+                    ["release_id"] = revert.ReleaseId,
+                    ["environment"] = revert.Environment,
+                    ["commit"] = revert.Commit,
+                    ["worktree"] = revert.Worktree,
+                    ["plans"] = new JsonArray([.. revert.Plans.Select(p => (JsonNode)new JsonObject
+                    {
+                        ["stack"] = p.Stack,
+                        ["region"] = p.Region,
+                        ["plan_id"] = p.PlanId,
+                        ["has_changes"] = p.HasChanges,
+                        ["changes"] = p.Changes,
+                    })]),
+                });
+                return ExitCodes.Ok;
+            }
+
+            Console.WriteLine();
+            Console.WriteLine($"revert of {revert.ReleaseId} in {revert.Environment}: back to {revert.Commit[..12]} (checked out in {revert.Worktree})");
+            foreach (var plan in revert.Plans)
+            {
+                Console.WriteLine($"  {plan.Stack}{(plan.Region is null ? "" : "@" + plan.Region)}  {plan.PlanId}  {(plan.HasChanges ? plan.Changes : "no changes")}");
+            }
+
+            Console.WriteLine("nothing was applied: approve each plan as the environment requires (airlock approve PLAN_ID), then airlock apply PLAN_ID");
             return ExitCodes.Ok;
         }, cancellationToken));
         return command;

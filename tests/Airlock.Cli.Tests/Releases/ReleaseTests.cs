@@ -103,6 +103,8 @@ public class ReleaseTests
         var app = Assert.Single(ReleaseWorkspace.Apps(v2));
         Assert.Equal("rolled_back", (string?)app["status"]);
         Assert.Equal("v1", await workspace.VersionServedAsync("dev", "_", "blue"));
+        // The rollback redeployed v1 from v1's own build, not from v2's artifact.
+        Assert.Equal("dev _ blue v1 v1", File.ReadAllLines(Path.Combine(workspace.Root, "world", "deploy.log"))[^1]);
         Assert.Equal(appliesBefore, workspace.Applies().Count);
         Assert.Equal(stateBefore, File.ReadAllText(Path.Combine(workspace.Root, "world", "dev", "_", "network.state")));
         Assert.Contains("infrastructure is never rolled back", raw.Stderr, StringComparison.Ordinal);
@@ -191,6 +193,40 @@ public class ReleaseTests
         Assert.Equal(["cache", "cache", "cdn", "database", "network"], workspace.Applies().Select(a => a.Stack).Order());
         Assert.Equal("unchanged", (string?)ReleaseWorkspace.Targets(v2).Single(t => (string?)t["stack"] == "cdn")["status"]);
         Assert.Equal("v2", await workspace.VersionServedAsync("dev", "_", "green"));
+    }
+
+    [Fact]
+    public async Task A_revert_plan_is_prepared_from_the_earlier_commit_and_applies_only_once_approved()
+    {
+        using var workspace = await ReleaseWorkspace.CreateAsync(configure: yaml => yaml.Replace(
+            "dev:\n    approvals: { required: 0 }", "dev:\n    approvals: { required: 1 }", StringComparison.Ordinal));
+        workspace.Approvers = ["alice@example.com"]; // a platform owner of every stack
+        Assert.Equal(0, (await workspace.ReleaseApprovingAsync("release", "v1", "--all", "--through", "dev")).ExitCode);
+        workspace.Write("stacks/cache/desired", "cache v2\n");
+        workspace.Commit("bigger cache");
+        var (exit, v2, _) = await workspace.ReleaseApprovingAsync("release", "v2", "--through", "dev");
+        Assert.Equal(0, exit);
+        var cache = Path.Combine(workspace.Root, "world", "dev", "_", "cache.json");
+        Assert.Contains("cache v2", File.ReadAllText(cache), StringComparison.Ordinal);
+
+        var prepared = await workspace.RunAsync("release", "revert", (string)v2["id"]!, "--env", "dev", "--json");
+
+        Assert.True(prepared.ExitCode == 0, prepared.ToString());
+        var revert = JsonNode.Parse(prepared.Stdout)!;
+        Assert.Equal((string)v2["id"]!, (string?)revert["release_id"]);
+        var plan = Assert.Single(revert["plans"]!.AsArray()); // only cache was applied by v2 (cdn's plan was empty)
+        Assert.Equal("cache", (string?)plan!["stack"]);
+        Assert.True((bool)plan["has_changes"]!);
+        Assert.Contains("cache v2", File.ReadAllText(cache), StringComparison.Ordinal); // preparing applies nothing
+
+        var unapproved = await workspace.RunAsync("apply", (string)plan["plan_id"]!);
+        Assert.True(unapproved.ExitCode == 3, unapproved.ToString());
+        Assert.Equal(0, (await workspace.RunAsync("approve", (string)plan["plan_id"]!, "--as", "alice@example.com")).ExitCode);
+        var applied = await workspace.RunAsync("apply", (string)plan["plan_id"]!);
+
+        Assert.True(applied.ExitCode == 0, applied.ToString());
+        Assert.Contains("cache v1", File.ReadAllText(cache), StringComparison.Ordinal);
+        Assert.Equal(0, (await workspace.RunAsync("evidence", "verify")).ExitCode);
     }
 
     [Fact]

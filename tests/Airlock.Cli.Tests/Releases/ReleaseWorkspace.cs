@@ -41,12 +41,16 @@ public sealed class ReleaseWorkspace : IDisposable
             ["AIRLOCK_ACTOR"] = "bob@example.com",
             ["AIRLOCK_DATABASE_URL"] = null,
             ["SAMPLE_APP_DIR"] = SampleApp.BuildDirectory,
+            ["RELEASE_WORLD"] = Path.Combine(Root, "world"),
         };
         _git = new GitHistory(Root);
         _git.Commit("release workspace");
     }
 
     public string Root { get; }
+
+    /// <summary>Who approves awaiting plans in <see cref="ReleaseApprovingAsync"/> (never bob, who starts releases).</summary>
+    public IReadOnlyList<string> Approvers { get; set; } = ["alice@example.com", "carol@example.com"];
 
     public static async Task<ReleaseWorkspace> CreateAsync(string backend = "sqlite", Func<string, string>? configure = null)
     {
@@ -80,7 +84,7 @@ public sealed class ReleaseWorkspace : IDisposable
 
     /// <summary>
     /// Drives a release to its end: each time it waits for approvals, the awaiting plans are approved by
-    /// alice (platform) and carol (security) — never by bob, who started it — and it is resumed.
+    /// <see cref="Approvers"/> (alice of platform and carol of security unless set) — never by bob, who started it — and it is resumed.
     /// </summary>
     public async Task<(int ExitCode, JsonObject Release, int Pauses)> ReleaseApprovingAsync(params string[] args)
     {
@@ -93,7 +97,7 @@ public sealed class ReleaseWorkspace : IDisposable
             Assert.NotEmpty(awaiting);
             foreach (var plan in awaiting)
             {
-                foreach (var approver in new[] { "alice@example.com", "carol@example.com" })
+                foreach (var approver in Approvers)
                 {
                     var approved = await RunAsync("approve", plan, "--as", approver);
                     Assert.True(approved.ExitCode == 0, approved.ToString());

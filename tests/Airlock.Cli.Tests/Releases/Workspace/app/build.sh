@@ -6,4 +6,4 @@ set -eu
 mkdir -p "$AIRLOCK_ARTIFACT_DIR"
 cp "$SAMPLE_APP_DIR/Airlock.SampleApp.dll" "$SAMPLE_APP_DIR/Airlock.SampleApp.runtimeconfig.json" "$AIRLOCK_ARTIFACT_DIR"/
 echo "$AIRLOCK_VERSION" > "$AIRLOCK_ARTIFACT_DIR/VERSION"
-echo "$AIRLOCK_VERSION" >> world/build.log
+echo "$AIRLOCK_VERSION" >> "$RELEASE_WORLD/build.log"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Starts the web application ($AIRLOCK_VERSION from the release artifact) in its slot: one
-# loopback port per environment, region and colour, from world/ports. Blue-green deploys into the
+# loopback port per environment, region and colour, from $RELEASE_WORLD/ports. Blue-green deploys into the
 # idle colour; direct deploys replace the one slot ("blue").
 # Test knob: WEB_UNHEALTHY="<version>@<region>" starts that version with a failing /health there.
 set -eu
@@ -8,10 +8,10 @@ region=${AIRLOCK_REGION:-_}
 [ -n "$region" ] || region=_
 color=${AIRLOCK_COLOR:-blue}
 [ -n "$color" ] || color=blue
-dir="world/$AIRLOCK_ENVIRONMENT/$region"
+dir="$RELEASE_WORLD/$AIRLOCK_ENVIRONMENT/$region"
 mkdir -p "$dir"
-port=$(awk -v e="$AIRLOCK_ENVIRONMENT" -v r="$region" -v c="$color" '$1==e && $2==r && $3==c {print $4}' world/ports)
-[ -n "$port" ] || { echo "no port for $AIRLOCK_ENVIRONMENT/$region/$color in world/ports" >&2; exit 1; }
+port=$(awk -v e="$AIRLOCK_ENVIRONMENT" -v r="$region" -v c="$color" '$1==e && $2==r && $3==c {print $4}' "$RELEASE_WORLD/ports")
+[ -n "$port" ] || { echo "no port for $AIRLOCK_ENVIRONMENT/$region/$color in $RELEASE_WORLD/ports" >&2; exit 1; }
 
 if [ -f "$dir/web-$color.pid" ]; then
   kill "$(cat "$dir/web-$color.pid")" 2>/dev/null || true
@@ -22,6 +22,6 @@ flag=""
 if [ "${WEB_UNHEALTHY:-}" = "$AIRLOCK_VERSION@$region" ]; then flag=--unhealthy; fi
 nohup dotnet "$AIRLOCK_ARTIFACT_DIR/Airlock.SampleApp.dll" --port "$port" --version "$AIRLOCK_VERSION" --color "$color" $flag < /dev/null > "$dir/web-$color.log" 2>&1 &
 echo $! > "$dir/web-$color.pid"
-echo "$AIRLOCK_ENVIRONMENT $region $color $AIRLOCK_VERSION" >> world/deploy.log
+echo "$AIRLOCK_ENVIRONMENT $region $color $AIRLOCK_VERSION $(cat "$AIRLOCK_ARTIFACT_DIR/VERSION")" >> "$RELEASE_WORLD/deploy.log"
 echo "url=http://127.0.0.1:$port" >> "$AIRLOCK_OUTPUTS"
 echo "web $AIRLOCK_VERSION starting on port $port ($color)"

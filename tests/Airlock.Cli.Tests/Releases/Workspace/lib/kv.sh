@@ -12,7 +12,9 @@ export LC_ALL=C
 stack=$(basename "$(pwd)")
 region=${AIRLOCK_REGION:-_}
 [ -n "$region" ] || region=_
-world=../../world
+# The "real resources" live outside any checkout, as real infrastructure does: a revert worktree
+# of an earlier commit must act on the same world.
+world=${RELEASE_WORLD:?the test sets RELEASE_WORLD}
 dir="$world/$AIRLOCK_ENVIRONMENT/$region"
 resource="$dir/$stack.json"
 state="$dir/$stack.state"
