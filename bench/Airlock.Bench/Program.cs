@@ -3,6 +3,7 @@
 var suites = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
 {
     // One line per suite, kept alphabetical, so parallel work merges cleanly.
+    ["dag"] = DagBench.RunAsync,
     ["evidence"] = EvidenceBench.RunAsync,
     ["store"] = StoreBench.RunAsync,
     ["plans"] = Airlock.Bench.PlanBench.RunAsync,

@@ -21,6 +21,7 @@ public sealed class AirlockServices
     {
         Workspace = workspace;
         Store = store;
+        _signer = signer;
         Time = time;
         Processes = processes ?? new ProcessRunner(time);
         Git = new GitRepository(workspace.Root);
@@ -28,7 +29,14 @@ public sealed class AirlockServices
         Policy = new PolicyEvaluator(workspace, new JavaScriptRuleRunner());
         Evidence = new EvidenceLog(store.Evidence, signer, time);
         Verification = new VerificationRunner(time, Processes);
+        Inputs = new Plans.StackInputs(this);
     }
+
+    private readonly ICheckpointSigner _signer;
+
+    /// <summary>The same store, signer, clock and process runner over another source tree of this workspace (a revert worktree).</summary>
+    public AirlockServices ForSourceTree(string sourceRoot) =>
+        new(Workspace.AtSourceTree(sourceRoot), Store, _signer, Time, Processes);
 
     /// <summary>The workspace and its config.</summary>
     public AirlockWorkspace Workspace { get; }
@@ -56,6 +64,9 @@ public sealed class AirlockServices
 
     /// <summary>Post-apply checks.</summary>
     public VerificationRunner Verification { get; }
+
+    /// <summary>Output passing: upstream stacks' outputs as a stack's inputs.</summary>
+    public Plans.StackInputs Inputs { get; }
 
     /// <summary>A new id with a readable prefix, e.g. plan-3f2a9c1b7d.</summary>
     public static string NewId(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..10];

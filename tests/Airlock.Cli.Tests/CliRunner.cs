@@ -114,6 +114,13 @@ public sealed class RunningCli : IDisposable
         await kill.WaitForExitAsync();
     }
 
+    /// <summary>SIGKILL, as a crash or an OOM kill would: the process gets no chance to clean up.</summary>
+    public async Task KillHardAsync()
+    {
+        _process.Kill(entireProcessTree: false);
+        await _process.WaitForExitAsync();
+    }
+
     /// <summary>Waits for the process to end and returns what it printed; fails (killing it) after <paramref name="timeout"/>.</summary>
     public async Task<CliResult> WaitForExitAsync(TimeSpan? timeout = null)
     {
@@ -144,7 +151,7 @@ public sealed class RunningCli : IDisposable
         _process.Dispose();
     }
 
-    private string Output
+    public string Output
     {
         get
         {

@@ -91,9 +91,10 @@ public sealed class GovernedApplyTofuTests
         Assert.StartsWith(Path.Combine(ws.Root, ".airlock", "work", "run-"), applied[^1], StringComparison.Ordinal);
         Assert.Contains("Apply complete! Resources: 3 added, 0 changed, 0 destroyed.", apply.Stderr, StringComparison.Ordinal);
 
-        // Airlock's own secrets (plan key, database URL) never reach the tool; only the wrapper's scenario variable is there.
+        // Airlock's own secrets (plan key, database URL) never reach the tool; only the target region Airlock
+        // sets for every engine and the wrapper's scenario variable are there.
         Assert.All(ws.CallEnvironments(), env =>
-            Assert.Equal(["AIRLOCK_TEST_DOUBLE_SCENARIO"], env.Select(p => p.Key).Where(k => k.StartsWith("AIRLOCK_", StringComparison.Ordinal))));
+            Assert.Equal(["AIRLOCK_REGION", "AIRLOCK_TEST_DOUBLE_SCENARIO"], env.Select(p => p.Key).Where(k => k.StartsWith("AIRLOCK_", StringComparison.Ordinal))));
 
         var runs = await ws.RunAsync("runs", "--json");
         Assert.True(runs.ExitCode == 0, runs.ToString());

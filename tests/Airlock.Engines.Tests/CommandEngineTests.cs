@@ -10,7 +10,7 @@ public sealed class CommandEngineTests
     private static readonly string CreatePlan = RepoPaths.Fixture("tofu-show-json", "tofu-basic-create.json");
     private static readonly string NoopPlan = RepoPaths.Fixture("tofu-show-json", "tofu-basic-update-noop.json");
 
-    private static CommandEngine Engine(TempDir dir, string? apply = null) => new(new CommandEngineOptions
+    private static CommandEngine Engine(TempDir dir, string? apply = null, string? region = "eu-west-1") => new(new CommandEngineOptions
     {
         Plan = ["./plan.sh", CreatePlan, NoopPlan],
         Apply = [apply ?? "./apply.sh"],
@@ -21,6 +21,7 @@ public sealed class CommandEngineTests
         RunId = "run-0042",
         Commit = "0123456789abcdef0123456789abcdef01234567",
         InputsJson = """{"vpc_id":"vpc-1"}""",
+        Region = region,
         Process = new EngineProcessOptions { WorkingDirectory = dir.Path },
     }, new ProcessRunner(), new CollectingSink());
 
@@ -83,10 +84,21 @@ public sealed class CommandEngineTests
                 """AIRLOCK_INPUTS={"vpc_id":"vpc-1"}""",
                 "AIRLOCK_PLAN_FILE=" + Path.Combine(artifacts, "plan.artifact"),
                 "AIRLOCK_PLAN_JSON=" + Path.Combine(artifacts, "plan.json"),
+                "AIRLOCK_REGION=eu-west-1",
                 "AIRLOCK_RUN_ID=run-0042",
                 "AIRLOCK_STACK=network",
             ],
             File.ReadAllLines(Path.Combine(dir.Path, "env-apply.txt")));
+    }
+
+    [Fact]
+    public async Task A_target_without_a_region_gets_an_empty_AIRLOCK_REGION_so_scripts_can_test_for_it()
+    {
+        using var dir = Stack();
+
+        await Engine(dir, region: null).PlanAsync(Path.Combine(dir.Path, "a"), CancellationToken.None);
+
+        Assert.Contains("AIRLOCK_REGION=", File.ReadAllLines(Path.Combine(dir.Path, "env-plan.txt")));
     }
 
     [Fact]

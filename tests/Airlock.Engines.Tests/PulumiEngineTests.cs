@@ -19,6 +19,7 @@ public sealed class PulumiEngineTests
     {
         ["version"] = 12,
         ["outputs"] = new JsonObject { ["vpcId"] = "vpc-0a1b2c", ["dbPassword"] = "[secret]" },
+        ["secret_outputs"] = new JsonObject { ["dbPassword"] = "s3cr3t-pw" },
     };
 
     private static PulumiEngine Engine(DoubleHarness h, CollectingSink sink) =>
@@ -55,8 +56,9 @@ public sealed class PulumiEngineTests
         Assert.Equal(["stack", "export", "--stack", Stack], calls[4]);
         Assert.Equal(["up", "--stack", Stack, "--non-interactive", "--yes", "--skip-preview", "--plan", plan, "--event-log", Path.Combine(h.ArtifactDirectory, "up.events.jsonl")], calls[5]);
         Assert.Equal(["stack", "output", "--stack", Stack, "--json"], calls[8]);
-        Assert.Equal(["preview", "--stack", Stack, "--non-interactive", "--refresh", "--event-log"], calls[9][..^1]);
-        Assert.Equal(10, calls.Count);
+        Assert.Equal(["stack", "output", "--stack", Stack, "--json", "--show-secrets"], calls[9]);
+        Assert.Equal(["preview", "--stack", Stack, "--non-interactive", "--refresh", "--event-log"], calls[10][..^1]);
+        Assert.Equal(11, calls.Count);
         Assert.All(h.Environments(), env => Assert.Equal("true", (string?)env["PULUMI_EXPERIMENTAL"]));
 
         Assert.True(artifact.HasChanges);
@@ -68,9 +70,69 @@ public sealed class PulumiEngineTests
         Assert.Equal(13, after.Serial);
         Assert.StartsWith("sha256:", after.ContentDigest, StringComparison.Ordinal);
         Assert.Equal(new ChangeCounts(1, 0, 0, 0, 0, 0), applied.Changes);
-        Assert.Equal("vpc-0a1b2c", outputs.GetProperty("vpcId").GetString());
+        Assert.Equal("vpc-0a1b2c", outputs.GetProperty("vpcId").GetProperty("value").GetString());
+        Assert.False(outputs.GetProperty("vpcId").GetProperty("sensitive").GetBoolean());
+        Assert.Equal("s3cr3t-pw", outputs.GetProperty("dbPassword").GetProperty("value").GetString());
+        Assert.True(outputs.GetProperty("dbPassword").GetProperty("sensitive").GetBoolean());
         Assert.False(drift.Drifted); // every resource "same" in the replayed refresh preview
     }
+
+    [Fact]
+    public async Task Inputs_reach_preview_and_up_as_config_in_a_private_config_file_and_secrets_are_set_encrypted()
+    {
+        using var h = DoubleHarness.Pulumi(State(), new JsonObject
+        {
+            ["preview"] = new JsonArray(Events(PreviewReplace)),
+            ["up"] = new JsonArray(Events(UpCreateOne)),
+        });
+        const string committedConfig = "config:\n  network:region: eu-west-1\n";
+        File.WriteAllText(Path.Combine(h.WorkingDirectory, "Pulumi.prod.yaml"), committedConfig);
+        var sink = new CollectingSink();
+        var options = new PulumiOptions
+        {
+            BinaryPath = h.Binary,
+            Stack = Stack,
+            InputsJson = """{"vpc_id":"vpc-0a1b2c","subnets":["a","b"],"db_password":"pa55-w0rd"}""",
+            SecretInputNames = ["db_password"],
+            Process = h.ProcessOptions() with { Secrets = ["pa55-w0rd"] },
+        };
+        var engine = new PulumiEngine(options, new ProcessRunner(), sink);
+
+        var artifact = await engine.PlanAsync(h.ArtifactDirectory, CancellationToken.None);
+        await engine.ApplyAsync(artifact, CancellationToken.None);
+
+        var calls = h.Calls();
+        Assert.Equal(4, calls.Count);
+        foreach (var (config, command) in new[] { (calls[0], calls[1]), (calls[2], calls[3]) })
+        {
+            var file = ScenarioPlayerFlag(config, "--config-file");
+            Assert.Equal(["config", "set", "--stack", Stack, "--config-file", file, "--secret", "--non-interactive", "--", "db_password", "pa55-w0rd"], config);
+            Assert.Equal(file, ScenarioPlayerFlag(command, "--config-file"));
+            Assert.Equal("Pulumi.prod.yaml", Path.GetFileName(file));
+            Assert.NotEqual(h.WorkingDirectory, Path.GetDirectoryName(file));
+            Assert.False(File.Exists(file)); // the private copy is gone after the step
+            Assert.Equal(["--config", "vpc_id=vpc-0a1b2c", "--config", """subnets=["a","b"]"""], command[^4..]);
+            Assert.DoesNotContain(command, a => a.Contains("pa55-w0rd", StringComparison.Ordinal));
+        }
+
+        Assert.Equal("preview", calls[1][0]);
+        Assert.Equal("up", calls[3][0]);
+        Assert.Equal(committedConfig, File.ReadAllText(Path.Combine(h.WorkingDirectory, "Pulumi.prod.yaml")));
+        Assert.DoesNotContain("pa55-w0rd", sink.AllText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Without_inputs_preview_gets_no_config_arguments()
+    {
+        using var h = DoubleHarness.Pulumi(State(), new JsonObject { ["preview"] = new JsonArray(Events(PreviewReplace)) });
+
+        await Engine(h, new CollectingSink()).PlanAsync(h.ArtifactDirectory, CancellationToken.None);
+
+        var call = Assert.Single(h.Calls());
+        Assert.DoesNotContain(call, a => a.StartsWith("--config", StringComparison.Ordinal));
+    }
+
+    private static string ScenarioPlayerFlag(string[] args, string name) => args[Array.IndexOf(args, name) + 1];
 
     [Fact]
     public async Task A_refresh_that_finds_deleted_and_updated_resources_is_drift()

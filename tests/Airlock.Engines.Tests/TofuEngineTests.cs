@@ -25,6 +25,27 @@ public sealed class TofuEngineTests
     private static JsonArray Seq(params JsonNode[] responses) => new(responses);
 
     [Fact]
+    public async Task Inputs_reach_every_tofu_invocation_as_TF_VAR_variables_strings_raw_and_other_values_as_JSON()
+    {
+        using var h = DoubleHarness.Tofu(StateFixture, new JsonObject { ["plan"] = Seq(Plan(CreatePlan)) });
+        var options = new TofuOptions
+        {
+            BinaryPath = h.Binary,
+            InputsJson = """{"vpc_id":"vpc-0a1b2c","subnet_ids":["s-1","s-2"],"tags":{"team":"platform"},"replicas":3,"public":false}""",
+            Process = h.ProcessOptions(),
+        };
+
+        await new TofuEngine(options, new ProcessRunner(), new CollectingSink()).PlanAsync(h.ArtifactDirectory, CancellationToken.None);
+
+        var env = Assert.Single(h.Environments());
+        Assert.Equal("vpc-0a1b2c", (string?)env["TF_VAR_vpc_id"]);
+        Assert.Equal("""["s-1","s-2"]""", (string?)env["TF_VAR_subnet_ids"]);
+        Assert.Equal("""{"team":"platform"}""", (string?)env["TF_VAR_tags"]);
+        Assert.Equal("3", (string?)env["TF_VAR_replicas"]);
+        Assert.Equal("false", (string?)env["TF_VAR_public"]);
+    }
+
+    [Fact]
     public async Task Plan_show_apply_outputs_and_drift_run_against_the_double_with_exact_arguments()
     {
         using var h = DoubleHarness.Tofu(StateFixture, new JsonObject { ["plan"] = Seq(Plan(CreatePlan), Plan(NoopPlan)) });

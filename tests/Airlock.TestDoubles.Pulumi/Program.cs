@@ -84,8 +84,38 @@ switch (command)
         }
 
     case "stack output":
-        Console.WriteLine(player.ReadState()["outputs"]?.ToJsonString() ?? "{}");
-        break;
+        {
+            // Like Pulumi: secret outputs print as "[secret]" unless --show-secrets is given.
+            var state = player.ReadState();
+            var outputs = state["outputs"]?.DeepClone().AsObject() ?? [];
+            if (args.Contains("--show-secrets") && state["secret_outputs"] is JsonObject secrets)
+            {
+                foreach (var (name, value) in secrets)
+                {
+                    outputs[name] = value?.DeepClone();
+                }
+            }
+
+            Console.WriteLine(outputs.ToJsonString());
+            break;
+        }
+
+    case "config":
+        {
+            // `config set [--secret] -- NAME VALUE` into the file named by --config-file, which must exist
+            // outside the stack directory (Airlock never edits the committed stack config).
+            var separator = Array.IndexOf(args, "--");
+            var configFile = ScenarioPlayer.Flag(args, "--config-file");
+            if (args.ElementAtOrDefault(1) != "set" || separator < 0 || separator + 2 >= args.Length || configFile is null)
+            {
+                Console.Error.WriteLine("double: config needs: config set --config-file FILE [--secret] -- NAME VALUE");
+                return 64;
+            }
+
+            var secret = args.Contains("--secret");
+            File.AppendAllText(configFile, $"  project:{args[separator + 1]}: {(secret ? "{secure: double-encrypted}" : args[separator + 2])}\n");
+            break;
+        }
 
     default:
         Console.Error.WriteLine($"double: unsupported command {command}");

@@ -5,6 +5,7 @@ using Airlock.Application.Engines;
 using Airlock.Application.Identity;
 using Airlock.Application.Plans;
 using Airlock.Application.Verification;
+using Airlock.Application.Workspace;
 using Airlock.Domain.Approvals;
 using Airlock.Domain.Config;
 using Airlock.Domain.Evidence;
@@ -61,6 +62,7 @@ internal sealed class ApplyRun(
     private long? serialAfter;
     private string? toolVersion;
     private ResolvedIdentity? identity;
+    private ResolvedInputs inputs = ResolvedInputs.None;
     private int attempt = 1;
     private IReadOnlyList<CheckOutcome> verification = [];
     private RunCancelRequest? cancelRequest;
@@ -75,7 +77,7 @@ internal sealed class ApplyRun(
         var cancellationToken = cancellation.Token;
         startedAt = services.Time.GetUtcNow();
         lifecycle = new RunLifecycle(runId, 1, services.Time);
-        await services.Store.Runs.CreateAsync(runId, stack.Name, environment.Name, RunState.Requested.WireName(), request.Actor, CancellationToken.None);
+        await services.Store.Runs.CreateAsync(runId, stack.Name, environment.Name, metadata.Region, RunState.Requested.WireName(), request.Actor, CancellationToken.None);
         await SaveDetailsAsync(null, null, null);
         await ChainEventAsync(RunState.Requested, request.Actor, $"apply of {plan.PlanId} requested");
         var watcher = WatchForCancelRequestAsync(cancellation, stopWatching.Token);
@@ -235,6 +237,8 @@ internal sealed class ApplyRun(
         // The execution identity must be available here before anything is queued or locked; never bypassed.
         identity = services.Engines.ResolveIdentity(stack, environment);
 
+        await ResolveInputsAsync(cancellationToken);
+
         if (await settings.BlockedReasonAsync(plan, cancellationToken) is { } blocked)
         {
             throw new RefusedException(blocked);
@@ -253,6 +257,27 @@ internal sealed class ApplyRun(
         breakGlass = BreakGlassFor(decisions);
         policy = await EvaluatePolicyAsync(approvedSummary!, cancellationToken);
         RefuseIfDenied(policy, "policy");
+    }
+
+    // The engine must get exactly the inputs the approved plan was made with: upstream outputs read again now.
+    private async Task ResolveInputsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            inputs = await services.Inputs.ResolveAsync(stack, environment, metadata.Region, cancellationToken);
+        }
+        catch (EngineFailedException e)
+        {
+            throw new RefusedException($"could not read the upstream outputs {stack.Name} takes as inputs ({e.Message}); nothing was changed");
+        }
+
+        var current = inputs.IsEmpty ? null : inputs.Digest;
+        if (current != metadata.InputsDigest)
+        {
+            var changed = StackInputs.Changed(metadata.InputDigests, inputs)
+                .Select(name => metadata.InputSources?.GetValueOrDefault(name) ?? inputs.Sources.GetValueOrDefault(name) ?? name);
+            throw new RefusedException($"upstream outputs changed since the plan ({string.Join(", ", changed)}): plan again");
+        }
     }
 
     private async Task LoadApprovedPlanAsync(CancellationToken cancellationToken)
@@ -397,13 +422,15 @@ internal sealed class ApplyRun(
     private async Task AcquireLocksAsync(CancellationToken cancellationToken)
     {
         var manager = new LockManager(services.Store.Locks, services.Time);
-        locks = await manager.AcquireAsync(LockKeys(), new LockRequest(runId, request.Actor, $"apply {plan.PlanId} to {stack.Name}/{environment.Name}", settings.LeaseDuration), settings.LockWait, cancellationToken);
+        locks = await manager.AcquireAsync(LockKeys(), new LockRequest(runId, request.Actor, $"apply {plan.PlanId} to {stack.Name}/{environment.Name}{(metadata.Region is { } r ? "/" + r : string.Empty)}", settings.LeaseDuration), settings.LockWait, cancellationToken);
         await NoteAsync("holding " + string.Join(", ", locks.Leases.Select(l => $"{l.Key} (fence {l.FencingToken})")));
     }
 
     private async Task PrepareAsync(CancellationToken cancellationToken)
     {
-        engine = services.Engines.Create(new EngineTarget(stack, environment, runId, plan.Commit, Identity: identity), observer.ToolOutput);
+        engine = services.Engines.Create(
+            new EngineTarget(stack, environment, runId, plan.Commit, inputs.Json, identity, metadata.Region, inputs.SensitiveNames),
+            observer.ToolOutput);
         try
         {
             await engine.InitAsync(cancellationToken);
@@ -431,10 +458,11 @@ internal sealed class ApplyRun(
         }
 
         var account = stack.Account ?? environment.Account;
-        var region = stack.Region ?? environment.Region;
+        var regions = AirlockWorkspace.Regions(stack, environment);
         var profile = EngineFactory.IdentityProfile(stack, environment);
-        if (account != metadata.Account || region != metadata.Region || profile != metadata.IdentityProfile || engine!.Kind != metadata.Engine)
+        if (account != metadata.Account || !regions.Contains(metadata.Region) || profile != metadata.IdentityProfile || engine!.Kind != metadata.Engine)
         {
+            var region = regions.Contains(metadata.Region) ? metadata.Region : string.Join("|", regions.Select(r => r ?? "-"));
             throw new RefusedException($"plan {plan.PlanId} was made for {Describe(metadata.Engine, metadata.Account, metadata.Region, metadata.IdentityProfile)}, but {stack.Name} in {environment.Name} is now {Describe(engine!.Kind, account, region, profile)}: plan again");
         }
 
@@ -594,6 +622,7 @@ internal sealed class ApplyRun(
         {
             ["AIRLOCK_STACK"] = stack.Name,
             ["AIRLOCK_ENVIRONMENT"] = environment.Name,
+            ["AIRLOCK_REGION"] = metadata.Region ?? string.Empty,
             ["AIRLOCK_RUN_ID"] = runId,
             ["AIRLOCK_COMMIT"] = plan.Commit,
         };
@@ -601,7 +630,7 @@ internal sealed class ApplyRun(
             services.Engines.WorkingDirectory(stack),
             placeholders,
             variables,
-            [.. identity?.Variables.Values ?? []],
+            [.. identity?.Variables.Values ?? [], .. inputs.SecretValues],
             async token => (await engine!.CheckDriftAsync(token)).Drifted);
     }
 
@@ -695,7 +724,7 @@ internal sealed class ApplyRun(
             new EvidenceResult(status, failureClass?.ToWireName(), statement, runbook, null, startedAt, services.Time.GetUtcNow()),
             [.. verification.Select(c => new EvidenceVerification($"{c.Kind} {c.Target}", c.Passed ? "passed" : "failed", c.Detail))],
             [new EvidenceArtifact("plan", plan.ArtifactSha256, null)],
-            breakGlass is null ? [] : ["break-glass"]);
+            [.. request.Tags ?? [], .. breakGlass is null ? Array.Empty<string>() : ["break-glass"]]);
         var (record, _) = await services.Evidence.AppendPacketAsync(packet, CancellationToken.None);
         return record.Sequence;
     }
@@ -707,6 +736,8 @@ internal sealed class ApplyRun(
             ["plan_digest"] = plan.PlanDigest,
             ["applied_digest"] = appliedDigest,
             ["mode"] = metadata.Mode,
+            ["region"] = metadata.Region,
+            ["inputs_digest"] = metadata.InputsDigest,
             ["queue"] = queue?.Name,
             ["serial_before"] = serialBefore,
             ["serial_after"] = serialAfter,

@@ -42,21 +42,44 @@ public sealed class ApplyService(AirlockServices services)
         ArgumentNullException.ThrowIfNull(observer);
         var plan = await services.Store.Plans.GetAsync(request.PlanId, cancellationToken) ?? throw ApprovalService.UnknownPlan(request.PlanId);
         var metadata = PlanMetadata.FromJson(plan.MetadataJson);
-        var stack = services.Workspace.Stack(plan.Stack);
-        var environment = services.Workspace.Environment(plan.Environment);
-        var run = new ApplyRun(services, this, request, plan, metadata, stack, environment, observer);
+        var source = SourceServices(plan, metadata);
+        var stack = source.Workspace.Stack(plan.Stack);
+        var environment = source.Workspace.Environment(plan.Environment);
+        var run = new ApplyRun(source, this, request, plan, metadata, stack, environment, observer);
         return await run.ExecuteAsync(cancellationToken);
     }
 
+    // A revert plan was made in a worktree of the earlier commit and is applied there, with that commit's
+    // config and scripts; only worktrees Airlock itself prepared under .airlock/reverts/ are accepted.
+    private AirlockServices SourceServices(PlanRecord plan, PlanMetadata metadata)
+    {
+        if (metadata.SourceRoot is not { } root || Path.GetFullPath(root) == Path.GetFullPath(services.Workspace.Root))
+        {
+            return services;
+        }
+
+        var reverts = Path.GetFullPath(services.Workspace.RevertsDirectory) + Path.DirectorySeparatorChar;
+        if (!Path.GetFullPath(root).StartsWith(reverts, StringComparison.Ordinal))
+        {
+            throw new RefusedException($"plan {plan.PlanId} was made in {root}, which is not a revert worktree of this workspace");
+        }
+
+        return Directory.Exists(root)
+            ? services.ForSourceTree(root)
+            : throw new RefusedException($"the revert worktree of plan {plan.PlanId} ({root}) is gone: prepare the revert again (airlock release revert)");
+    }
+
     /// <summary>
-    /// Why <paramref name="plan"/> may not be applied because an earlier run on the same target ended with
-    /// an unknown or partial outcome and no fresh plan has been made since; null when not blocked.
+    /// Why <paramref name="plan"/> may not be applied because an earlier run on the same target (stack, environment,
+    /// region) ended with an unknown or partial outcome and no fresh plan has been made since; null when not blocked.
+    /// A run from before regions were recorded (no region) counts for every region of its stack and environment.
     /// </summary>
     public async Task<string?> BlockedReasonAsync(PlanRecord plan, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        var runs = await services.Store.Runs.ListAsync(new RunQuery(plan.Stack, plan.Environment, 50), cancellationToken);
-        foreach (var run in runs)
+        var region = PlanMetadata.FromJson(plan.MetadataJson).Region;
+        var runs = await services.Store.Runs.ListAsync(new RunQuery(plan.Stack, plan.Environment, 200), cancellationToken);
+        foreach (var run in runs.Where(r => r.Region is null || r.Region == region).Take(50))
         {
             var state = RunStates.ParseWireName(run.State);
             if (state == RunState.Succeeded)
@@ -78,7 +101,8 @@ public sealed class ApplyService(AirlockServices services)
             }
 
             var what = state == RunState.NeedsReconciliation ? "needs reconciliation" : $"ended with {details!.FailureClass}";
-            return $"{plan.Stack} in {plan.Environment} is blocked: run {run.Id} {what} at {run.UpdatedAt.ToUniversalTime():u}; make a fresh plan (it reads the real state) and get it approved";
+            var target = region is null ? $"{plan.Stack} in {plan.Environment}" : $"{plan.Stack} in {plan.Environment} ({region})";
+            return $"{target} is blocked: run {run.Id} {what} at {run.UpdatedAt.ToUniversalTime():u}; make a fresh plan (it reads the real state) and get it approved";
         }
 
         return null;

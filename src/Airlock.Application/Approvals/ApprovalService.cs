@@ -171,10 +171,12 @@ public sealed class ApprovalService(AirlockServices services)
             throw new RefusedException($"plan {plan.PlanId} expired at {plan.ExpiresAt.ToUniversalTime():u}: plan again");
         }
 
-        var latest = await services.Store.Plans.LatestAsync(plan.Stack, plan.Environment, cancellationToken);
+        // Per target region: a plan for us-east-1 never supersedes one for us-west-2.
+        var latest = await services.Store.Plans.LatestAsync(plan.Stack, plan.Environment, plan.Region, cancellationToken);
         if (latest is not null && latest.PlanId != plan.PlanId)
         {
-            throw new RefusedException($"plan {plan.PlanId} is superseded by {latest.PlanId}, made later for {plan.Stack} in {plan.Environment}: review and approve that one");
+            var where = plan.Region is null ? plan.Environment : $"{plan.Environment} ({plan.Region})";
+            throw new RefusedException($"plan {plan.PlanId} is superseded by {latest.PlanId}, made later for {plan.Stack} in {where}: review and approve that one");
         }
 
         if ((string?)metadata.Policy["decision"] == "deny")

@@ -15,7 +15,17 @@ namespace Airlock.Application.Engines;
 /// <param name="Commit">The commit being planned or applied.</param>
 /// <param name="InputsJson">Upstream outputs as a JSON object.</param>
 /// <param name="Identity">The resolved execution identity, injected as credential variables (redacted), or null.</param>
-public sealed record EngineTarget(StackConfig Stack, EnvironmentConfig Environment, string RunId, string Commit, string InputsJson = "{}", Identity.ResolvedIdentity? Identity = null);
+/// <param name="Region">The target region (AIRLOCK_REGION for every engine), or null when the target has none.</param>
+/// <param name="SensitiveInputNames">Inputs whose values are sensitive: redacted from output, set as secrets where the tool has them.</param>
+public sealed record EngineTarget(
+    StackConfig Stack,
+    EnvironmentConfig Environment,
+    string RunId,
+    string Commit,
+    string InputsJson = "{}",
+    Identity.ResolvedIdentity? Identity = null,
+    string? Region = null,
+    IReadOnlyList<string>? SensitiveInputNames = null);
 
 /// <summary>Maps a stack's config to its engine adapter (OpenTofu/Terraform, Pulumi or the command engine).</summary>
 public sealed class EngineFactory(AirlockWorkspace workspace, IProcessRunner runner)
@@ -43,10 +53,14 @@ public sealed class EngineFactory(AirlockWorkspace workspace, IProcessRunner run
             throw new UserInputException($"stack '{target.Stack.Name}': its path {target.Stack.Path} does not exist in {workspace.Root}");
         }
 
+        var sensitive = target.SensitiveInputNames ?? [];
         var process = new EngineProcessOptions
         {
             WorkingDirectory = directory,
+            // Every engine's processes learn the target region; multi-region tofu/pulumi code selects its state by it.
+            Environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["AIRLOCK_REGION"] = target.Region ?? string.Empty },
             CredentialEnvironment = target.Identity?.Variables ?? new Dictionary<string, string>(),
+            Secrets = [.. Airlock.Engines.Inputs.EngineInputs.AsText(target.InputsJson).Where(p => sensitive.Contains(p.Key, StringComparer.Ordinal)).Select(p => p.Value)],
             Timeout = target.Environment.Apply.Timeout,
             GracePeriod = target.Environment.Apply.GracefulShutdown,
         };
@@ -58,12 +72,20 @@ public sealed class EngineFactory(AirlockWorkspace workspace, IProcessRunner run
                 {
                     BinaryPath = pin?.Binary ?? (kind == EngineKind.OpenTofu ? "tofu" : "terraform"),
                     Kind = kind == EngineKind.OpenTofu ? "opentofu" : "terraform",
+                    InputsJson = target.InputsJson,
                     Process = process,
                 },
                 runner,
                 sink),
             EngineKind.Pulumi => new PulumiEngine(
-                new PulumiOptions { BinaryPath = pin?.Binary ?? "pulumi", Stack = target.Environment.Name, Process = process },
+                new PulumiOptions
+                {
+                    BinaryPath = pin?.Binary ?? "pulumi",
+                    Stack = target.Environment.Name,
+                    InputsJson = target.InputsJson,
+                    SecretInputNames = sensitive,
+                    Process = process,
+                },
                 runner,
                 sink),
             _ => new CommandEngine(
@@ -78,6 +100,7 @@ public sealed class EngineFactory(AirlockWorkspace workspace, IProcessRunner run
                     RunId = target.RunId,
                     Commit = target.Commit,
                     InputsJson = target.InputsJson,
+                    Region = target.Region,
                     Process = process,
                 },
                 runner,

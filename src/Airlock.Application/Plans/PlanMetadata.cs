@@ -58,6 +58,15 @@ public sealed record PlanMetadata
     /// <summary>Approval policy version (see AirlockWorkspace.ApprovalPolicyVersion).</summary>
     public required string ApprovalPolicyVersion { get; init; }
 
+    /// <summary>The release whose infrastructure this plan reverts, or null.</summary>
+    public string? RevertOf { get; init; }
+
+    /// <summary>
+    /// Where the plan's source tree is when it is not the workspace itself: a revert plan is made (and must be
+    /// applied) in a worktree of the earlier commit under .airlock/reverts/.
+    /// </summary>
+    public string? SourceRoot { get; init; }
+
     /// <summary>The plan-time policy result's digest: approvals bind to it.</summary>
     public required string PolicyDigest { get; init; }
 
@@ -78,6 +87,15 @@ public sealed record PlanMetadata
 
     /// <summary>True when the plan proposes changes.</summary>
     public bool HasChanges { get; init; }
+
+    /// <summary>CanonicalJson digest of the inputs the plan was made with (upstream outputs); null when the stack has none.</summary>
+    public string? InputsDigest { get; init; }
+
+    /// <summary>Digest of each input's value by input name (never the values), to name what changed before an apply.</summary>
+    public IReadOnlyDictionary<string, string>? InputDigests { get; init; }
+
+    /// <summary>Each input's source ("stack.output") by input name.</summary>
+    public IReadOnlyDictionary<string, string>? InputSources { get; init; }
 
     /// <summary>Guarded deletes/replacements an approval must name.</summary>
     public IReadOnlyList<string> GuardedDestroys { get; init; } = [];

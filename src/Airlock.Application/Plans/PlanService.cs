@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 
 using Airlock.Application.Engines;
+using Airlock.Application.Workspace;
 using Airlock.Domain.Config;
 using Airlock.Domain.Evidence;
 using Airlock.Domain.Failures;
@@ -15,10 +16,15 @@ using EvidenceRunEvent = Airlock.Domain.Evidence.RunEvent;
 
 namespace Airlock.Application.Plans;
 
-/// <summary>A plan request: which stack, where, by whom.</summary>
-public sealed record PlanRequest(string Stack, string Environment, string Actor);
+/// <summary>A plan request: which stack, where (environment and, for waved environments, region), by whom.</summary>
+/// <param name="Stack">The stack.</param>
+/// <param name="Environment">The environment.</param>
+/// <param name="Actor">Who plans.</param>
+/// <param name="Region">The target region: required in an environment with waves, else optional (its single region).</param>
+/// <param name="RevertOf">Set when the plan reverts a release's infrastructure: the services then work on that release's revert worktree.</param>
+public sealed record PlanRequest(string Stack, string Environment, string Actor, string? Region = null, string? RevertOf = null);
 
-/// <summary>A stored plan: its record, metadata, summary and plan-time policy.</summary>
+/// <summary>A stored plan: its record, metadata (region and inputs digest included), summary and plan-time policy.</summary>
 public sealed record PlanOutcome(PlanRecord Record, PlanMetadata Metadata, PlanSummary Summary, PolicyResult Policy);
 
 /// <summary>An engine step failed; carries the classifier's verdict (exit code 1).</summary>
@@ -47,6 +53,8 @@ public sealed class PlanService(AirlockServices services)
             throw new UserInputException($"stack '{stack.Name}' is not enabled in environment '{environment.Name}' (its environments: {string.Join(", ", stack.Environments ?? [])})");
         }
 
+        var region = AirlockWorkspace.TargetRegion(stack, environment, request.Region);
+
         var source = await services.Git.SnapshotAsync(cancellationToken);
         if (source.Dirty && NeedsApproval(environment))
         {
@@ -60,7 +68,10 @@ public sealed class PlanService(AirlockServices services)
         try
         {
             var identity = services.Engines.ResolveIdentity(stack, environment);
-            var engine = services.Engines.Create(new EngineTarget(stack, environment, planId, source.Commit, Identity: identity), sink);
+            var inputs = await services.Inputs.ResolveAsync(stack, environment, region, cancellationToken);
+            var engine = services.Engines.Create(
+                new EngineTarget(stack, environment, planId, source.Commit, inputs.Json, identity, region, inputs.SensitiveNames),
+                sink);
             var (tool, state, artifact, json) = await RunEngineAsync(engine, artifactDirectory, cancellationToken);
             PlanSummary summary;
             await using (var stream = json.OpenRead())
@@ -87,7 +98,7 @@ public sealed class PlanService(AirlockServices services)
                 StateLineage = state.Lineage,
                 DependencyLockDigest = artifact.DependencyLockDigest,
                 Account = stack.Account ?? environment.Account,
-                Region = stack.Region ?? environment.Region,
+                Region = region,
                 IdentityProfile = EngineFactory.IdentityProfile(stack, environment),
                 ApprovalPolicyVersion = workspace.ApprovalPolicyVersion(stack, environment),
                 PolicyDigest = policy.Digest,
@@ -98,20 +109,39 @@ public sealed class PlanService(AirlockServices services)
                 EventLogFile = artifact.EventLogFile is { } log ? Path.GetFileName(log) : null,
                 HasChanges = summary.HasChanges,
                 GuardedDestroys = BuiltInRules.GuardedDestroys(workspace.Config, environment, summary),
+                InputsDigest = inputs.IsEmpty ? null : inputs.Digest,
+                InputDigests = inputs.IsEmpty ? null : inputs.Digests,
+                InputSources = inputs.IsEmpty ? null : inputs.Sources,
+                RevertOf = request.RevertOf,
+                SourceRoot = request.RevertOf is null ? null : workspace.Root,
             };
             var record = await services.Store.Plans.SaveAsync(
-                new NewPlan(planId, stack.Name, environment.Name, source.Commit, PlanSummaryJson.Digest(summary), now + environment.Plan.MaxAge, metadata.ToJson()),
+                new NewPlan(planId, stack.Name, environment.Name, source.Commit, PlanSummaryJson.Digest(summary), now + environment.Plan.MaxAge, metadata.ToJson(), region),
                 PlanArtifactArchive.Pack(artifactDirectory),
                 cancellationToken);
+            var planned = new Dictionary<string, string>
+            {
+                ["plan_digest"] = record.PlanDigest,
+                ["commit"] = source.Commit,
+                ["revert_of"] = request.RevertOf ?? "",
+                ["policy_decision"] = policy.Decision.ToString().ToLowerInvariant(),
+                ["policy_digest"] = policy.Digest,
+                ["expires_at"] = record.ExpiresAt.ToString("O", CultureInfo.InvariantCulture),
+            };
+            if (region is not null)
+            {
+                planned["region"] = region;
+            }
+
+            if (!inputs.IsEmpty)
+            {
+                // The digest and where the inputs came from: never their values, some may be secrets.
+                planned["inputs_digest"] = inputs.Digest;
+                planned["inputs_from"] = string.Join(",", inputs.Sources.Values.Order(StringComparer.Ordinal));
+            }
+
             await services.Evidence.AppendRunEventAsync(
-                new EvidenceRunEvent(planId, "planned", stack.Name, environment.Name, request.Actor, now, new Dictionary<string, string>
-                {
-                    ["plan_digest"] = record.PlanDigest,
-                    ["commit"] = source.Commit,
-                    ["policy_decision"] = policy.Decision.ToString().ToLowerInvariant(),
-                    ["policy_digest"] = policy.Digest,
-                    ["expires_at"] = record.ExpiresAt.ToString("O", CultureInfo.InvariantCulture),
-                }),
+                new EvidenceRunEvent(planId, "planned", stack.Name, environment.Name, request.Actor, now, planned),
                 cancellationToken);
             await services.Evidence.CheckpointHeadAsync(cancellationToken);
             return new PlanOutcome(record, metadata, summary, policy);

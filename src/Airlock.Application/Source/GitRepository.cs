@@ -87,6 +87,34 @@ public sealed class GitRepository(string directory)
             : await NameListAsync(["diff", "--name-only", "--no-renames", "-z", parent, commit, "--"], cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The highest version tag pointing at <paramref name="commit"/>, or null when it has none.</summary>
+    public async Task<string?> TagAtAsync(string commit, CancellationToken cancellationToken)
+    {
+        var tags = await TryGitAsync(["tag", "--points-at", commit, "--sort=-v:refname"], cancellationToken).ConfigureAwait(false);
+        return tags?.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+    }
+
+    /// <summary>
+    /// A detached worktree of <paramref name="commit"/> at <paramref name="path"/> (reused when it is already one at
+    /// that commit); the repository's history is shared, nothing is copied or fetched.
+    /// </summary>
+    public async Task AddWorktreeAsync(string path, string commit, CancellationToken cancellationToken)
+    {
+        if (Directory.Exists(path))
+        {
+            var head = await new GitRepository(path).ResolveAsync("HEAD", cancellationToken).ConfigureAwait(false);
+            if (head == commit)
+            {
+                return;
+            }
+
+            throw new UserInputException($"{path} exists but is not a worktree of {commit[..Math.Min(12, commit.Length)]}: remove it (git worktree remove --force {path}) and try again");
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        _ = await NameListAsync(["worktree", "add", "--detach", path, commit], cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>git's configured user.email, or null.</summary>
     public static string? UserEmail(string directory)
     {

@@ -12,10 +12,11 @@ public sealed class AirlockWorkspace
     /// <summary>The config file's name.</summary>
     public const string ConfigFileName = "airlock.yaml";
 
-    private AirlockWorkspace(string root, WorkspaceConfig config)
+    private AirlockWorkspace(string root, WorkspaceConfig config, string? stateDirectory = null)
     {
         Root = root;
         Config = config;
+        StateDirectory = stateDirectory ?? Path.Combine(root, ".airlock");
     }
 
     /// <summary>The directory holding airlock.yaml.</summary>
@@ -24,8 +25,11 @@ public sealed class AirlockWorkspace
     /// <summary>The validated config.</summary>
     public WorkspaceConfig Config { get; }
 
-    /// <summary>Airlock's own working directory in the workspace (.airlock/).</summary>
-    public string StateDirectory => Path.Combine(Root, ".airlock");
+    /// <summary>Airlock's own working directory in the workspace (.airlock/); a revert worktree shares its workspace's.</summary>
+    public string StateDirectory { get; }
+
+    /// <summary>Where revert worktrees live (.airlock/reverts/).</summary>
+    public string RevertsDirectory => Path.Combine(StateDirectory, "reverts");
 
     /// <summary>Resource classes from the config, for the plan reader.</summary>
     public ResourceClassMap ResourceClasses => new(Config.ResourceClasses.Select(c => KeyValuePair.Create(c.Name, (IEnumerable<string>)c.ResourceTypes)));
@@ -49,6 +53,16 @@ public sealed class AirlockWorkspace
         return new AirlockWorkspace(root, result.Config!);
     }
 
+    /// <summary>
+    /// The workspace as checked out in <paramref name="sourceRoot"/> (a revert worktree of an earlier commit), sharing
+    /// this workspace's state directory (identities, work directories) — its config is the earlier commit's.
+    /// </summary>
+    public AirlockWorkspace AtSourceTree(string sourceRoot)
+    {
+        var loaded = Load(sourceRoot);
+        return new AirlockWorkspace(loaded.Root, loaded.Config, StateDirectory);
+    }
+
     /// <summary>The stack, or a one-line error listing the known ones.</summary>
     public StackConfig Stack(string name) => Config.FindStack(name)
         ?? throw new UserInputException($"unknown stack '{name}' (known: {string.Join(", ", Config.Stacks.Select(s => s.Name))})");
@@ -56,6 +70,44 @@ public sealed class AirlockWorkspace
     /// <summary>The environment, or a one-line error listing the known ones.</summary>
     public EnvironmentConfig Environment(string name) => Config.FindEnvironment(name)
         ?? throw new UserInputException($"unknown environment '{name}' (known: {string.Join(", ", Config.Environments.Select(e => e.Name))})");
+
+    /// <summary>
+    /// The regions <paramref name="stack"/> targets in <paramref name="environment"/>: with waves, every wave's
+    /// regions in wave order (the stack runs once per region); otherwise the one region of the stack or the
+    /// environment, which may be null (a target without a region).
+    /// </summary>
+    public static IReadOnlyList<string?> Regions(StackConfig stack, EnvironmentConfig environment)
+    {
+        ArgumentNullException.ThrowIfNull(stack);
+        ArgumentNullException.ThrowIfNull(environment);
+        return environment.Waves.IsEmpty
+            ? [stack.Region ?? environment.Region]
+            : [.. environment.Waves.SelectMany(w => w.Regions).Distinct(StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// The region a plan of <paramref name="stack"/> in <paramref name="environment"/> targets: <paramref name="requested"/>
+    /// when it is one of <see cref="Regions"/>, the single region when there is one and none was asked for;
+    /// otherwise a one-line <see cref="UserInputException"/> naming the valid regions.
+    /// </summary>
+    public static string? TargetRegion(StackConfig stack, EnvironmentConfig environment, string? requested)
+    {
+        var regions = Regions(stack, environment);
+        if (requested is null)
+        {
+            return environment.Waves.IsEmpty
+                ? regions[0]
+                : throw new UserInputException($"{environment.Name} rolls out in waves, so a plan targets one region: plan --region R (one of {string.Join(", ", regions)})");
+        }
+
+        if (!regions.Contains(requested, StringComparer.Ordinal))
+        {
+            var valid = regions[0] is null ? "it has no region" : "its regions: " + string.Join(", ", regions);
+            throw new UserInputException($"region '{requested}' is not a target of {stack.Name} in {environment.Name} ({valid})");
+        }
+
+        return requested;
+    }
 
     /// <summary>Teams as the approval gate wants them.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> Teams() =>

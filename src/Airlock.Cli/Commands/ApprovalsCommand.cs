@@ -40,6 +40,7 @@ internal static class ApprovalsCommand
         ["plan_id"] = standing.Plan.PlanId,
         ["stack"] = standing.Plan.Stack,
         ["environment"] = standing.Plan.Environment,
+        ["region"] = standing.Metadata.Region,
         ["requester"] = standing.Metadata.Requester,
         ["satisfied"] = standing.Verdict.Satisfied,
         ["counted"] = new JsonArray([.. standing.Verdict.Counted.Select(a => (JsonNode)a)]),
@@ -56,7 +57,8 @@ internal static class ApprovalsCommand
 
     private static void Render(PlanApprovals standing)
     {
-        Console.WriteLine($"Plan {standing.Plan.PlanId}: {standing.Plan.Stack} in {standing.Plan.Environment}, requested by {standing.Metadata.Requester}");
+        var region = standing.Metadata.Region is { } r ? $" ({r})" : string.Empty;
+        Console.WriteLine($"Plan {standing.Plan.PlanId}: {standing.Plan.Stack} in {standing.Plan.Environment}{region}, requested by {standing.Metadata.Requester}");
         if (standing.Decisions.Count == 0)
         {
             Console.WriteLine("  no approvals yet");

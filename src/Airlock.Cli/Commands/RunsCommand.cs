@@ -13,11 +13,12 @@ internal static class RunsCommand
     {
         var stackOption = new Option<string?>("--stack") { Description = "Only this stack." };
         var envOption = new Option<string?>("--env") { Description = "Only this environment." };
+        var regionOption = new Option<string?>("--region") { Description = "Only this region." };
         var limitOption = new Option<int>("--limit") { Description = "At most this many (newest first).", DefaultValueFactory = _ => 20 };
         var jsonOption = StoreCommandSupport.JsonOption();
         var databaseOption = StoreCommandSupport.DatabaseOption();
         var command = new Command("runs", "List runs, newest first.");
-        foreach (var option in new Option[] { stackOption, envOption, limitOption, jsonOption, databaseOption })
+        foreach (var option in new Option[] { stackOption, envOption, regionOption, limitOption, jsonOption, databaseOption })
         {
             command.Options.Add(option);
         }
@@ -30,7 +31,7 @@ internal static class RunsCommand
                 throw new UserInputException("--limit must be at least 1");
             }
 
-            var runs = await services.Store.Runs.ListAsync(new RunQuery(parseResult.GetValue(stackOption), parseResult.GetValue(envOption), limit), cancellationToken);
+            var runs = await services.Store.Runs.ListAsync(new RunQuery(parseResult.GetValue(stackOption), parseResult.GetValue(envOption), limit, parseResult.GetValue(regionOption)), cancellationToken);
             var rows = new List<(RunRecord Run, RunDetails? Details)>();
             foreach (var run in runs)
             {
@@ -50,10 +51,10 @@ internal static class RunsCommand
             }
 
             var now = services.Time.GetUtcNow();
-            Console.WriteLine($"{"RUN",-16} {"STACK",-14} {"ENV",-8} {"STATE",-22} {"BY",-24} {"AGE",-8} STATEMENT");
+            Console.WriteLine($"{"RUN",-16} {"STACK",-14} {"ENV",-8} {"REGION",-14} {"STATE",-22} {"BY",-24} {"AGE",-8} STATEMENT");
             foreach (var (run, details) in rows)
             {
-                Console.WriteLine($"{run.Id,-16} {run.Stack,-14} {run.Environment,-8} {run.State + (details?.FailureClass is { } c ? $" ({c})" : string.Empty),-22} {details?.RequestedBy ?? "-",-24} {StoreCommandSupport.Age(now - run.CreatedAt),-8} {details?.Statement ?? string.Empty}");
+                Console.WriteLine($"{run.Id,-16} {run.Stack,-14} {run.Environment,-8} {run.Region ?? "-",-14} {run.State + (details?.FailureClass is { } c ? $" ({c})" : string.Empty),-22} {details?.RequestedBy ?? "-",-24} {StoreCommandSupport.Age(now - run.CreatedAt),-8} {details?.Statement ?? string.Empty}");
             }
 
             return ExitCodes.Ok;
@@ -92,7 +93,7 @@ internal static class RunsCommand
                 return ExitCodes.Ok;
             }
 
-            Console.WriteLine($"Run {run.Id}: {run.Stack} in {run.Environment}, {run.State}");
+            Console.WriteLine($"Run {run.Id}: {run.Stack} in {run.Environment}{(run.Region is { } region ? $" ({region})" : string.Empty)}, {run.State}");
             if (details is not null)
             {
                 Console.WriteLine($"  plan        {details.PlanId}");
@@ -132,6 +133,7 @@ internal static class RunsCommand
         ["run_id"] = run.Id,
         ["stack"] = run.Stack,
         ["environment"] = run.Environment,
+        ["region"] = run.Region,
         ["state"] = run.State,
         ["created_at"] = StoreCommandSupport.Instant(run.CreatedAt),
         ["updated_at"] = StoreCommandSupport.Instant(run.UpdatedAt),

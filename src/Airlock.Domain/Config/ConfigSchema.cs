@@ -205,7 +205,8 @@ public static class ConfigSchema
                 "How traffic moves to the new version.",
                 P("kind", OneOf("Strategy.", "direct", "blue-green", "canary"), @default: "direct"),
                 P("steps", new ListSchema("Traffic percentages for canary steps.", Int("Percent of traffic.", 1, 100))),
-                P("pause", Duration("Pause between steps."), @default: "0s"))),
+                P("pause", Duration("Pause between steps."), @default: "0s"),
+                P("switch", Text("Blue-green only (required there): moves traffic to {color}.")))),
             P("health", new ListSchema("Health checks after a deploy and during soak.", Check("A health check."))));
 
         var queue = Obj(

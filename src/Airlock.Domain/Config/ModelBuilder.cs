@@ -534,7 +534,17 @@ internal sealed class ModelBuilder(Diagnostics diagnostics, YamlMappingNode root
             }
         }
 
-        var strategy = new DeploymentStrategy(kind, steps, Duration(strategyNode, "pause", TimeSpan.Zero));
+        var switchCommand = Text(strategyNode, "switch");
+        if (kind == DeploymentStrategyKind.BlueGreen && switchCommand is null && strategyNode is not null)
+        {
+            diagnostics.Add((YamlNode?)Scalar(strategyNode, "kind") ?? strategyNode, MissingKey, $"application '{name}' uses blue-green but has no strategy.switch command (it moves traffic to the new colour)");
+        }
+        else if (kind != DeploymentStrategyKind.BlueGreen && Scalar(strategyNode, "switch") is { } switchNode)
+        {
+            diagnostics.Add(switchNode, BadValue, $"application '{name}' sets strategy.switch, which only blue-green uses; set kind: blue-green or remove it");
+        }
+
+        var strategy = new DeploymentStrategy(kind, steps, Duration(strategyNode, "pause", TimeSpan.Zero)) { Switch = switchCommand };
         return new ApplicationConfig(name, TextList(node, "depends_on"), version, Text(node, "build"), Text(node, "test"), Text(node, "deploy") ?? "", Text(node, "smoke"), Text(node, "rollback"), strategy, BuildChecks(node, "health"));
     }
 

@@ -262,7 +262,11 @@ public sealed record ApplicationConfig(
 public sealed record VersionSource(string From, string? Pattern);
 
 /// <summary>Traffic strategy of a deployment.</summary>
-public sealed record DeploymentStrategy(DeploymentStrategyKind Kind, ImmutableArray<int> Steps, TimeSpan Pause);
+public sealed record DeploymentStrategy(DeploymentStrategyKind Kind, ImmutableArray<int> Steps, TimeSpan Pause)
+{
+    /// <summary>Blue-green: the command that moves traffic to <c>{color}</c> (required for blue-green, validated).</summary>
+    public string? Switch { get; init; }
+}
 
 /// <summary>A run queue.</summary>
 public sealed record QueueConfig(

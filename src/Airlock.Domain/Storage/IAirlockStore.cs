@@ -31,4 +31,10 @@ public interface IAirlockStore : IAsyncDisposable
 
     /// <summary>The evidence chain.</summary>
     IEvidenceRecordStore Evidence { get; }
+
+    /// <summary>Releases and their driving process.</summary>
+    IReleaseStore Releases { get; }
+
+    /// <summary>Application deployments (traceability).</summary>
+    IDeploymentStore Deployments { get; }
 }

@@ -10,7 +10,8 @@ namespace Airlock.Domain.Storage;
 /// <param name="CreatedAt">When it was planned.</param>
 /// <param name="ExpiresAt">After this it must not be applied.</param>
 /// <param name="MetadataJson">Other metadata (state serial, tool versions, lock-file digest…) as JSON.</param>
-public sealed record PlanRecord(string PlanId, string Stack, string Environment, string Commit, string PlanDigest, string ArtifactSha256, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string MetadataJson);
+/// <param name="Region">Target region (one per wave region), or null when the target has none.</param>
+public sealed record PlanRecord(string PlanId, string Stack, string Environment, string Commit, string PlanDigest, string ArtifactSha256, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string MetadataJson, string? Region = null);
 
 /// <summary>What a caller supplies to save a plan.</summary>
 /// <param name="PlanId">Plan id.</param>
@@ -20,7 +21,8 @@ public sealed record PlanRecord(string PlanId, string Stack, string Environment,
 /// <param name="PlanDigest">Summary digest.</param>
 /// <param name="ExpiresAt">Expiry.</param>
 /// <param name="MetadataJson">Other metadata as JSON.</param>
-public sealed record NewPlan(string PlanId, string Stack, string Environment, string Commit, string PlanDigest, DateTimeOffset ExpiresAt, string MetadataJson);
+/// <param name="Region">Target region, or null when the target has none.</param>
+public sealed record NewPlan(string PlanId, string Stack, string Environment, string Commit, string PlanDigest, DateTimeOffset ExpiresAt, string MetadataJson, string? Region = null);
 
 /// <summary>Thrown when a plan artifact cannot be used: expired, tampered with, or unknown.</summary>
 public sealed class PlanArtifactException(string planId, string message) : Exception($"plan {planId}: {message}")
@@ -38,8 +40,15 @@ public interface IPlanArtifactStore
     /// <summary>The metadata, or null.</summary>
     Task<PlanRecord?> GetAsync(string planId, CancellationToken cancellationToken);
 
-    /// <summary>The most recently created plan for <paramref name="stack"/> in <paramref name="environment"/>, or null.</summary>
-    Task<PlanRecord?> LatestAsync(string stack, string environment, CancellationToken cancellationToken);
+    /// <summary>The most recently created plan for <paramref name="stack"/> in <paramref name="environment"/> with no region, or null.</summary>
+    Task<PlanRecord?> LatestAsync(string stack, string environment, CancellationToken cancellationToken) =>
+        LatestAsync(stack, environment, null, cancellationToken);
+
+    /// <summary>
+    /// The most recently created plan for <paramref name="stack"/> in <paramref name="environment"/> and exactly
+    /// <paramref name="region"/> (null: plans without a region), or null. A plan for one region never supersedes another region's.
+    /// </summary>
+    Task<PlanRecord?> LatestAsync(string stack, string environment, string? region, CancellationToken cancellationToken);
 
     /// <summary>
     /// Decrypts and returns the artifact. Throws <see cref="PlanArtifactException"/> when the plan is unknown,

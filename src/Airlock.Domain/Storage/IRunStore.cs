@@ -7,7 +7,8 @@ namespace Airlock.Domain.Storage;
 /// <param name="State">Current state name (see DESIGN §3), the wire names of Airlock.Domain.Runs.RunState, e.g. "queued" or "needs_reconciliation".</param>
 /// <param name="CreatedAt">When it was requested.</param>
 /// <param name="UpdatedAt">Last transition.</param>
-public sealed record RunRecord(string Id, string Stack, string Environment, string State, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+/// <param name="Region">Target region, or null when the target has none.</param>
+public sealed record RunRecord(string Id, string Stack, string Environment, string State, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? Region = null);
 
 /// <summary>One state transition of a run; the log is append-only.</summary>
 /// <param name="Id">Store-assigned, increasing.</param>
@@ -49,13 +50,18 @@ public sealed record RunCancelRequest(string RunId, string Actor, string Reason,
 /// <param name="Stack">Only this stack.</param>
 /// <param name="Environment">Only this environment.</param>
 /// <param name="Limit">At most this many.</param>
-public sealed record RunQuery(string? Stack = null, string? Environment = null, int Limit = 50);
+/// <param name="Region">Only this region (null: any region, including none).</param>
+public sealed record RunQuery(string? Stack = null, string? Environment = null, int Limit = 50, string? Region = null);
 
 /// <summary>Runs and their append-only event log.</summary>
 public interface IRunStore
 {
-    /// <summary>Creates a run and its first event (null → state).</summary>
-    Task<RunRecord> CreateAsync(string runId, string stack, string environment, string initialState, string actor, CancellationToken cancellationToken);
+    /// <summary>Creates a run without a region and its first event (null → state).</summary>
+    Task<RunRecord> CreateAsync(string runId, string stack, string environment, string initialState, string actor, CancellationToken cancellationToken) =>
+        CreateAsync(runId, stack, environment, null, initialState, actor, cancellationToken);
+
+    /// <summary>Creates a run for (stack, environment, region) and its first event (null → state).</summary>
+    Task<RunRecord> CreateAsync(string runId, string stack, string environment, string? region, string initialState, string actor, CancellationToken cancellationToken);
 
     /// <summary>The run, or null.</summary>
     Task<RunRecord?> GetAsync(string runId, CancellationToken cancellationToken);

@@ -37,6 +37,9 @@ public sealed record CommandEngineOptions
     /// <summary>AIRLOCK_INPUTS: JSON object of upstream outputs.</summary>
     public string InputsJson { get; init; } = "{}";
 
+    /// <summary>AIRLOCK_REGION: the target region (empty when the target has none).</summary>
+    public string? Region { get; init; }
+
     /// <summary>Directory (the stack's), environment, identity, timeout, grace period.</summary>
     public required EngineProcessOptions Process { get; init; }
 }
@@ -45,7 +48,7 @@ public sealed record CommandEngineOptions
 /// Runs any tool through the public command-engine contract (docs/engines.md): plan writes
 /// Terraform-format plan JSON to AIRLOCK_PLAN_JSON (and may write an opaque artifact to
 /// AIRLOCK_PLAN_FILE), apply receives both, state_serial prints an integer, outputs prints a JSON
-/// object; every program gets AIRLOCK_STACK, AIRLOCK_ENVIRONMENT, AIRLOCK_RUN_ID, AIRLOCK_COMMIT and AIRLOCK_INPUTS.
+/// object; every program gets AIRLOCK_STACK, AIRLOCK_ENVIRONMENT, AIRLOCK_REGION, AIRLOCK_RUN_ID, AIRLOCK_COMMIT and AIRLOCK_INPUTS.
 /// </summary>
 public sealed class CommandEngine(CommandEngineOptions options, IProcessRunner runner, IOutputSink sink) : IEngine
 {
@@ -196,6 +199,7 @@ public sealed class CommandEngine(CommandEngineOptions options, IProcessRunner r
         {
             ["AIRLOCK_STACK"] = options.Stack,
             ["AIRLOCK_ENVIRONMENT"] = options.Environment,
+            ["AIRLOCK_REGION"] = options.Region ?? string.Empty,
             ["AIRLOCK_RUN_ID"] = options.RunId,
             ["AIRLOCK_COMMIT"] = options.Commit,
             ["AIRLOCK_INPUTS"] = options.InputsJson,

@@ -101,7 +101,7 @@ public sealed class ProcessRunner(TimeProvider timeProvider) : IProcessRunner
         int? exitCode = null;
         try
         {
-            var execution = command.ExecuteAsync(forceful.Token, graceful.Token);
+            var execution = Start(command, forceful.Token, graceful.Token);
 
             // CliWrap interrupts the process it started; its descendants (a script under /bin/sh -c) get SIGINT too.
             await using var interruptTree = graceful.Token.Register(() => ProcessTree.InterruptDescendants(execution.ProcessId));
@@ -139,6 +139,29 @@ public sealed class ProcessRunner(TimeProvider timeProvider) : IProcessRunner
         return new ProcessResult(termination == Termination.Exited ? exitCode : null, termination, forceful.IsCancellationRequested,
             outText, errText, Stopwatch.GetElapsedTime(started));
     }
+
+    // ETXTBSY: a script written a moment ago may still be open for writing in a child another thread
+    // forked (between its fork and exec); the kernel then refuses to execute it. It clears within
+    // milliseconds, so a few short retries make starting it reliable.
+    private static CommandTask<CommandResult> Start(CliWrap.Command command, CancellationToken forceful, CancellationToken graceful)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return command.ExecuteAsync(forceful, graceful);
+            }
+            catch (System.ComponentModel.Win32Exception e) when (attempt < 6 && IsTextFileBusy(e))
+            {
+                Thread.Sleep(TimeSpan.FromMilliseconds(10 * attempt));
+            }
+        }
+    }
+
+    private static bool IsTextFileBusy(System.ComponentModel.Win32Exception e) =>
+        e.NativeErrorCode == TextFileBusy || e.InnerException is System.ComponentModel.Win32Exception { NativeErrorCode: TextFileBusy };
+
+    private const int TextFileBusy = 26; // ETXTBSY on Linux
 
     private static string Quote(string arg) =>
         arg.Length > 0 && arg.All(c => char.IsLetterOrDigit(c) || "-_=./:@,+".Contains(c, StringComparison.Ordinal)) ? arg : "'" + arg.Replace("'", "'\\''", StringComparison.Ordinal) + "'";

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 using Airlock.Domain.Failures;
 using Airlock.Domain.Serialization;
@@ -20,6 +21,12 @@ public sealed record PulumiOptions
     /// <summary>Version constraint, e.g. "&gt;= 3.100"; null = any.</summary>
     public string? RequiredVersion { get; init; }
 
+    /// <summary>Upstream inputs (a JSON object), given to preview and up as stack configuration.</summary>
+    public string InputsJson { get; init; } = "{}";
+
+    /// <summary>Inputs whose values are sensitive: set as encrypted secrets (config set --secret), never as plain config.</summary>
+    public IReadOnlyList<string> SecretInputNames { get; init; } = [];
+
     /// <summary>Directory, environment, identity, timeout, grace period.</summary>
     public required EngineProcessOptions Process { get; init; }
 }
@@ -27,7 +34,9 @@ public sealed record PulumiOptions
 /// <summary>
 /// Drives the real Pulumi CLI non-interactively: preview with a saved update plan (--save-plan)
 /// and an engine event log, up --plan for saved-plan mode, stack output --json, stack history
-/// for the update version and stack export for a digest of the deployment.
+/// for the update version and stack export for a digest of the deployment. Upstream inputs become
+/// stack configuration in a copy of the stack's config file (--config-file), so the working tree
+/// stays as committed: plain values with --config name=value, sensitive ones with config set --secret.
 /// </summary>
 public sealed class PulumiEngine(PulumiOptions options, IProcessRunner runner, IOutputSink sink) : IEngine
 {
@@ -39,6 +48,9 @@ public sealed class PulumiEngine(PulumiOptions options, IProcessRunner runner, I
 
     /// <summary>Terraform-format plan JSON written by <see cref="ShowAsync"/>.</summary>
     public const string PlanJsonFileName = "plan.json";
+
+    // What `pulumi stack output --json` prints for a secret output unless --show-secrets is given.
+    private const string SecretMask = "[secret]";
 
     private static readonly Dictionary<string, string> AutomationEnvironment = new()
     {
@@ -78,9 +90,9 @@ public sealed class PulumiEngine(PulumiOptions options, IProcessRunner runner, I
         Directory.CreateDirectory(artifactDirectory);
         var planFile = Path.Combine(artifactDirectory, PlanFileName);
         var events = Path.Combine(artifactDirectory, PreviewEventsFileName);
-        await RunAsync("plan", RunPhase.BeforeMutation,
-            ["preview", "--stack", options.Stack, "--non-interactive", "--save-plan", planFile, "--event-log", events],
-            StdoutMode.Stream, cancellationToken, events);
+        await WithInputsAsync(configArguments => RunAsync("plan", RunPhase.BeforeMutation,
+            ["preview", "--stack", options.Stack, "--non-interactive", "--save-plan", planFile, "--event-log", events, .. configArguments],
+            StdoutMode.Stream, cancellationToken, events), cancellationToken);
         if (!File.Exists(planFile))
         {
             throw new EngineConfigurationException($"pulumi preview wrote no update plan at {planFile}");
@@ -103,9 +115,9 @@ public sealed class PulumiEngine(PulumiOptions options, IProcessRunner runner, I
     {
         var planFile = artifact.PlanFile ?? throw new EngineConfigurationException("the Pulumi plan artifact has no update plan");
         var events = Path.Combine(artifact.Directory, "up.events.jsonl");
-        var result = await RunAsync("apply", RunPhase.Mutation,
-            ["up", "--stack", options.Stack, "--non-interactive", "--yes", "--skip-preview", "--plan", planFile, "--event-log", events],
-            StdoutMode.Stream, cancellationToken, events);
+        var result = await WithInputsAsync(configArguments => RunAsync("apply", RunPhase.Mutation,
+            ["up", "--stack", options.Stack, "--non-interactive", "--yes", "--skip-preview", "--plan", planFile, "--event-log", events, .. configArguments],
+            StdoutMode.Stream, cancellationToken, events), cancellationToken);
         return new ApplyResult(result, PulumiEventLog.Read(events).Counts);
     }
 
@@ -123,9 +135,9 @@ public sealed class PulumiEngine(PulumiOptions options, IProcessRunner runner, I
         try
         {
             var events = Path.Combine(directory.FullName, "drift.events.jsonl");
-            var result = await RunAsync("drift-check", RunPhase.BeforeMutation,
-                ["preview", "--stack", options.Stack, "--non-interactive", "--refresh", "--event-log", events],
-                StdoutMode.Stream, cancellationToken, events);
+            var result = await WithInputsAsync(configArguments => RunAsync("drift-check", RunPhase.BeforeMutation,
+                ["preview", "--stack", options.Stack, "--non-interactive", "--refresh", "--event-log", events, .. configArguments],
+                StdoutMode.Stream, cancellationToken, events), cancellationToken);
             return new DriftResult(PulumiEventLog.Read(events).HasChanges, result);
         }
         finally
@@ -159,11 +171,81 @@ public sealed class PulumiEngine(PulumiOptions options, IProcessRunner runner, I
         return new StateVersion(version, null, digest);
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// The outputs as {name: {value, sensitive}} (the shape of <c>tofu output -json</c>): Pulumi prints secret
+    /// outputs as "[secret]" unless asked to show them, so a first call learns which are secret and a second,
+    /// captured and never streamed, reads their values.
+    /// </summary>
     public async Task<JsonElement> GetOutputsAsync(CancellationToken cancellationToken)
     {
-        var result = await RunAsync("output", RunPhase.BeforeMutation, ["stack", "output", "--stack", options.Stack, "--json"], StdoutMode.Capture, cancellationToken);
-        return TofuEngine.ParseObject(result.Stdout, "pulumi stack output --json");
+        var masked = await RunAsync("output", RunPhase.BeforeMutation, ["stack", "output", "--stack", options.Stack, "--json"], StdoutMode.Capture, cancellationToken);
+        var maskedOutputs = TofuEngine.ParseObject(masked.Stdout, "pulumi stack output --json");
+        var secretNames = maskedOutputs.EnumerateObject()
+            .Where(p => p.Value.ValueKind == JsonValueKind.String && p.Value.GetString() == SecretMask)
+            .Select(p => p.Name)
+            .ToHashSet(StringComparer.Ordinal);
+        var values = maskedOutputs;
+        if (secretNames.Count > 0)
+        {
+            var shown = await RunAsync("output", RunPhase.BeforeMutation, ["stack", "output", "--stack", options.Stack, "--json", "--show-secrets"], StdoutMode.Capture, cancellationToken);
+            values = TofuEngine.ParseObject(shown.Stdout, "pulumi stack output --json --show-secrets");
+        }
+
+        var outputs = new JsonObject();
+        foreach (var output in values.EnumerateObject())
+        {
+            outputs[output.Name] = new JsonObject
+            {
+                ["value"] = JsonNode.Parse(output.Value.GetRawText()),
+                ["sensitive"] = secretNames.Contains(output.Name),
+            };
+        }
+
+        return TofuEngine.ParseObject(outputs.ToJsonString(), "pulumi outputs");
+    }
+
+    // Runs a preview or up with the inputs as configuration in a private copy of the stack's config file.
+    private async Task<ProcessResult> WithInputsAsync(Func<IReadOnlyList<string>, Task<ProcessResult>> run, CancellationToken cancellationToken)
+    {
+        var inputs = Inputs.EngineInputs.AsText(options.InputsJson);
+        if (inputs.Count == 0)
+        {
+            return await run([]);
+        }
+
+        var directory = Directory.CreateTempSubdirectory("airlock-pulumi-config-");
+        try
+        {
+            var stackName = options.Stack[(options.Stack.LastIndexOf('/') + 1)..];
+            var committed = Path.Combine(options.Process.WorkingDirectory, $"Pulumi.{stackName}.yaml");
+            var configFile = Path.Combine(directory.FullName, $"Pulumi.{stackName}.yaml");
+            if (File.Exists(committed))
+            {
+                File.Copy(committed, configFile);
+            }
+
+            var arguments = new List<string> { "--config-file", configFile };
+            foreach (var (name, text) in inputs)
+            {
+                if (options.SecretInputNames.Contains(name, StringComparer.Ordinal))
+                {
+                    // Encrypted by the stack's secrets provider; the value is redacted from any output.
+                    await RunAsync("config", RunPhase.BeforeMutation,
+                        ["config", "set", "--stack", options.Stack, "--config-file", configFile, "--secret", "--non-interactive", "--", name, text],
+                        StdoutMode.Capture, cancellationToken);
+                }
+                else
+                {
+                    arguments.AddRange(["--config", $"{name}={text}"]);
+                }
+            }
+
+            return await run(arguments);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
     }
 
     private async Task<ProcessResult> RunAsync(string operation, RunPhase phase, IReadOnlyList<string> arguments, StdoutMode mode,

@@ -22,6 +22,9 @@ public sealed record TofuOptions
     /// <summary>How long the tool itself waits for the state lock before failing with a lock error.</summary>
     public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Upstream inputs (a JSON object), passed to every invocation as TF_VAR_&lt;name&gt;.</summary>
+    public string InputsJson { get; init; } = "{}";
+
     /// <summary>Directory, environment, identity, timeout, grace period.</summary>
     public required EngineProcessOptions Process { get; init; }
 }
@@ -193,6 +196,19 @@ public sealed class TofuEngine(TofuOptions options, IProcessRunner runner, IOutp
         return File.Exists(path) ? "sha256:" + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path))) : null;
     }
 
+    // Inputs are root-module variables: TF_VAR_<name> is the documented way to set one from the environment.
+    // Complex values are JSON text, which Terraform parses as HCL for list, map and object variables.
+    private Dictionary<string, string> ToolEnvironment()
+    {
+        var environment = new Dictionary<string, string>(AutomationEnvironment, StringComparer.Ordinal);
+        foreach (var (name, text) in Inputs.EngineInputs.AsText(options.InputsJson))
+        {
+            environment["TF_VAR_" + name] = text;
+        }
+
+        return environment;
+    }
+
     internal static JsonElement ParseObject(string text, string what)
     {
         try
@@ -211,7 +227,7 @@ public sealed class TofuEngine(TofuOptions options, IProcessRunner runner, IOutp
     private async Task<ProcessResult> RunAsync(string operation, RunPhase phase, IReadOnlyList<string> arguments, StdoutMode mode,
         CancellationToken cancellationToken, int[]? successCodes = null, string? stdoutFile = null)
     {
-        var spec = options.Process.Spec(options.BinaryPath, arguments, AutomationEnvironment) with { StdoutMode = mode, StdoutFile = stdoutFile };
+        var spec = options.Process.Spec(options.BinaryPath, arguments, ToolEnvironment()) with { StdoutMode = mode, StdoutFile = stdoutFile };
         var result = await runner.RunAsync(spec, sink, cancellationToken);
         if (result.Termination != Termination.Exited || !(successCodes ?? [0]).Contains(result.ExitCode ?? -1))
         {

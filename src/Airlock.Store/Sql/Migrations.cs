@@ -107,6 +107,41 @@ public static class Migrations
             // A cancel request from another person or process; the process running the apply polls for it.
             "CREATE TABLE run_cancel_requests (run_id TEXT PRIMARY KEY, actor TEXT NOT NULL, reason TEXT NOT NULL, requested_at BIGINT NOT NULL)",
         ],
+
+        // Version 3: regions as a target dimension (waves run a stack once per region). NULL = the
+        // target has no region (a single-region environment), which is what every earlier row is.
+        [
+            "ALTER TABLE plans ADD COLUMN region TEXT NULL",
+            "ALTER TABLE runs ADD COLUMN region TEXT NULL",
+            // The superseded-plan check and the blocked-target check look up the newest plan/run per (stack, environment, region).
+            "CREATE INDEX plans_by_target_region ON plans (stack, environment, region, created_at)",
+            "DROP INDEX plans_by_target",
+            "CREATE INDEX runs_by_target_region ON runs (stack, environment, region, created_at, id)",
+        ],
+
+        // Version 4: releases ownership and deployments.
+        [
+            // The process driving a release holds it under a lease, so a crashed driver's release can be resumed elsewhere.
+            "ALTER TABLE releases ADD COLUMN commit_sha TEXT NULL",
+            "ALTER TABLE releases ADD COLUMN owner TEXT NULL",
+            "ALTER TABLE releases ADD COLUMN lease_expires BIGINT NULL",
+            "CREATE INDEX releases_newest ON releases (created_at, id)",
+            """
+            CREATE TABLE deployments (
+              id {id}, release_id TEXT NOT NULL, application TEXT NOT NULL, environment TEXT NOT NULL, region TEXT NULL,
+              app_version TEXT NOT NULL, infra_version TEXT NOT NULL, commit_sha TEXT NOT NULL, strategy TEXT NOT NULL,
+              color TEXT NULL, outcome TEXT NOT NULL, started_at BIGINT NOT NULL, finished_at BIGINT NULL, detail_json TEXT NOT NULL)
+            """,
+            // The database, not the caller, guarantees at most one live deployment per target, across processes;
+            // COALESCE because a unique index treats NULLs as distinct, and "no region" is one target.
+            "CREATE UNIQUE INDEX deployments_one_live ON deployments (application, environment, COALESCE(region, '')) WHERE outcome = 'live'",
+            "CREATE INDEX deployments_by_target ON deployments (application, environment, region, started_at, id)",
+            "CREATE INDEX deployments_by_app_version ON deployments (app_version, started_at, id)",
+            "CREATE INDEX deployments_by_infra_version ON deployments (infra_version, started_at, id)",
+            "CREATE INDEX deployments_by_commit ON deployments (commit_sha)",
+            "CREATE INDEX deployments_by_release ON deployments (release_id, started_at, id)",
+            "CREATE INDEX deployments_newest ON deployments (started_at, id)",
+        ],
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

@@ -21,6 +21,8 @@ public sealed class SqlAirlockStore : IAirlockStore
         Approvals = new SqlApprovalStore(context);
         Freezes = new SqlFreezeStore(context);
         Evidence = new SqlEvidenceRecordStore(context);
+        Releases = new SqlReleaseStore(context);
+        Deployments = new SqlDeploymentStore(context);
     }
 
     /// <inheritdoc />
@@ -51,6 +53,12 @@ public sealed class SqlAirlockStore : IAirlockStore
 
     /// <inheritdoc />
     public IEvidenceRecordStore Evidence { get; }
+
+    /// <inheritdoc />
+    public IReleaseStore Releases { get; }
+
+    /// <inheritdoc />
+    public IDeploymentStore Deployments { get; }
 
     /// <summary>Applies pending migrations and returns the ready store; disposes the dialect if that fails.</summary>
     internal static async Task<SqlAirlockStore> OpenAsync(SqlDialect dialect, TimeProvider time, Func<PlanKey> planKey, CancellationToken cancellationToken)

@@ -14,7 +14,7 @@ internal sealed class SqlPlanArtifactStore(SqlContext context, Lazy<PlanKey> pla
     // Resolved on first use, so commands that never touch plans (airlock locks) need no key.
     private PlanKey key => planKey.Value;
 
-    private const string Columns = "plan_id, stack, environment, commit_sha, plan_digest, artifact_sha256, created_at, expires_at, metadata_json, key_id, nonce, ciphertext, tag";
+    private const string Columns = "plan_id, stack, environment, commit_sha, plan_digest, artifact_sha256, created_at, expires_at, metadata_json, key_id, nonce, ciphertext, tag, region";
 
     public async Task<PlanRecord> SaveAsync(NewPlan plan, ReadOnlyMemory<byte> artifact, CancellationToken cancellationToken)
     {
@@ -26,13 +26,13 @@ internal sealed class SqlPlanArtifactStore(SqlContext context, Lazy<PlanKey> pla
         }
 
         var record = new PlanRecord(plan.PlanId, plan.Stack, plan.Environment, plan.Commit, plan.PlanDigest,
-            "sha256:" + Convert.ToHexStringLower(SHA256.HashData(artifact.Span)), now, Db.Instant(Db.Ms(plan.ExpiresAt)), plan.MetadataJson);
+            "sha256:" + Convert.ToHexStringLower(SHA256.HashData(artifact.Span)), now, Db.Instant(Db.Ms(plan.ExpiresAt)), plan.MetadataJson, plan.Region);
         var (nonce, ciphertext, tag) = PlanArtifactCipher.Encrypt(key, artifact.Span, AssociatedData(record, key.KeyId));
         await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await connection.ExecuteAsync(null, $"INSERT INTO plans ({Columns}) VALUES (@id, @stack, @env, @commit, @digest, @sha, @created, @expires, @meta, @key, @nonce, @ct, @tag)", cancellationToken,
+        await connection.ExecuteAsync(null, $"INSERT INTO plans ({Columns}) VALUES (@id, @stack, @env, @commit, @digest, @sha, @created, @expires, @meta, @key, @nonce, @ct, @tag, @region)", cancellationToken,
             ("@id", record.PlanId), ("@stack", record.Stack), ("@env", record.Environment), ("@commit", record.Commit), ("@digest", record.PlanDigest),
             ("@sha", record.ArtifactSha256), ("@created", Db.Ms(record.CreatedAt)), ("@expires", Db.Ms(record.ExpiresAt)), ("@meta", record.MetadataJson),
-            ("@key", key.KeyId), ("@nonce", nonce), ("@ct", ciphertext), ("@tag", tag)).ConfigureAwait(false);
+            ("@key", key.KeyId), ("@nonce", nonce), ("@ct", ciphertext), ("@tag", tag), ("@region", record.Region)).ConfigureAwait(false);
         return record;
     }
 
@@ -42,14 +42,16 @@ internal sealed class SqlPlanArtifactStore(SqlContext context, Lazy<PlanKey> pla
         return row?.Record;
     }
 
-    public async Task<PlanRecord?> LatestAsync(string stack, string environment, CancellationToken cancellationToken)
+    public async Task<PlanRecord?> LatestAsync(string stack, string environment, string? region, CancellationToken cancellationToken)
     {
-        // Metadata columns only: the newest plan's artifact may be large and is not needed here.
+        // Metadata columns only: the newest plan's artifact may be large and is not needed here. The region
+        // filter is text ("IS NULL" or "= @region") so PostgreSQL never has to type an untyped null.
+        var regionFilter = region is null ? "region IS NULL" : "region = @region";
         await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync(null,
-            "SELECT plan_id, stack, environment, commit_sha, plan_digest, artifact_sha256, created_at, expires_at, metadata_json FROM plans WHERE stack = @stack AND environment = @env ORDER BY created_at DESC, plan_id DESC LIMIT 1",
-            r => new PlanRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), Db.Instant(r.GetInt64(6)), Db.Instant(r.GetInt64(7)), r.GetString(8)),
-            cancellationToken, ("@stack", stack), ("@env", environment)).ConfigureAwait(false);
+            $"SELECT plan_id, stack, environment, commit_sha, plan_digest, artifact_sha256, created_at, expires_at, metadata_json, region FROM plans WHERE stack = @stack AND environment = @env AND {regionFilter} ORDER BY created_at DESC, plan_id DESC LIMIT 1",
+            r => new PlanRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), Db.Instant(r.GetInt64(6)), Db.Instant(r.GetInt64(7)), r.GetString(8), r.NullableString(9)),
+            cancellationToken, region is null ? [("@stack", stack), ("@env", environment)] : [("@stack", stack), ("@env", environment), ("@region", region)]).ConfigureAwait(false);
         return rows.FirstOrDefault();
     }
 
@@ -89,26 +91,36 @@ internal sealed class SqlPlanArtifactStore(SqlContext context, Lazy<PlanKey> pla
     }
 
     private static PlanRow ReadRow(DbDataReader r) => new(
-        new PlanRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), Db.Instant(r.GetInt64(6)), Db.Instant(r.GetInt64(7)), r.GetString(8)),
+        new PlanRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), Db.Instant(r.GetInt64(6)), Db.Instant(r.GetInt64(7)), r.GetString(8), r.NullableString(13)),
         r.GetString(9),
         (byte[])r.GetValue(10),
         (byte[])r.GetValue(11),
         (byte[])r.GetValue(12));
 
     // Canonical JSON of every metadata field, so any edit to the row's metadata fails authentication.
-    private static byte[] AssociatedData(PlanRecord record, string keyId) => CanonicalJson.ToUtf8Bytes(new JsonObject
+    // The region joins only when set, so plans stored before regions existed still authenticate.
+    private static byte[] AssociatedData(PlanRecord record, string keyId)
     {
-        ["plan_id"] = record.PlanId,
-        ["stack"] = record.Stack,
-        ["environment"] = record.Environment,
-        ["commit"] = record.Commit,
-        ["plan_digest"] = record.PlanDigest,
-        ["artifact_sha256"] = record.ArtifactSha256,
-        ["created_at"] = Db.Ms(record.CreatedAt),
-        ["expires_at"] = Db.Ms(record.ExpiresAt),
-        ["metadata"] = record.MetadataJson,
-        ["key_id"] = keyId,
-    });
+        var data = new JsonObject
+        {
+            ["plan_id"] = record.PlanId,
+            ["stack"] = record.Stack,
+            ["environment"] = record.Environment,
+            ["commit"] = record.Commit,
+            ["plan_digest"] = record.PlanDigest,
+            ["artifact_sha256"] = record.ArtifactSha256,
+            ["created_at"] = Db.Ms(record.CreatedAt),
+            ["expires_at"] = Db.Ms(record.ExpiresAt),
+            ["metadata"] = record.MetadataJson,
+            ["key_id"] = keyId,
+        };
+        if (record.Region is not null)
+        {
+            data["region"] = record.Region;
+        }
+
+        return CanonicalJson.ToUtf8Bytes(data);
+    }
 
     private sealed record PlanRow(PlanRecord Record, string KeyId, byte[] Nonce, byte[] Ciphertext, byte[] Tag);
 }

@@ -11,22 +11,22 @@ internal sealed class SqlRunStore(SqlContext context) : IRunStore
 {
     private const string SystemActor = "airlock";
 
-    public async Task<RunRecord> CreateAsync(string runId, string stack, string environment, string initialState, string actor, CancellationToken cancellationToken)
+    public async Task<RunRecord> CreateAsync(string runId, string stack, string environment, string? region, string initialState, string actor, CancellationToken cancellationToken)
     {
         var now = context.Time.GetUtcNow();
         await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await context.Dialect.BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
-        await connection.ExecuteAsync(transaction, "INSERT INTO runs (id, stack, environment, state, created_at, updated_at) VALUES (@id, @stack, @env, @state, @now, @now)", cancellationToken,
-            ("@id", runId), ("@stack", stack), ("@env", environment), ("@state", initialState), ("@now", Db.Ms(now))).ConfigureAwait(false);
+        await connection.ExecuteAsync(transaction, "INSERT INTO runs (id, stack, environment, region, state, created_at, updated_at) VALUES (@id, @stack, @env, @region, @state, @now, @now)", cancellationToken,
+            ("@id", runId), ("@stack", stack), ("@env", environment), ("@region", region), ("@state", initialState), ("@now", Db.Ms(now))).ConfigureAwait(false);
         await AppendEventAsync(connection, transaction, runId, null, initialState, now, actor, "run created", cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return new RunRecord(runId, stack, environment, initialState, Db.Instant(Db.Ms(now)), Db.Instant(Db.Ms(now)));
+        return new RunRecord(runId, stack, environment, initialState, Db.Instant(Db.Ms(now)), Db.Instant(Db.Ms(now)), region);
     }
 
     public async Task<RunRecord?> GetAsync(string runId, CancellationToken cancellationToken)
     {
         await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
-        var rows = await connection.QueryAsync(null, "SELECT id, stack, environment, state, created_at, updated_at FROM runs WHERE id = @id",
+        var rows = await connection.QueryAsync(null, "SELECT id, stack, environment, state, created_at, updated_at, region FROM runs WHERE id = @id",
             ReadRun, cancellationToken, ("@id", runId)).ConfigureAwait(false);
         return rows.FirstOrDefault();
     }
@@ -96,7 +96,7 @@ internal sealed class SqlRunStore(SqlContext context) : IRunStore
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1);
         // Filters are added as text rather than "(@x IS NULL OR col = @x)" so each query can use its index
-        // (runs_newest, runs_by_target, runs_by_environment) and PostgreSQL never has to type an untyped null.
+        // (runs_newest, runs_by_target, runs_by_target_region, runs_by_environment) and PostgreSQL never has to type an untyped null.
         var filters = new List<string>();
         var parameters = new List<(string, object?)> { ("@limit", query.Limit) };
         if (query.Stack is not null)
@@ -111,9 +111,15 @@ internal sealed class SqlRunStore(SqlContext context) : IRunStore
             parameters.Add(("@env", query.Environment));
         }
 
+        if (query.Region is not null)
+        {
+            filters.Add("region = @region");
+            parameters.Add(("@region", query.Region));
+        }
+
         var where = filters.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", filters);
         await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
-        return await connection.QueryAsync(null, $"SELECT id, stack, environment, state, created_at, updated_at FROM runs{where} ORDER BY created_at DESC, id DESC LIMIT @limit",
+        return await connection.QueryAsync(null, $"SELECT id, stack, environment, state, created_at, updated_at, region FROM runs{where} ORDER BY created_at DESC, id DESC LIMIT @limit",
             ReadRun, cancellationToken, [.. parameters]).ConfigureAwait(false);
     }
 
@@ -160,7 +166,7 @@ internal sealed class SqlRunStore(SqlContext context) : IRunStore
     }
 
     private static RunRecord ReadRun(DbDataReader r) =>
-        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), Db.Instant(r.GetInt64(4)), Db.Instant(r.GetInt64(5)));
+        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), Db.Instant(r.GetInt64(4)), Db.Instant(r.GetInt64(5)), r.NullableString(6));
 
     private static void RequireJsonObject(string json)
     {

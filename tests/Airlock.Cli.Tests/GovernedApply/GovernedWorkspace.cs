@@ -24,7 +24,7 @@ public sealed class GovernedWorkspace : IDisposable
     private GovernedWorkspace()
     {
         Root = _dir.Path;
-        CopyDirectory(Path.Combine(RepoPaths.RepoRoot, "examples", "getting-started"), Root);
+        DirectoryCopy.Copy(Path.Combine(RepoPaths.RepoRoot, "examples", "getting-started"), Root);
         _git = new GitHistory(Root);
         Commit("first stack");
     }
@@ -93,22 +93,4 @@ public sealed class GovernedWorkspace : IDisposable
     public RunningCli Start(params string[] args) => CliRunner.Start(Root, _environment, args);
 
     public void Dispose() => _dir.Dispose();
-
-    private static void CopyDirectory(string from, string to)
-    {
-        foreach (var directory in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories))
-        {
-            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, directory)));
-        }
-
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            File.Copy(file, target);
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(target, File.GetUnixFileMode(file));
-            }
-        }
-    }
 }

@@ -517,6 +517,60 @@ public class ConfigValidationTests
     }
 
     [Fact]
+    public void Blue_green_without_a_switch_command_is_reported_at_its_kind()
+    {
+        var d = Only(
+            """
+            version: 1
+            project: p
+            environments: {}
+            applications:
+              web:
+                deploy: ./deploy.sh
+                strategy: { kind: blue-green }
+            """);
+
+        AssertAt(d, 7, 23, MissingKey, "application 'web' uses blue-green but has no strategy.switch command (it moves traffic to the new colour)");
+    }
+
+    [Fact]
+    public void A_switch_command_outside_blue_green_is_reported()
+    {
+        var d = Only(
+            """
+            version: 1
+            project: p
+            environments: {}
+            applications:
+              web:
+                deploy: ./deploy.sh
+                strategy: { kind: canary, steps: [50, 100], switch: ./switch.sh }
+            """);
+
+        AssertAt(d, 7, 57, BadValue, "application 'web' sets strategy.switch, which only blue-green uses; set kind: blue-green or remove it");
+    }
+
+    [Fact]
+    public void Blue_green_with_a_switch_command_loads_it()
+    {
+        var result = WorkspaceConfigLoader.Load(
+            """
+            version: 1
+            project: p
+            environments: {}
+            applications:
+              web:
+                deploy: ./deploy.sh
+                strategy: { kind: blue-green, switch: "./switch.sh {color}" }
+            """,
+            "airlock.yaml");
+
+        Assert.True(result.IsValid, string.Join("\n", result.Diagnostics));
+        var strategy = result.Config!.Applications.Single().Strategy;
+        Assert.Equal((DeploymentStrategyKind.BlueGreen, "./switch.sh {color}"), (strategy.Kind, strategy.Switch));
+    }
+
+    [Fact]
     public void Invalid_yaml_syntax_reports_the_parser_position()
     {
         var d = Only(

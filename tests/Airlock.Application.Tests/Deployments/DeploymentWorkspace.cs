@@ -1,0 +1,215 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+using Airlock.Application.Deployments;
+using Airlock.Application.Workspace;
+using Airlock.Domain.Config;
+using Airlock.Domain.Evidence;
+using Airlock.Engines.Processes;
+using Airlock.Store;
+using Airlock.Store.Sql;
+using Airlock.Testing;
+
+namespace Airlock.Application.Tests.Deployments;
+
+/// <summary>
+/// A real workspace for deployment tests: airlock.yaml with dev and prod, a real SQLite store,
+/// the real process runner and verification runner, shell scripts that start the sample HTTP
+/// service in the background (recording every pid), and a dispose that kills every process they started.
+/// </summary>
+internal sealed class DeploymentWorkspace : IAsyncDisposable
+{
+    private readonly TempDir _dir = new("airlock-deploy-test");
+    private readonly EcdsaCheckpointSigner _signer = EcdsaCheckpointSigner.Generate();
+    private SqlAirlockStore? _store;
+
+    private DeploymentWorkspace()
+    {
+    }
+
+    public string Root => _dir.Path;
+
+    public AirlockServices Services { get; private set; } = null!;
+
+    public ApplicationDeployer Deployer { get; private set; } = null!;
+
+    public EnvironmentConfig Dev => Services.Workspace.Environment("dev");
+
+    public EnvironmentConfig Prod => Services.Workspace.Environment("prod");
+
+    public RecordingObserver Observer { get; } = new();
+
+    /// <summary>Where the test build copies the sample service from (it is built once, as a project reference of this test project).</summary>
+    public static string SampleAppDirectory => AppContext.BaseDirectory;
+
+    public static async Task<DeploymentWorkspace> CreateAsync(TimeProvider? time = null)
+    {
+        var workspace = new DeploymentWorkspace();
+        workspace._dir.Write("airlock.yaml", """
+            version: 1
+            project: deploy-tests
+            environments:
+              dev: {}
+              prod: {}
+            """);
+        workspace._dir.Write("deploy.sh", DeployScript);
+        workspace._dir.Write("bg-deploy.sh", BlueGreenDeployScript);
+        workspace._dir.Write("switch.sh", SwitchScript);
+        var loaded = AirlockWorkspace.Load(workspace.Root);
+        workspace._store = await AirlockStores.OpenWorkspaceAsync(workspace.Root, new StoreOptions(), CancellationToken.None);
+        workspace.Services = new AirlockServices(loaded, workspace._store, workspace._signer, time ?? TimeProvider.System);
+        workspace.Deployer = new ApplicationDeployer(workspace.Services);
+        return workspace;
+    }
+
+    /// <summary>The build command: copies the sample service into the artifact directory and counts builds.</summary>
+    public static string BuildCommand =>
+        $"cp '{SampleAppDirectory}Airlock.SampleApp.dll' '{SampleAppDirectory}Airlock.SampleApp.runtimeconfig.json' \"$AIRLOCK_ARTIFACT_DIR\"/ && echo \"$AIRLOCK_VERSION\" >> builds.log";
+
+    /// <summary>
+    /// Replaces the instance on one port (waiting until the old one is gone), starts the version from
+    /// the artifact (--unhealthy when the version name contains "broken"), and writes url= to the outputs.
+    /// </summary>
+    private const string DeployScript = """
+        set -e
+        port=$1
+        if [ -f "app-$port.pid" ]; then
+          old=$(cat "app-$port.pid")
+          kill "$old" 2>/dev/null || true
+          while kill -0 "$old" 2>/dev/null; do sleep 0.05; done
+        fi
+        flags=""
+        case "$AIRLOCK_VERSION" in *broken*) flags=--unhealthy;; esac
+        nohup dotnet "$AIRLOCK_ARTIFACT_DIR/Airlock.SampleApp.dll" --port "$port" --version "$AIRLOCK_VERSION" --color "${AIRLOCK_COLOR:-none}" $flags < /dev/null > "app-$port.log" 2>&1 &
+        echo $! > "app-$port.pid"
+        echo $! >> pids
+        echo "url=http://127.0.0.1:$port" >> "$AIRLOCK_OUTPUTS"
+        echo "$AIRLOCK_ENVIRONMENT $AIRLOCK_VERSION ${AIRLOCK_TRAFFIC_PERCENT:-none}" >> deploys.log
+        """;
+
+    /// <summary>Blue-green: the colour picks the port ($1 blue, $2 green).</summary>
+    private const string BlueGreenDeployScript = """
+        set -e
+        if [ "$AIRLOCK_COLOR" = blue ]; then port=$1; else port=$2; fi
+        sh ./deploy.sh "$port"
+        """;
+
+    /// <summary>The "router": a file naming the live colour; url= becomes the live colour's address. $4 = a colour to misroute to a dead port.</summary>
+    private const string SwitchScript = """
+        set -e
+        if [ "$1" = blue ]; then port=$2; else port=$3; fi
+        if [ "$1" = "${4:-}" ]; then port=$5; fi
+        echo "$1" > router
+        echo "$1" >> switches.log
+        echo "url=http://127.0.0.1:$port" >> "$AIRLOCK_OUTPUTS"
+        """;
+
+    /// <summary>A health check of /health and one that /version answers the frame's version.</summary>
+    public static ImmutableArray<CheckConfig> HealthChecks =>
+    [
+        new HttpCheck("{url}/health", 200, 60, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), null),
+        new HttpCheck("{url}/version", 200, 0, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), "{version}"),
+    ];
+
+    public static ApplicationConfig App(string deploy, DeploymentStrategy? strategy = null, string? rollback = null, string? smoke = null, ImmutableArray<CheckConfig>? health = null) =>
+        new("web", [], null, BuildCommand, null, deploy, smoke, rollback, strategy ?? new DeploymentStrategy(DeploymentStrategyKind.Direct, [], TimeSpan.Zero), health ?? HealthChecks);
+
+    public string ArtifactDirectory => Path.Combine(Root, "artifact");
+
+    public async Task<string> BuildAsync(ApplicationConfig app)
+    {
+        var built = await Deployer.BuildAsync(app, "release-1", ArtifactDirectory, Observer, CancellationToken.None);
+        Assert.True(built.Passed, built.Statement);
+        return ArtifactDirectory;
+    }
+
+    public DeploymentRequest Request(ApplicationConfig app, string version, string? previous, string? liveColor = null, IReadOnlyDictionary<string, string>? placeholders = null, EnvironmentConfig? environment = null) =>
+        new(app, environment ?? Dev, null, version, previous, liveColor, ArtifactDirectory, "{}", placeholders ?? new Dictionary<string, string>());
+
+    public string[] Lines(string file) => File.Exists(_dir.File(file)) ? File.ReadAllLines(_dir.File(file)) : [];
+
+    public string Read(string file) => File.ReadAllText(_dir.File(file));
+
+    /// <summary>Kills the instance the deploy script started on <paramref name="port"/>.</summary>
+    public void KillAppOn(int port) => Kill(int.Parse(Read($"app-{port}.pid").Trim(), CultureInfo.InvariantCulture));
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static async Task<(int Status, string Body)> GetAsync(int port, string path)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        try
+        {
+            using var response = await client.GetAsync(new Uri($"http://127.0.0.1:{port}{path}"));
+            return ((int)response.StatusCode, (await response.Content.ReadAsStringAsync()).Trim());
+        }
+        catch (HttpRequestException e)
+        {
+            return (0, e.Message);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Every process a script started, even when the test failed half way.
+        foreach (var line in Lines("pids"))
+        {
+            if (int.TryParse(line.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                Kill(pid);
+            }
+        }
+
+        if (_store is not null)
+        {
+            await _store.DisposeAsync();
+        }
+
+        _signer.Dispose();
+        _dir.Dispose();
+    }
+
+    private static void Kill(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(5000);
+        }
+        catch (ArgumentException)
+        {
+            // Already gone.
+        }
+        catch (InvalidOperationException)
+        {
+            // Exited between the lookup and the kill.
+        }
+    }
+}
+
+/// <summary>Records progress lines and command output of a deployment.</summary>
+internal sealed class RecordingObserver : IDeploymentObserver, IOutputSink
+{
+    private readonly ConcurrentQueue<string> _steps = new();
+    private readonly ConcurrentQueue<string> _output = new();
+
+    public IReadOnlyList<string> Steps => [.. _steps];
+
+    public IReadOnlyList<string> OutputLines => [.. _output];
+
+    public IOutputSink Output => this;
+
+    public void Report(string message) => _steps.Enqueue(message);
+
+    public void WriteLine(OutputChannel stream, string line) => _output.Enqueue(line);
+}
