@@ -159,10 +159,15 @@ internal sealed class ReleaseRun(
     }
 
     // Change windows, calendar freezes and incident freezes hold the release before the environment starts.
-    private async Task<ReleaseOutcome?> HoldAsync(EnvironmentProgress env, EnvironmentConfig environment, CancellationToken cancellationToken)
+    private Task<ReleaseOutcome?> HoldAsync(EnvironmentProgress env, EnvironmentConfig environment, CancellationToken cancellationToken) =>
+        GateAsync(env, () => HoldReasonAsync(environment, cancellationToken), $"continue later with: airlock release resume {releaseId}", cancellationToken);
+
+    // Holds while `blocked` names a reason: each new reason is saved and shown; then the release either waits,
+    // polling, or (with --no-wait) pauses with exit 4 to be resumed later.
+    private async Task<ReleaseOutcome?> GateAsync(EnvironmentProgress env, Func<Task<string?>> blocked, string resumeHint, CancellationToken cancellationToken)
     {
         string? announced = null;
-        while (await HoldReasonAsync(environment, cancellationToken) is { } reason)
+        while (await blocked() is { } reason)
         {
             if (reason != announced)
             {
@@ -173,7 +178,7 @@ internal sealed class ReleaseRun(
 
             if (!wait)
             {
-                return Outcome(ReleaseStatus.Waiting, ReleaseService.WaitingExitCode, $"{reason}; continue later with: airlock release resume {releaseId}");
+                return Outcome(ReleaseStatus.Waiting, ReleaseService.WaitingExitCode, $"{reason}; {resumeHint}");
             }
 
             await Task.Delay(settings.GatePollInterval, services.Time, cancellationToken);
@@ -372,43 +377,24 @@ internal sealed class ReleaseRun(
     }
 
     // Every planned target of the wave must be approved before any of them applies.
-    private async Task<ReleaseOutcome?> ApprovalGateAsync(EnvironmentProgress env, EnvironmentConfig environment, WaveProgress wave, CancellationToken cancellationToken)
-    {
-        string? announced = null;
-        while (true)
-        {
-            var waiting = new List<string>();
-            foreach (var target in wave.Targets.Where(t => t.Status is TargetStatus.Planned or TargetStatus.AwaitingApproval))
+    private Task<ReleaseOutcome?> ApprovalGateAsync(EnvironmentProgress env, EnvironmentConfig environment, WaveProgress wave, CancellationToken cancellationToken) =>
+        GateAsync(
+            env,
+            async () =>
             {
-                var problem = await ApprovalProblemAsync(env, environment, wave, target, cancellationToken);
-                if (problem is not null)
+                var waiting = new List<string>();
+                foreach (var target in wave.Targets.Where(t => t.Status is TargetStatus.Planned or TargetStatus.AwaitingApproval))
                 {
-                    waiting.Add($"{target.Label} ({target.PlanId}): {problem}");
+                    if (await ApprovalProblemAsync(env, environment, wave, target, cancellationToken) is { } problem)
+                    {
+                        waiting.Add($"{target.Label} ({target.PlanId}): {problem}");
+                    }
                 }
-            }
 
-            if (waiting.Count == 0)
-            {
-                return null;
-            }
-
-            var reason = $"{env.Name}: waiting for approvals — {string.Join("; ", waiting)}";
-            if (reason != announced)
-            {
-                await SaveAsync(ReleaseStatus.Waiting, p => { env.Status = StageStatus.Waiting; env.Reason = reason; p.Statement = reason; p.Note(Now, reason); }, cancellationToken);
-                observer.Report($"■ {reason}");
-                announced = reason;
-            }
-
-            if (!wait)
-            {
-                return Outcome(ReleaseStatus.Waiting, ReleaseService.WaitingExitCode, $"{reason}; approve with airlock approve PLAN, then: airlock release resume {releaseId}");
-            }
-
-            await Task.Delay(settings.GatePollInterval, services.Time, cancellationToken);
-            await SaveAsync(ReleaseStatus.Waiting, null, cancellationToken);
-        }
-    }
+                return waiting.Count == 0 ? null : $"{env.Name}: waiting for approvals — {string.Join("; ", waiting)}";
+            },
+            $"approve with airlock approve PLAN, then: airlock release resume {releaseId}",
+            cancellationToken);
 
     // Null when the target's plan is current and approved; otherwise what is missing. Expired plans are made again.
     private async Task<string?> ApprovalProblemAsync(EnvironmentProgress env, EnvironmentConfig environment, WaveProgress wave, TargetProgress target, CancellationToken cancellationToken)
