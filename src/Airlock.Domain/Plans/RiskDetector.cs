@@ -57,12 +57,18 @@ public static class RiskDetector
     ];
 
     /// <summary>
-    /// Whether a rule would read the values of a resource of this type whose after value is
-    /// <paramref name="afterJson"/>. Lets the reader skip building a DOM for the vast majority of
-    /// resources (creates of types no rule inspects).
+    /// Whether a rule would read the values of a resource of this mode, action and type whose after
+    /// value is <paramref name="afterJson"/>. Lets the reader skip building a DOM for the vast
+    /// majority of resources (creates of types no rule inspects, no-ops, reads, deletes).
     /// </summary>
-    public static bool NeedsValues(string terraformType, ReadOnlySpan<byte> afterJson)
+    public static bool NeedsValues(ResourceMode mode, PlanAction action, string terraformType, ReadOnlySpan<byte> afterJson)
     {
+        // Mirrors the early returns of Detect: only managed creates, updates and replacements reach the value rules.
+        if (mode == ResourceMode.Data || action is not (PlanAction.Create or PlanAction.Update or PlanAction.Replace))
+        {
+            return false;
+        }
+
         if (IsIamType(terraformType) || IngressTypes.Contains(terraformType))
         {
             return true;
@@ -108,6 +114,9 @@ public static class RiskDetector
     {
         "aws_security_group", "aws_security_group_rule", "aws_vpc_security_group_ingress_rule", "google_compute_firewall", "azurerm_network_security_rule", "azurerm_network_security_group",
     };
+
+    /// <summary>Whether the rules for this type read after_unknown/after_sensitive marks even on a create.</summary>
+    internal static bool ReadsMarks(string terraformType) => IsIamType(terraformType);
 
     private static bool IsIamType(string type) =>
         type.StartsWith("aws_iam_", StringComparison.Ordinal)

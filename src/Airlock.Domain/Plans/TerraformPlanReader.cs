@@ -433,11 +433,16 @@ internal sealed class TerraformPlanReader
         var (action, order) = Actions(actions);
         type ??= Intern("");
         var diffs = action is PlanAction.Update or PlanAction.Replace;
-        var needValues = diffs || RiskDetector.NeedsValues(type, span[after]);
+        var mode = data ? ResourceMode.Data : ResourceMode.Managed;
+        var needValues = diffs || RiskDetector.NeedsValues(mode, action, type, span[after]);
+
+        // The unknown/sensitive marks are read by the diff, the IAM rules and rules comparing
+        // against a before value; a create of any other type never looks at them.
+        var needMarks = diffs || (needValues && (RiskDetector.ReadsMarks(type) || !before.Equals(default(Range))));
         using var beforeDoc = needValues ? Parse(window, before) : null;
         using var afterDoc = needValues ? Parse(window, after) : null;
-        using var unknownDoc = needValues ? Parse(window, afterUnknown) : null;
-        using var sensitiveDoc = needValues ? Parse(window, afterSensitive) : null;
+        using var unknownDoc = needMarks ? Parse(window, afterUnknown) : null;
+        using var sensitiveDoc = needMarks ? Parse(window, afterSensitive) : null;
         IReadOnlyList<string> changed = diffs ? InternAll(AttributeDiff.ChangedPaths(Root(beforeDoc), Root(afterDoc), Root(unknownDoc))) : [];
 
         ImportingInfo? importingInfo = null;
@@ -460,7 +465,7 @@ internal sealed class TerraformPlanReader
             Address = address ?? "",
             Type = type,
             Action = action,
-            Mode = data ? ResourceMode.Data : ResourceMode.Managed,
+            Mode = mode,
             Provider = provider,
             Module = module,
             ReplaceOrder = order,
