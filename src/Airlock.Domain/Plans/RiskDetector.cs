@@ -158,17 +158,21 @@ public static class RiskDetector
         var before = input.Before is { ValueKind: JsonValueKind.Object } b ? b : (JsonElement?)null;
         var context = new Context(input, before, after, sink);
         Iam(context);
-        if (IngressTypes.Contains(input.TerraformType))
-        {
-            PublicIngress(context);
-        }
 
         // The generic rules look up a dozen attributes each (a linear search per lookup); most
         // values hold none of them, which one vectorised scan of the raw JSON settles.
         var afterJson = JsonMarshal.GetRawUtf8Value(after);
         var beforeJson = before is { } known ? JsonMarshal.GetRawUtf8Value(known) : default;
         var escaped = afterJson.IndexOf("\\u"u8) >= 0 || beforeJson.IndexOf("\\u"u8) >= 0;
-        if (escaped || afterJson.IndexOf("ncrypt"u8) >= 0 || beforeJson.IndexOf("ncrypt"u8) >= 0)
+
+        // Only rules whose source is exactly a public range can be reported, so an after value
+        // without one (and without any escape that could spell one) adds none.
+        if (IngressTypes.Contains(input.TerraformType) && (afterJson.IndexOf((byte)'\\') >= 0 || ContainsAny(afterJson, input.TerraformType.StartsWith("azurerm_", StringComparison.Ordinal) ? PublicAzureNeedles : PublicCidrNeedles)))
+        {
+            PublicIngress(context);
+        }
+        // A new resource can only report a flag that is false (the S3 rule needs a before value).
+        if (escaped || ((afterJson.IndexOf("ncrypt"u8) >= 0 || beforeJson.IndexOf("ncrypt"u8) >= 0) && (before is not null || afterJson.IndexOf("false"u8) >= 0)))
         {
             Encryption(context);
         }
@@ -366,6 +370,8 @@ public static class RiskDetector
 
     private static readonly string[] PublicCidrs = ["0.0.0.0/0", "::/0"];
     private static readonly string[] PublicAzurePrefixes = ["*", "Internet", "0.0.0.0/0", "::/0", "Any"];
+    private static readonly byte[][] PublicCidrNeedles = ["0.0.0.0/0"u8.ToArray(), "::/0"u8.ToArray()];
+    private static readonly byte[][] PublicAzureNeedles = ["*"u8.ToArray(), "Internet"u8.ToArray(), "0.0.0.0/0"u8.ToArray(), "::/0"u8.ToArray(), "Any"u8.ToArray()];
 
     private static void PublicIngress(Context c)
     {
