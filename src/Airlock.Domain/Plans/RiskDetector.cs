@@ -57,12 +57,18 @@ public static class RiskDetector
     ];
 
     /// <summary>
-    /// Whether a rule would read the values of a resource of this type whose after value is
-    /// <paramref name="afterJson"/>. Lets the reader skip building a DOM for the vast majority of
-    /// resources (creates of types no rule inspects).
+    /// Whether a rule would read the values of a resource of this mode, action and type whose after
+    /// value is <paramref name="afterJson"/>. Lets the reader skip building a DOM for the vast
+    /// majority of resources (creates of types no rule inspects, no-ops, reads, deletes).
     /// </summary>
-    public static bool NeedsValues(string terraformType, ReadOnlySpan<byte> afterJson)
+    public static bool NeedsValues(ResourceMode mode, PlanAction action, string terraformType, ReadOnlySpan<byte> afterJson)
     {
+        // Mirrors the early returns of Detect: only managed creates, updates and replacements reach the value rules.
+        if (mode == ResourceMode.Data || action is not (PlanAction.Create or PlanAction.Update or PlanAction.Replace))
+        {
+            return false;
+        }
+
         if (IsIamType(terraformType) || IngressTypes.Contains(terraformType))
         {
             return true;
@@ -109,6 +115,9 @@ public static class RiskDetector
         "aws_security_group", "aws_security_group_rule", "aws_vpc_security_group_ingress_rule", "google_compute_firewall", "azurerm_network_security_rule", "azurerm_network_security_group",
     };
 
+    /// <summary>Whether the rules for this type read after_unknown/after_sensitive marks even on a create.</summary>
+    internal static bool ReadsMarks(string terraformType) => IsIamType(terraformType);
+
     private static bool IsIamType(string type) =>
         type.StartsWith("aws_iam_", StringComparison.Ordinal)
         || (type.StartsWith("google_", StringComparison.Ordinal) && (type.EndsWith("_iam_binding", StringComparison.Ordinal) || type.EndsWith("_iam_member", StringComparison.Ordinal) || type.EndsWith("_iam_policy", StringComparison.Ordinal)))
@@ -149,17 +158,21 @@ public static class RiskDetector
         var before = input.Before is { ValueKind: JsonValueKind.Object } b ? b : (JsonElement?)null;
         var context = new Context(input, before, after, sink);
         Iam(context);
-        if (IngressTypes.Contains(input.TerraformType))
-        {
-            PublicIngress(context);
-        }
 
         // The generic rules look up a dozen attributes each (a linear search per lookup); most
         // values hold none of them, which one vectorised scan of the raw JSON settles.
         var afterJson = JsonMarshal.GetRawUtf8Value(after);
         var beforeJson = before is { } known ? JsonMarshal.GetRawUtf8Value(known) : default;
         var escaped = afterJson.IndexOf("\\u"u8) >= 0 || beforeJson.IndexOf("\\u"u8) >= 0;
-        if (escaped || afterJson.IndexOf("ncrypt"u8) >= 0 || beforeJson.IndexOf("ncrypt"u8) >= 0)
+
+        // Only rules whose source is exactly a public range can be reported, so an after value
+        // without one (and without any escape that could spell one) adds none.
+        if (IngressTypes.Contains(input.TerraformType) && (afterJson.IndexOf((byte)'\\') >= 0 || ContainsAny(afterJson, input.TerraformType.StartsWith("azurerm_", StringComparison.Ordinal) ? PublicAzureNeedles : PublicCidrNeedles)))
+        {
+            PublicIngress(context);
+        }
+        // A new resource can only report a flag that is false (the S3 rule needs a before value).
+        if (escaped || ((afterJson.IndexOf("ncrypt"u8) >= 0 || beforeJson.IndexOf("ncrypt"u8) >= 0) && (before is not null || afterJson.IndexOf("false"u8) >= 0)))
         {
             Encryption(context);
         }
@@ -357,6 +370,8 @@ public static class RiskDetector
 
     private static readonly string[] PublicCidrs = ["0.0.0.0/0", "::/0"];
     private static readonly string[] PublicAzurePrefixes = ["*", "Internet", "0.0.0.0/0", "::/0", "Any"];
+    private static readonly byte[][] PublicCidrNeedles = ["0.0.0.0/0"u8.ToArray(), "::/0"u8.ToArray()];
+    private static readonly byte[][] PublicAzureNeedles = ["*"u8.ToArray(), "Internet"u8.ToArray(), "0.0.0.0/0"u8.ToArray(), "::/0"u8.ToArray(), "Any"u8.ToArray()];
 
     private static void PublicIngress(Context c)
     {

@@ -182,6 +182,8 @@ internal sealed class TerraformPlanReader
     private static JsonElement? Prop(JsonElement obj, string name) =>
         obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
 
+    private static JsonElement? Prop(JsonElement? obj, string name) => obj is { } o ? Prop(o, name) : null;
+
     private (PlanAction Action, ReplaceOrder? Order) Actions(JsonElement change)
     {
         var names = new List<string>(2);
@@ -277,7 +279,7 @@ internal sealed class TerraformPlanReader
         var data = false;
         var actions = _actionNames;
         actions.Clear();
-        Range before = default, after = default, afterUnknown = default, afterSensitive = default, replacePaths = default, importing = default;
+        Range change = default, before = default, after = default, replacePaths = default, importing = default;
         while (true)
         {
             if (!reader.Read())
@@ -371,6 +373,7 @@ internal sealed class TerraformPlanReader
                     continue;
                 }
 
+                var changeStart = (int)reader.TokenStartIndex;
                 while (true)
                 {
                     if (!reader.Read())
@@ -380,6 +383,7 @@ internal sealed class TerraformPlanReader
 
                     if (reader.TokenType != JsonTokenType.PropertyName)
                     {
+                        change = changeStart..(int)reader.BytesConsumed;
                         break;
                     }
 
@@ -395,14 +399,6 @@ internal sealed class TerraformPlanReader
                     else if (reader.ValueTextEquals("after"u8))
                     {
                         complete = ValueRange(ref reader, out after);
-                    }
-                    else if (reader.ValueTextEquals("after_unknown"u8))
-                    {
-                        complete = ValueRange(ref reader, out afterUnknown);
-                    }
-                    else if (reader.ValueTextEquals("after_sensitive"u8))
-                    {
-                        complete = ValueRange(ref reader, out afterSensitive);
                     }
                     else if (reader.ValueTextEquals("replace_paths"u8))
                     {
@@ -433,12 +429,21 @@ internal sealed class TerraformPlanReader
         var (action, order) = Actions(actions);
         type ??= Intern("");
         var diffs = action is PlanAction.Update or PlanAction.Replace;
-        var needValues = diffs || RiskDetector.NeedsValues(type, span[after]);
-        using var beforeDoc = needValues ? Parse(window, before) : null;
-        using var afterDoc = needValues ? Parse(window, after) : null;
-        using var unknownDoc = needValues ? Parse(window, afterUnknown) : null;
-        using var sensitiveDoc = needValues ? Parse(window, afterSensitive) : null;
-        IReadOnlyList<string> changed = diffs ? InternAll(AttributeDiff.ChangedPaths(Root(beforeDoc), Root(afterDoc), Root(unknownDoc))) : [];
+        var mode = data ? ResourceMode.Data : ResourceMode.Managed;
+        var needValues = diffs || RiskDetector.NeedsValues(mode, action, type, span[after]);
+
+        // The unknown/sensitive marks are read by the diff, the IAM rules and rules comparing
+        // against a before value; a create of any other type never looks at them.
+        var needMarks = diffs || (needValues && (RiskDetector.ReadsMarks(type) || !before.Equals(default(Range))));
+        // One DOM over the whole change object: a document per value cost more in fixed
+        // per-parse overhead than the values themselves (most are a few hundred bytes).
+        using var changeDoc = needValues ? Parse(window, change) : null;
+        var changeRoot = Root(changeDoc);
+        var beforeValue = Prop(changeRoot, "before");
+        var afterValue = Prop(changeRoot, "after");
+        var unknownValue = needMarks ? Prop(changeRoot, "after_unknown") : null;
+        var sensitiveValue = needMarks ? Prop(changeRoot, "after_sensitive") : null;
+        IReadOnlyList<string> changed = diffs ? InternAll(AttributeDiff.ChangedPaths(beforeValue, afterValue, unknownValue)) : [];
 
         ImportingInfo? importingInfo = null;
         using (var importingDoc = Parse(window, importing))
@@ -460,7 +465,7 @@ internal sealed class TerraformPlanReader
             Address = address ?? "",
             Type = type,
             Action = action,
-            Mode = data ? ResourceMode.Data : ResourceMode.Managed,
+            Mode = mode,
             Provider = provider,
             Module = module,
             ReplaceOrder = order,
@@ -474,7 +479,7 @@ internal sealed class TerraformPlanReader
         };
         _resources.Add(resource);
         var firstRisk = _risks.Count;
-        RiskDetector.Detect(new RiskInput(resource, type, Root(beforeDoc), Root(afterDoc), Root(sensitiveDoc), Root(unknownDoc)), _classes, _risks);
+        RiskDetector.Detect(new RiskInput(resource, type, beforeValue, afterValue, sensitiveValue, unknownValue), _classes, _risks);
         for (var i = firstRisk; i < _risks.Count; i++)
         {
             // Details repeat across resources of a type ("aws_instance is destroyed"): keep one copy.
