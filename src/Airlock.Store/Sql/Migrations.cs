@@ -107,6 +107,13 @@ public static class Migrations
             // A cancel request from another person or process; the process running the apply polls for it.
             "CREATE TABLE run_cancel_requests (run_id TEXT PRIMARY KEY, actor TEXT NOT NULL, reason TEXT NOT NULL, requested_at BIGINT NOT NULL)",
         ],
+
+        // Version 3: claims of queue items get a lease, renewed by the claimer, so a crashed claimer does not hold
+        // its slot for ever. Claims made before this version get the default two-minute lease from their claim time.
+        [
+            "ALTER TABLE queue_items ADD COLUMN claimed_until BIGINT NULL",
+            "UPDATE queue_items SET claimed_until = claimed_at + 120000 WHERE state = 'claimed'",
+        ],
     ];
 
     /// <summary>The newest schema version this build knows.</summary>
