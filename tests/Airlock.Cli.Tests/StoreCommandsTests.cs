@@ -138,4 +138,101 @@ public sealed class StoreCommandsTests : IDisposable
         Assert.Equal(1, result.ExitCode);
         Assert.Equal("airlock: lock key 'bogus:thing' has unknown kind 'bogus' (expected freeze, semantic, stack or state)", result.Stderr.Trim());
     }
+
+    private const string AdminsConfig = """
+        version: 1
+        project: acme
+        teams:
+          ops: [bob, erin]
+          platform: [alice]
+        environments:
+          prod:
+            approvals: { required: 1, roles: [platform] }
+        locks:
+          admins: [ops]
+        """;
+
+    [Fact]
+    public async Task Unlock_lets_members_of_the_locks_admins_teams_from_airlock_yaml_and_no_one_else()
+    {
+        await SeedAsync();
+        await File.WriteAllTextAsync(Path.Combine(_workspace.Path, "airlock.yaml"), AdminsConfig);
+        var noEnv = new Dictionary<string, string?> { ["AIRLOCK_LOCK_ADMINS"] = null };
+
+        var refused = await CliRunner.RunAsync(_workspace.Path, noEnv, "unlock", Network.Value, "--reason", "stuck", "--as", "alice");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Equal("airlock: 'alice' may not force-unlock: not one of the lock administrators (bob, erin)", refused.Stderr.Trim());
+        await using (var store = await AirlockStores.OpenWorkspaceAsync(_workspace.Path, new StoreOptions(), default))
+        {
+            Assert.Single(await store.Locks.ListAsync(default));
+        }
+
+        var result = await CliRunner.RunAsync(_workspace.Path, noEnv, "unlock", Network.Value, "--reason", "runner host died", "--as", "erin");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        await using var after = await AirlockStores.OpenWorkspaceAsync(_workspace.Path, new StoreOptions(), default);
+        Assert.Empty(await after.Locks.ListAsync(default));
+        var last = (await after.Runs.ReadEventsAsync("run-42", default))[^1];
+        Assert.Equal((RunState.NeedsReconciliation.WireName(), "erin"), (last.To, last.Actor));
+    }
+
+    [Fact]
+    public async Task The_break_glass_variable_adds_operators_to_the_configured_admins()
+    {
+        await SeedAsync();
+        await File.WriteAllTextAsync(Path.Combine(_workspace.Path, "airlock.yaml"), AdminsConfig);
+        var result = await CliRunner.RunAsync(_workspace.Path, new Dictionary<string, string?> { ["AIRLOCK_LOCK_ADMINS"] = "oncall-carol" }, "unlock", Network.Value, "--reason", "admins asleep", "--as", "oncall-carol");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        await using var store = await AirlockStores.OpenWorkspaceAsync(_workspace.Path, new StoreOptions(), default);
+        Assert.Empty(await store.Locks.ListAsync(default));
+    }
+
+    [Fact]
+    public async Task An_unknown_admin_team_is_a_located_config_error_and_unlock_refuses_to_guess()
+    {
+        await SeedAsync();
+        var path = Path.Combine(_workspace.Path, "airlock.yaml");
+        await File.WriteAllTextAsync(path, AdminsConfig.Replace("admins: [ops]", "admins: [opz]", StringComparison.Ordinal));
+
+        var validate = await CliRunner.RunAsync(_workspace.Path, (IDictionary<string, string?>?)null, "validate", path);
+        Assert.NotEqual(0, validate.ExitCode);
+        Assert.Contains("airlock.yaml:10:12", validate.Stdout + validate.Stderr, StringComparison.Ordinal);
+        Assert.Contains("locks.admins names team 'opz', which does not exist", validate.Stdout + validate.Stderr, StringComparison.Ordinal);
+
+        var result = await CliRunner.RunAsync(_workspace.Path, new Dictionary<string, string?> { ["AIRLOCK_LOCK_ADMINS"] = "bob" }, "unlock", Network.Value, "--reason", "x", "--as", "bob");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Single(result.Stderr.Trim().Split('\n'));
+        Assert.StartsWith($"airlock: {path}:10:12: locks.admins names team 'opz'", result.Stderr, StringComparison.Ordinal);
+        await using var store = await AirlockStores.OpenWorkspaceAsync(_workspace.Path, new StoreOptions(), default);
+        Assert.Single(await store.Locks.ListAsync(default));
+    }
+
+    [Fact]
+    public async Task Queue_shows_a_claim_whose_lease_lapsed_as_abandoned_and_not_as_running()
+    {
+        var queue = new QueueDefinition("prod-network", new QueueMatch("prod", ["network"]), 1, null, ["emergency", "standard"], StalePlanPolicy.Replan);
+        await using (var store = await AirlockStores.OpenWorkspaceAsync(_workspace.Path, new StoreOptions(), default))
+        {
+            await store.Queues.EnqueueAsync(queue, new EnqueueRequest("run-dead", "prod", "network", "standard", null, [Network]), default);
+            await store.Queues.ClaimAsync(queue, "pid-4242", TimeSpan.FromMilliseconds(1), default);
+            await Task.Delay(20);
+            await store.Queues.EnqueueAsync(queue, new EnqueueRequest("run-alive", "prod", "network", "standard", null, [Network]), default);
+            Assert.Equal("run-alive", (await store.Queues.ClaimAsync(queue, "pid-7", TimeSpan.FromHours(1), default))!.RunId);
+        }
+
+        var result = await CliRunner.RunAsync(_workspace.Path, (IDictionary<string, string?>?)null, "queue", "--json");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var view = Assert.Single(doc.RootElement.GetProperty("queues").EnumerateArray().ToList());
+        Assert.Equal("run-alive", Assert.Single(view.GetProperty("current").EnumerateArray().ToList()).GetProperty("run_id").GetString());
+        var abandoned = Assert.Single(view.GetProperty("abandoned").EnumerateArray().ToList());
+        Assert.Equal("run-dead", abandoned.GetProperty("run_id").GetString());
+        Assert.StartsWith("abandoned by pid-4242 at ", abandoned.GetProperty("description").GetString(), StringComparison.Ordinal);
+
+        var table = await CliRunner.RunAsync(_workspace.Path, (IDictionary<string, string?>?)null, "queue");
+        Assert.True(table.ExitCode == 0, table.ToString());
+        // The table wraps the Why column at 80 characters, so look at the row's first line and the claimer separately.
+        Assert.Contains(table.Stdout.Split('\n'), line => line.Contains("run-dead", StringComparison.Ordinal) && line.Contains("abandoned", StringComparison.Ordinal));
+        Assert.DoesNotContain(table.Stdout.Split('\n'), line => line.Contains("run-dead", StringComparison.Ordinal) && line.Contains("running", StringComparison.Ordinal));
+        Assert.Contains("pid-4242", table.Stdout, StringComparison.Ordinal);
+    }
 }

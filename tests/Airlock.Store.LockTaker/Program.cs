@@ -4,6 +4,8 @@
 //   locks    <backend> <target> <runId> <seconds> <leaseMs> <out> <key,key,...>
 //   hold     <backend> <target> <runId> <leaseMs> <key>              (prints "acquired <token>", then waits to be killed)
 //   claim    <backend> <target> <queue> <concurrency> <out>
+//   claim-hold <backend> <target> <queue> <leaseMs>                (claims on a concurrency-1 queue, heartbeats the claim,
+//                                                                    prints "claimed <id> <claimer>", then waits to be killed)
 //   evidence <backend> <target> <count>
 //   freeze   <backend> <target> <environment> <startAtUnixMs>        (prints "won <id>" or "refused <active id>")
 using System.Diagnostics;
@@ -16,6 +18,7 @@ using Airlock.Domain.Queues;
 using Airlock.Domain.Serialization;
 using Airlock.Store;
 using Airlock.Store.Locks;
+using Airlock.Store.Queues;
 using Airlock.Store.Sql;
 
 var mode = args[0];
@@ -91,6 +94,23 @@ switch (mode)
             }
 
             return 0;
+        }
+
+    case "claim-hold":
+        {
+            var queue = new QueueDefinition(args[3], new QueueMatch("prod", []), 1, null, ["emergency", "standard"], StalePlanPolicy.Fail);
+            var lease = TimeSpan.FromMilliseconds(int.Parse(args[4], CultureInfo.InvariantCulture));
+            var item = await store.Queues.ClaimAsync(queue, $"pid-{Environment.ProcessId}", lease, CancellationToken.None);
+            if (item is null)
+            {
+                Console.WriteLine("nothing to claim");
+                return 2;
+            }
+
+            await using var keeper = QueueClaimKeeper.Start(store.Queues, TimeProvider.System, item, lease);
+            Console.WriteLine($"claimed {item.Id} {item.ClaimedBy}");
+            await Task.Delay(Timeout.Infinite, keeper.ClaimLost).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return 3;
         }
 
     case "evidence":

@@ -94,6 +94,52 @@ public abstract class CrossProcessContract<TBackend> : IDisposable
     }
 
     [Fact]
+    public async Task A_killed_claimer_frees_its_queue_slot_when_the_claim_lease_lapses_and_shows_as_abandoned()
+    {
+        var target = await _backend.NewTargetAsync();
+        var queue = new QueueDefinition("prod-crash", new QueueMatch("prod", []), 1, null, ["emergency", "standard"], StalePlanPolicy.Fail);
+        await using var store = await _backend.OpenAsync(target, TimeProvider.System);
+        var first = await store.Queues.EnqueueAsync(queue, new EnqueueRequest("run-crash", "prod", "network", "standard", null, []), default);
+        var second = await store.Queues.EnqueueAsync(queue, new EnqueueRequest("run-next", "prod", "network", "standard", null, []), default);
+
+        using var claimer = LockTakerProcess.Start("claim-hold", _backend.Name, target, queue.Name, "1500");
+        var line = await claimer.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.NotNull(line);
+        var fields = line.Split(' ');
+        Assert.Equal(["claimed", first.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], fields[..2]);
+        var deadClaimer = fields[2];
+
+        // Alive and heartbeating: the claim outlives its initial 1.5 s and the concurrency-1 queue stays full.
+        await Task.Delay(2500);
+        Assert.Null(await store.Queues.ClaimAsync(queue, "next-worker", TimeSpan.FromSeconds(30), default));
+
+        claimer.Kill(entireProcessTree: true); // SIGKILL: no completion, no goodbye.
+        await claimer.WaitForExitAsync();
+        var killedAt = TimeProvider.System.GetUtcNow();
+
+        QueueItem? next = null;
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(15);
+        while (next is null && DateTimeOffset.UtcNow < deadline)
+        {
+            next = await store.Queues.ClaimAsync(queue, "next-worker", TimeSpan.FromSeconds(30), default);
+            await Task.Delay(next is null ? 50 : 0);
+        }
+
+        Assert.NotNull(next);
+        Assert.Equal(second.Id, next.Id);
+        var dead = (await store.Queues.GetAsync(first.Id, default))!;
+        Assert.Equal(QueueItemState.Claimed, dead.State); // never silently deleted or completed
+        Assert.True(dead.ClaimedUntil <= next.ClaimedAt, $"claimed {next.ClaimedAt:O} before the dead claim lapsed {dead.ClaimedUntil:O}");
+        Assert.True(dead.ClaimedUntil > killedAt - TimeSpan.FromSeconds(2), "the dead claim must have been renewed until shortly before the kill");
+
+        var view = Assert.Single(QueueBoard.Build(await store.Queues.ListActiveAsync(default), [queue], [], TimeProvider.System.GetUtcNow()));
+        Assert.Equal("run-next", Assert.Single(view.Current).Item.RunId);
+        var abandoned = Assert.Single(view.Abandoned);
+        Assert.Equal("run-crash", abandoned.Item.RunId);
+        Assert.StartsWith($"abandoned by {deadClaimer} at ", abandoned.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Claiming_processes_never_claim_an_item_twice_nor_exceed_the_queue_concurrency()
     {
         var target = await _backend.NewTargetAsync();

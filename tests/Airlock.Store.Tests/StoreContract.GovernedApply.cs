@@ -358,6 +358,10 @@ public abstract partial class StoreContract<TBackend>
                 "INSERT INTO runs (id, stack, environment, state, created_at, updated_at) VALUES ('old-run', 'network', 'prod', 'succeeded', 1000, 2000)",
                 "INSERT INTO run_events (run_id, from_state, to_state, at, actor, detail) VALUES ('old-run', NULL, 'succeeded', 1000, 'alice', 'run created')",
                 "INSERT INTO approvals (plan_id, approver, decision, decided_at, valid_until, binding_json) VALUES ('old-plan', 'bob', 'approved', 1000, 9000, '{}')",
+                """
+                INSERT INTO queue_items (queue, run_id, environment, stack, priority_class, priority_rank, required_locks, state, enqueued_at, claimed_at, claimed_by)
+                VALUES ('prod-network', 'old-run', 'prod', 'network', 'standard', 0, '[]', 'claimed', 500, 1000, 'old-worker')
+                """,
             })
             {
                 await using var command = StoreInternals.Command(connection, sql, []);
@@ -384,6 +388,11 @@ public abstract partial class StoreContract<TBackend>
             await upgraded.Freezes.StartAsync("prod", "upgrade test", "alice", time.GetUtcNow(), default);
             await upgraded.Runs.SaveDetailsAsync(new RunDetails("old-run", "old-plan", "alice", 1, null, "applied", null, "{}"), default);
             Assert.Equal(AllVersions(), await SchemaVersionsAsync(upgraded));
+            // A claim made before claim leases gets the default lease from its claim time, so a pre-upgrade crash
+            // does not block its queue for ever.
+            var oldClaim = Assert.Single(await upgraded.Queues.ListActiveAsync(default));
+            Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1000) + QueueItem.DefaultClaimLease, oldClaim.ClaimedUntil);
+            Assert.True(oldClaim.IsAbandonedAt(time.GetUtcNow()));
         }
 
         await using var reopened = await Backend.OpenAsync(target, time);

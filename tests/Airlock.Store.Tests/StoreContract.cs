@@ -377,7 +377,7 @@ public abstract partial class StoreContract<TBackend> : IDisposable
         var queue = Queue(concurrency: 1);
         var semantic = LockKey.Semantic("shared-network", "prod");
         await store.Queues.EnqueueAsync(queue, Item("running"), default);
-        await store.Queues.ClaimAsync(queue, "w", default);
+        await store.Queues.ClaimAsync(queue, "w", TimeSpan.FromHours(1), default);
         time.Advance(TimeSpan.FromMinutes(1));
         await store.Queues.EnqueueAsync(queue, Item("needs-approval", hold: "waiting for approval"), default);
         await store.Queues.EnqueueAsync(queue, Item("locked-out", "emergency", null, null, semantic), default);

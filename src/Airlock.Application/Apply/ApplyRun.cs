@@ -19,6 +19,7 @@ using Airlock.Domain.Storage;
 using Airlock.Engines;
 using Airlock.Engines.Retry;
 using Airlock.Store.Locks;
+using Airlock.Store.Queues;
 using EvidenceRunEvent = Airlock.Domain.Evidence.RunEvent;
 using FailureRetryPolicy = Airlock.Domain.Failures.RetryPolicy;
 
@@ -56,6 +57,7 @@ internal sealed class ApplyRun(
     private IEngine? engine;
     private QueueDefinition? queue;
     private QueueItem? queueItem;
+    private QueueClaimKeeper? claimKeeper;
     private LockSetHandle? locks;
     private long? serialBefore;
     private string? lineageBefore;
@@ -388,9 +390,11 @@ internal sealed class ApplyRun(
         string? lastNote = null;
         while (true)
         {
-            if (await services.Store.Queues.ClaimItemAsync(queue, queueItem.Id, runId, cancellationToken) is { } claimed)
+            if (await services.Store.Queues.ClaimItemAsync(queue, queueItem.Id, runId, settings.LeaseDuration, cancellationToken) is { } claimed)
             {
                 queueItem = claimed;
+                // The claim lives as long as this process does; if it dies, the slot frees itself when the lease lapses.
+                claimKeeper = QueueClaimKeeper.Start(services.Store.Queues, services.Time, claimed, settings.LeaseDuration);
                 break;
             }
 
@@ -752,6 +756,11 @@ internal sealed class ApplyRun(
         if (locks is not null)
         {
             await locks.DisposeAsync();
+        }
+
+        if (claimKeeper is not null)
+        {
+            await claimKeeper.DisposeAsync();
         }
 
         if (queueItem is not null)

@@ -46,6 +46,7 @@ internal static class QueueCommand
                         v.Key,
                         Current = v.Current.Select(c => new { c.Item.Id, c.Item.RunId, c.Item.Environment, c.Item.Stack, c.Item.PriorityClass, c.Item.ClaimedBy, RunningSeconds = (long)c.RunningFor.TotalSeconds }),
                         Waiting = v.Waiting.Select(w => new { w.Item.Id, w.Item.RunId, w.Item.Environment, w.Item.Stack, w.Item.PriorityClass, w.Position, AgeSeconds = (long)w.Age.TotalSeconds, w.BlockedReason }),
+                        Abandoned = v.Abandoned.Select(a => new { a.Item.Id, a.Item.RunId, a.Item.Environment, a.Item.Stack, a.Item.PriorityClass, a.Item.ClaimedBy, a.AbandonedAt, a.Description }),
                     }),
                 };
                 Console.Out.WriteLine(JsonSerializer.Serialize(body, StoreCommandSupport.Json));
@@ -66,6 +67,12 @@ internal static class QueueCommand
                 {
                     table.AddRow("-", Markup.Escape(current.Item.RunId), Markup.Escape($"{current.Item.Environment}/{current.Item.Stack}"), Markup.Escape(current.Item.PriorityClass),
                         "running", StoreCommandSupport.Age(current.RunningFor), Markup.Escape("claimed by " + current.Item.ClaimedBy));
+                }
+
+                foreach (var abandoned in view.Abandoned)
+                {
+                    table.AddRow("-", Markup.Escape(abandoned.Item.RunId), Markup.Escape($"{abandoned.Item.Environment}/{abandoned.Item.Stack}"), Markup.Escape(abandoned.Item.PriorityClass),
+                        "abandoned", StoreCommandSupport.Age(now - abandoned.AbandonedAt), Markup.Escape(abandoned.Description));
                 }
 
                 foreach (var waiting in view.Waiting)

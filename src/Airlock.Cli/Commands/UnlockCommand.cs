@@ -1,5 +1,6 @@
 using System.CommandLine;
 
+using Airlock.Domain.Config;
 using Airlock.Domain.Locks;
 
 namespace Airlock.Cli.Commands;
@@ -7,7 +8,8 @@ namespace Airlock.Cli.Commands;
 /// <summary>`airlock unlock KEY --reason TEXT --as ACTOR`: force-unlock, recorded on the holder's run.</summary>
 internal static class UnlockCommand
 {
-    // Until airlock.yaml's config model is wired in, lock administrators come from this variable (comma-separated).
+    // Break-glass operators (comma-separated) added to the members of airlock.yaml's locks.admins teams, for when the
+    // config cannot name them (no airlock.yaml where the store is, or the admins themselves are unreachable).
     public const string AdministratorsVariable = "AIRLOCK_LOCK_ADMINS";
 
     public static Command Create()
@@ -26,7 +28,8 @@ internal static class UnlockCommand
             var lockKey = LockKey.Parse(parseResult.GetValue(key)!);
             var who = parseResult.GetValue(actor)!;
             var why = parseResult.GetValue(reason)!;
-            new LockAdministrators((Environment.GetEnvironmentVariable(AdministratorsVariable) ?? string.Empty).Split(',')).Authorize(who, why);
+            var breakGlass = (Environment.GetEnvironmentVariable(AdministratorsVariable) ?? string.Empty).Split(',');
+            new LockAdministrators(WorkspaceAdministrators().Concat(breakGlass)).Authorize(who, why);
             var store = await StoreCommandSupport.OpenExistingAsync(parseResult.GetValue(database), cancellationToken)
                 ?? throw new InvalidOperationException($"lock {lockKey.Value} is not held (no store in {Path.Combine(Environment.CurrentDirectory, ".airlock")})");
             await using (store)
@@ -39,5 +42,25 @@ internal static class UnlockCommand
             return 0;
         }));
         return command;
+    }
+
+    // Members of the locks.admins teams of the airlock.yaml beside the store (the current directory, as for the store);
+    // an invalid file is refused rather than read as "no administrators".
+    private static System.Collections.Immutable.ImmutableArray<string> WorkspaceAdministrators()
+    {
+        var path = Path.Combine(Environment.CurrentDirectory, "airlock.yaml");
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+
+        var loaded = WorkspaceConfigLoader.Load(File.ReadAllText(path), path);
+        if (!loaded.IsValid)
+        {
+            var first = loaded.Diagnostics[0];
+            throw new InvalidOperationException($"{first.File}:{first.Line}:{first.Column}: {first.Message}");
+        }
+
+        return loaded.Config!.LockAdministrators();
     }
 }

@@ -241,6 +241,9 @@ public static class ConfigSchema
             P("stacks", new MapSchema("Stacks, by name.", stack)),
             P("applications", new MapSchema("Applications, by name.", application)),
             P("queues", new MapSchema("Run queues, by name.", queue)),
+            P("locks", Obj(
+                "Workspace-wide lock settings.",
+                P("admins", Names("Teams whose members may force-unlock a held lock (`airlock unlock`); nobody may when empty.", "Team name.")))),
             P("policies", Obj(
                 "Policy rules.",
                 P("custom", Text("Directory of custom rules, evaluated at plan time and again at apply time.")))));

@@ -31,7 +31,18 @@ internal sealed class ModelBuilder(Diagnostics diagnostics, YamlMappingNode root
         var applications = Entries(Child(root, "applications")).Select(e => BuildApplication(e.Key.Value!, e.Value as YamlMappingNode)).ToImmutableArray();
         var queues = Entries(Child(root, "queues")).Select(e => BuildQueue(e.Key.Value!, e.Value as YamlMappingNode)).ToImmutableArray();
         var policies = new PolicyConfig(Text(Mapping(root, "policies"), "custom"));
-        return new WorkspaceConfig(Int(root, "version", 0), Text(root, "project") ?? "", defaults, teams, environments, classes, stacks, applications, queues, policies);
+        var locks = BuildLocks(Mapping(root, "locks"));
+        return new WorkspaceConfig(Int(root, "version", 0), Text(root, "project") ?? "", defaults, teams, environments, classes, stacks, applications, queues, policies, locks);
+    }
+
+    private LocksConfig BuildLocks(YamlMappingNode? node)
+    {
+        foreach (var admin in ScalarItems(node, "admins"))
+        {
+            CheckReference(admin, _teams, UnknownTeam, "team", "locks.admins");
+        }
+
+        return new LocksConfig(TextList(node, "admins"));
     }
 
     private static HashSet<string> NamesOf(YamlNode? node) => [.. Entries(node).Select(e => e.Key.Value!)];

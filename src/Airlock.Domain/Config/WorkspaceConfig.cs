@@ -72,7 +72,8 @@ public sealed record WorkspaceConfig(
     ImmutableArray<StackConfig> Stacks,
     ImmutableArray<ApplicationConfig> Applications,
     ImmutableArray<QueueConfig> Queues,
-    PolicyConfig Policies)
+    PolicyConfig Policies,
+    LocksConfig Locks)
 {
     /// <summary>The stack named <paramref name="name"/>, or null.</summary>
     public StackConfig? FindStack(string name) => Stacks.FirstOrDefault(s => s.Name == name);
@@ -92,6 +93,10 @@ public sealed record WorkspaceConfig(
     /// <summary>Stacks enabled in <paramref name="environment"/> (a stack without an environments list is enabled everywhere), in file order.</summary>
     public ImmutableArray<StackConfig> StacksEnabledIn(string environment) =>
         [.. Stacks.Where(s => s.IsEnabledIn(environment))];
+
+    /// <summary>People who may force-unlock: members of the <c>locks.admins</c> teams, in file order without repeats.</summary>
+    public ImmutableArray<string> LockAdministrators() =>
+        [.. Locks.Admins.SelectMany(team => TeamMembers(team)).Distinct(StringComparer.Ordinal)];
 
     /// <summary>Members of <paramref name="team"/>; empty when the team does not exist.</summary>
     public ImmutableArray<string> TeamMembers(string team) =>
@@ -280,3 +285,7 @@ public sealed record QueueConfig(
 
 /// <summary>Policy settings.</summary>
 public sealed record PolicyConfig(string? CustomRulesPath);
+
+/// <summary>Workspace-wide lock settings.</summary>
+/// <param name="Admins">Teams whose members may force-unlock (`airlock unlock`).</param>
+public sealed record LocksConfig(ImmutableArray<string> Admins);

@@ -7,6 +7,15 @@ namespace Airlock.Domain.Queues;
 /// <param name="RunningFor">How long since it was claimed.</param>
 public sealed record CurrentQueueEntry(QueueItem Item, TimeSpan RunningFor);
 
+/// <summary>A claimed item whose claim lease lapsed: its claimer stopped renewing it (crashed or hung).</summary>
+/// <param name="Item">The item, still in state claimed.</param>
+/// <param name="AbandonedAt">When its lease lapsed.</param>
+public sealed record AbandonedQueueEntry(QueueItem Item, DateTimeOffset AbandonedAt)
+{
+    /// <summary>e.g. "abandoned by pid-4242 at 2026-11-25T20:00:00Z".</summary>
+    public string Description => $"abandoned by {Item.ClaimedBy} at {AbandonedAt.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)}";
+}
+
 /// <summary>A waiting item as shown to people.</summary>
 /// <param name="Item">The item.</param>
 /// <param name="Position">1-based place in line (priority, then FIFO).</param>
@@ -18,9 +27,10 @@ public sealed record WaitingQueueEntry(QueueItem Item, int Position, TimeSpan Ag
 /// <param name="Queue">Queue name.</param>
 /// <param name="Concurrency">Its limit (per key when keyed); null when its definition was not supplied.</param>
 /// <param name="Key">Its concurrency key, if any.</param>
-/// <param name="Current">Claimed items.</param>
+/// <param name="Current">Claimed items whose claim is alive.</param>
 /// <param name="Waiting">Waiting items in line order.</param>
-public sealed record QueueView(string Queue, int? Concurrency, string? Key, IReadOnlyList<CurrentQueueEntry> Current, IReadOnlyList<WaitingQueueEntry> Waiting);
+/// <param name="Abandoned">Claimed items whose claim lease lapsed; they no longer take a slot.</param>
+public sealed record QueueView(string Queue, int? Concurrency, string? Key, IReadOnlyList<CurrentQueueEntry> Current, IReadOnlyList<WaitingQueueEntry> Waiting, IReadOnlyList<AbandonedQueueEntry> Abandoned);
 
 /// <summary>Builds what `airlock queue` and the dashboard show: current items, waiting items with position, age and blocked reason.</summary>
 public static class QueueBoard
@@ -39,7 +49,8 @@ public static class QueueBoard
         foreach (var group in activeItems.GroupBy(i => i.Queue, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var definition = definitions.FirstOrDefault(d => d.Name == group.Key);
-            var current = group.Where(i => i.State == QueueItemState.Claimed).OrderBy(i => i.Id).ToList();
+            var current = group.Where(i => i.State == QueueItemState.Claimed && !i.IsAbandonedAt(now)).OrderBy(i => i.Id).ToList();
+            var abandoned = group.Where(i => i.IsAbandonedAt(now)).OrderBy(i => i.Id).Select(i => new AbandonedQueueEntry(i, i.ClaimedUntil!.Value)).ToList();
             var waiting = group.Where(i => i.State == QueueItemState.Waiting).OrderBy(i => i.PriorityRank).ThenBy(i => i.Id).ToList();
             var claimedByKey = current.GroupBy(QueueSelection.KeyOf).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
             var next = definition is null ? null : QueueSelection.PickNext(definition, waiting, claimedByKey);
@@ -53,7 +64,8 @@ public static class QueueBoard
                 definition?.Concurrency,
                 definition?.Key,
                 current.Select(i => new CurrentQueueEntry(i, now - (i.ClaimedAt ?? i.EnqueuedAt))).ToList(),
-                entries));
+                entries,
+                abandoned));
         }
 
         return views;

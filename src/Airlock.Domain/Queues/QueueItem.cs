@@ -8,7 +8,7 @@ public enum QueueItemState
     /// <summary>Waiting to be claimed.</summary>
     Waiting = 0,
 
-    /// <summary>Claimed by a worker; counts against the concurrency limit.</summary>
+    /// <summary>Claimed by a worker; counts against the concurrency limit while its claim lease lasts (see <see cref="QueueItem.IsAbandonedAt"/>).</summary>
     Claimed = 1,
 
     /// <summary>Finished (whatever the run's outcome).</summary>
@@ -35,6 +35,7 @@ public enum QueueItemState
 /// <param name="ClaimedBy">Which worker claimed it.</param>
 /// <param name="FinishedAt">When completed or cancelled.</param>
 /// <param name="Outcome">Completion outcome or cancellation reason.</param>
+/// <param name="ClaimedUntil">End of the claim's lease; the claimer's heartbeat pushes it on while the run lives.</param>
 public sealed record QueueItem(
     long Id,
     string Queue,
@@ -51,7 +52,18 @@ public sealed record QueueItem(
     DateTimeOffset? ClaimedAt,
     string? ClaimedBy,
     DateTimeOffset? FinishedAt,
-    string? Outcome);
+    string? Outcome,
+    DateTimeOffset? ClaimedUntil = null)
+{
+    /// <summary>Lease of a claim when the caller does not choose one; the same as an apply run's lock lease.</summary>
+    public static readonly TimeSpan DefaultClaimLease = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// True for a claim whose lease lapsed (its claimer crashed or hung): it no longer counts against the queue's
+    /// concurrency, but stays on the board as abandoned; its run is reconciled through its lock leases.
+    /// </summary>
+    public bool IsAbandonedAt(DateTimeOffset now) => State == QueueItemState.Claimed && ClaimedUntil is { } until && until <= now;
+}
 
 /// <summary>What a caller supplies to queue an apply request.</summary>
 /// <param name="RunId">The run.</param>

@@ -142,6 +142,13 @@ public static class Migrations
             "CREATE INDEX deployments_by_release ON deployments (release_id, started_at, id)",
             "CREATE INDEX deployments_newest ON deployments (started_at, id)",
         ],
+
+        // Version 5: claims of queue items get a lease, renewed by the claimer, so a crashed claimer does not hold
+        // its slot for ever. Claims made before this version get the default two-minute lease from their claim time.
+        [
+            "ALTER TABLE queue_items ADD COLUMN claimed_until BIGINT NULL",
+            "UPDATE queue_items SET claimed_until = claimed_at + 120000 WHERE state = 'claimed'",
+        ],
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

@@ -11,11 +11,12 @@ namespace Airlock.Store.Sql;
 /// Apply queues shared by both backends. A claim locks the queue's head row, then counts what is claimed, picks
 /// the next item the way <see cref="QueueSelection"/> does and marks it claimed, all in one short transaction;
 /// racing claimers on other processes queue up on the head row, so a concurrency limit cannot be overshot and an
-/// item cannot be claimed twice.
+/// item cannot be claimed twice. A claim carries a lease (claimed_until) renewed by its claimer; one whose lease lapsed
+/// is not counted, so a crashed claimer cannot block a queue for ever.
 /// </summary>
 internal sealed class SqlQueueStore(SqlContext context) : IQueueStore
 {
-    private const string Columns = "id, queue, run_id, environment, stack, priority_class, priority_rank, concurrency_key, required_locks, hold_reason, state, enqueued_at, claimed_at, claimed_by, finished_at, outcome";
+    private const string Columns = "id, queue, run_id, environment, stack, priority_class, priority_rank, concurrency_key, required_locks, hold_reason, state, enqueued_at, claimed_at, claimed_by, finished_at, outcome, claimed_until";
 
     public async Task<QueueItem> EnqueueAsync(QueueDefinition queue, EnqueueRequest request, CancellationToken cancellationToken)
     {
@@ -45,25 +46,38 @@ internal sealed class SqlQueueStore(SqlContext context) : IQueueStore
         return rows[0];
     }
 
-    public Task<QueueItem?> ClaimAsync(QueueDefinition queue, string claimer, CancellationToken cancellationToken) =>
-        ClaimHeadAsync(queue, claimer, null, cancellationToken);
+    public Task<QueueItem?> ClaimAsync(QueueDefinition queue, string claimer, TimeSpan lease, CancellationToken cancellationToken) =>
+        ClaimHeadAsync(queue, claimer, lease, null, cancellationToken);
 
-    public Task<QueueItem?> ClaimItemAsync(QueueDefinition queue, long itemId, string claimer, CancellationToken cancellationToken) =>
-        ClaimHeadAsync(queue, claimer, itemId, cancellationToken);
+    public Task<QueueItem?> ClaimItemAsync(QueueDefinition queue, long itemId, string claimer, TimeSpan lease, CancellationToken cancellationToken) =>
+        ClaimHeadAsync(queue, claimer, lease, itemId, cancellationToken);
+
+    public async Task<bool> RenewClaimAsync(long itemId, string claimer, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
+        var now = context.Time.GetUtcNow();
+        await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await connection.ExecuteAsync(null,
+            "UPDATE queue_items SET claimed_until = @until WHERE id = @id AND state = 'claimed' AND claimed_by = @by AND claimed_until > @now",
+            cancellationToken, ("@until", Db.Ms(now + lease)), ("@id", itemId), ("@by", claimer), ("@now", Db.Ms(now))).ConfigureAwait(false) == 1;
+    }
 
     // Picks the head of the line and claims it; with onlyItem, claims it only when the head is that item, so
     // ClaimItemAsync obeys exactly the ordering, holds, limits and head-row locking of ClaimAsync.
-    private async Task<QueueItem?> ClaimHeadAsync(QueueDefinition queue, string claimer, long? onlyItem, CancellationToken cancellationToken)
+    private async Task<QueueItem?> ClaimHeadAsync(QueueDefinition queue, string claimer, TimeSpan lease, long? onlyItem, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queue);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
         queue.Validate();
         // Room is counted per key on a keyed queue (skipping items whose key is full, so a busy service does not hold
         // up the others) and over the whole queue otherwise; the order is priority rank, then FIFO by id. Items without
-        // a key (enqueued before the queue was keyed) share the "" key, as in QueueSelection.KeyOf.
+        // a key (enqueued before the queue was keyed) share the "" key, as in QueueSelection.KeyOf. Only live claims
+        // count: one whose lease lapsed belongs to a claimer that stopped renewing it.
         var room = queue.Key is null
-            ? "(SELECT COUNT(*) FROM queue_items c WHERE c.queue = @q AND c.state = 'claimed') < @limit"
-            : "(SELECT COUNT(*) FROM queue_items c WHERE c.queue = @q AND c.state = 'claimed' AND COALESCE(c.concurrency_key, '') = COALESCE(w.concurrency_key, '')) < @limit";
-        (string Name, object? Value)[] claimParameters = [("@q", queue.Name), ("@limit", queue.Concurrency), ("@now", Db.Ms(context.Time.GetUtcNow())), ("@by", claimer)];
+            ? "(SELECT COUNT(*) FROM queue_items c WHERE c.queue = @q AND c.state = 'claimed' AND c.claimed_until > @now) < @limit"
+            : "(SELECT COUNT(*) FROM queue_items c WHERE c.queue = @q AND c.state = 'claimed' AND c.claimed_until > @now AND COALESCE(c.concurrency_key, '') = COALESCE(w.concurrency_key, '')) < @limit";
+        var now = context.Time.GetUtcNow();
+        (string Name, object? Value)[] claimParameters = [("@q", queue.Name), ("@limit", queue.Concurrency), ("@now", Db.Ms(now)), ("@until", Db.Ms(now + lease)), ("@by", claimer)];
         var onlyThatItem = string.Empty;
         if (onlyItem is { } item)
         {
@@ -82,7 +96,7 @@ internal sealed class SqlQueueStore(SqlContext context) : IQueueStore
                 ("INSERT INTO queue_heads (queue) VALUES (@q) ON CONFLICT (queue) DO UPDATE SET queue = excluded.queue", [("@q", queue.Name)]),
                 (
                     $"""
-                    UPDATE queue_items SET state = 'claimed', claimed_at = @now, claimed_by = @by
+                    UPDATE queue_items SET state = 'claimed', claimed_at = @now, claimed_by = @by, claimed_until = @until
                     WHERE state = 'waiting' AND id = (
                       SELECT w.id FROM queue_items w
                       WHERE w.queue = @q AND w.state = 'waiting' AND w.hold_reason IS NULL AND {room}
@@ -151,7 +165,8 @@ internal sealed class SqlQueueStore(SqlContext context) : IQueueStore
         Db.Instant(r.NullableInt64(12)),
         r.NullableString(13),
         Db.Instant(r.NullableInt64(14)),
-        r.NullableString(15));
+        r.NullableString(15),
+        Db.Instant(r.NullableInt64(16)));
 
     private static QueueItemState ParseState(string state) => state switch
     {

@@ -402,6 +402,45 @@ public class ConfigValidationTests
     }
 
     [Fact]
+    public void Unknown_team_in_lock_admins()
+    {
+        var d = Only(
+            """
+            version: 1
+            project: p
+            teams:
+              platform: [alice@example.com]
+            environments: {}
+            locks: { admins: [platfrom] }
+            """);
+
+        AssertAt(d, 6, 19, UnknownTeam, "locks.admins names team 'platfrom', which does not exist; did you mean 'platform'?");
+    }
+
+    [Fact]
+    public void Lock_administrators_are_the_members_of_the_admin_teams()
+    {
+        var result = WorkspaceConfigLoader.Load(
+            """
+            version: 1
+            project: p
+            teams:
+              ops: [bob, erin]
+              sre: [erin, frank]
+              platform: [alice]
+            environments: {}
+            locks: { admins: [ops, sre] }
+            """,
+            "airlock.yaml");
+
+        Assert.True(result.IsValid, string.Join("; ", result.Diagnostics));
+        Assert.Equal(["ops", "sre"], result.Config!.Locks.Admins.AsEnumerable());
+        Assert.Equal(["bob", "erin", "frank"], result.Config.LockAdministrators().AsEnumerable());
+        var none = WorkspaceConfigLoader.Load("version: 1\nproject: p\nenvironments: {}\n", "airlock.yaml");
+        Assert.Empty(none.Config!.LockAdministrators());
+    }
+
+    [Fact]
     public void Unknown_team_in_approval_roles()
     {
         var d = Only(
