@@ -325,8 +325,7 @@ internal sealed class ReleaseRun(
 
     private static List<TargetProgress> Ordered(StackGraph graph, IEnumerable<TargetProgress> targets)
     {
-        var position = graph.Stacks.Select((s, i) => (s, i)).ToDictionary(p => p.s, p => p.i, StringComparer.Ordinal);
-        return targets.OrderBy(t => position.GetValueOrDefault(t.Stack, int.MaxValue)).ThenBy(t => t.Region, StringComparer.Ordinal).ToList();
+        return targets.OrderBy(t => graph.Position(t.Stack)).ThenBy(t => t.Region, StringComparer.Ordinal).ToList();
     }
 
     // Plans one target. A stack whose inputs come from an upstream stack this release has yet to apply

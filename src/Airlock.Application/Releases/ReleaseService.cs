@@ -186,9 +186,8 @@ public sealed partial class ReleaseService(AirlockServices services)
         await services.Git.AddWorktreeAsync(worktree, commit, cancellationToken);
         var source = services.ForSourceTree(worktree);
         var graph = StackGraph.From(source.Workspace.Config, environment);
-        var order = graph.Stacks.Select((s, i) => (s, i)).ToDictionary(p => p.s, p => p.i, StringComparer.Ordinal);
         var plans = new List<RevertPlan>();
-        foreach (var target in applied.OrderBy(t => order.GetValueOrDefault(t.Stack, int.MaxValue)).ThenBy(t => t.Region, StringComparer.Ordinal))
+        foreach (var target in applied.OrderBy(t => graph.Position(t.Stack)).ThenBy(t => t.Region, StringComparer.Ordinal))
         {
             if (source.Workspace.Config.FindStack(target.Stack) is null)
             {

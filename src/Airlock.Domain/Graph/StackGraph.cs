@@ -121,6 +121,9 @@ public sealed class StackGraph
         return new StackGraph(environment, layers, edges, config.Stacks.Select(s => s.Name).ToImmutableHashSet(StringComparer.Ordinal));
     }
 
+    /// <summary>Where <paramref name="stack"/> stands in the graph's one stable order (dependencies first); unknown stacks sort last.</summary>
+    public int Position(string stack) => _position.TryGetValue(stack, out var position) ? position : int.MaxValue;
+
     /// <summary>True when <paramref name="stack"/> is a node of this graph.</summary>
     public bool Contains(string stack) => _position.ContainsKey(stack);
 
@@ -161,8 +164,6 @@ public sealed class StackGraph
             changed.Contains(s),
             [.. Upstream(s).Where(changed.Contains)]))];
     }
-
-    private int Position(string stack) => _position[stack];
 
     private string Known(string stack) =>
         Contains(stack) ? stack : throw new ArgumentException($"stack '{stack}' is not in this graph", nameof(stack));

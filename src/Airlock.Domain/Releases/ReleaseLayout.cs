@@ -40,14 +40,6 @@ public static class ReleaseLayout
         return index >= 0 ? chain[..(index + 1)] : [target];
     }
 
-    /// <summary>The regions a stack runs in within an environment: its waves' regions in order, else its single region (possibly none).</summary>
-    public static IReadOnlyList<string?> Regions(StackConfig stack, EnvironmentConfig environment)
-    {
-        ArgumentNullException.ThrowIfNull(stack);
-        ArgumentNullException.ThrowIfNull(environment);
-        return environment.Waves.IsEmpty ? [stack.Region ?? environment.Region] : [.. environment.Waves.SelectMany(w => w.Regions)];
-    }
-
     /// <summary>A fresh release: every environment pending, stacks and applications laid out per wave and region.</summary>
     public static ReleaseProgress Create(WorkspaceConfig config, ReleaseSpec spec)
     {
