@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 
+using Airlock.Application;
 using Airlock.Domain.Evidence;
 using Airlock.Store;
 using Airlock.Store.Keys;
@@ -37,7 +38,7 @@ internal static class EvidenceCommand
 internal static class EvidenceWorkspace
 {
     /// <summary>Environment variable naming a configured private key file (instead of the generated one).</summary>
-    public const string KeyVariable = "AIRLOCK_EVIDENCE_KEY";
+    public const string KeyVariable = WorkspaceSession.EvidenceKeyVariable;
 
     public static string Root => Environment.CurrentDirectory;
 

@@ -42,10 +42,8 @@ internal static class GovernedCommand
     {
         try
         {
-            var workspace = AirlockWorkspace.Load(Environment.CurrentDirectory);
-            await using var store = await AirlockStores.OpenForCommandAsync(workspace.Root, databaseUrl, Environment.GetEnvironmentVariable, new StoreOptions(), cancellationToken);
-            using var signer = LoadSigner(workspace.Root);
-            return await body(new AirlockServices(workspace, store, signer, TimeProvider.System));
+            await using var session = await WorkspaceSession.OpenAsync(Environment.CurrentDirectory, databaseUrl, Environment.GetEnvironmentVariable, TimeProvider.System, cancellationToken);
+            return await body(session.Services);
         }
         catch (UserInputException e)
         {
@@ -80,11 +78,6 @@ internal static class GovernedCommand
     }
 
     public static void WriteJson(JsonNode node) => Console.Out.WriteLine(node.ToJsonString(Json));
-
-    private static EcdsaCheckpointSigner LoadSigner(string root) =>
-        Environment.GetEnvironmentVariable(EvidenceWorkspace.KeyVariable) is { Length: > 0 } configured
-            ? EvidenceKeyStore.LoadSigner(configured)
-            : new EvidenceKeyStore(Path.Combine(root, ".airlock", "keys")).LoadOrCreateSigner();
 }
 
 /// <summary>

@@ -37,4 +37,7 @@ public interface IAirlockStore : IAsyncDisposable
 
     /// <summary>Application deployments (traceability).</summary>
     IDeploymentStore Deployments { get; }
+
+    /// <summary>API tokens of the server.</summary>
+    ITokenStore Tokens { get; }
 }

@@ -149,6 +149,16 @@ public static class Migrations
             "ALTER TABLE queue_items ADD COLUMN claimed_until BIGINT NULL",
             "UPDATE queue_items SET claimed_until = claimed_at + 120000 WHERE state = 'claimed'",
         ],
+
+        // Version 6: API tokens of the server, stored by SHA-256 only.
+        [
+            """
+            CREATE TABLE api_tokens (
+              id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, actor TEXT NOT NULL, teams TEXT NOT NULL,
+              created_by TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NULL,
+              revoked_at BIGINT NULL, revoked_by TEXT NULL, last_used_at BIGINT NULL)
+            """,
+        ],
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

@@ -23,6 +23,7 @@ public sealed class SqlAirlockStore : IAirlockStore
         Evidence = new SqlEvidenceRecordStore(context);
         Releases = new SqlReleaseStore(context);
         Deployments = new SqlDeploymentStore(context);
+        Tokens = new SqlTokenStore(context);
     }
 
     /// <inheritdoc />
@@ -59,6 +60,9 @@ public sealed class SqlAirlockStore : IAirlockStore
 
     /// <inheritdoc />
     public IDeploymentStore Deployments { get; }
+
+    /// <inheritdoc />
+    public ITokenStore Tokens { get; }
 
     /// <summary>Applies pending migrations and returns the ready store; disposes the dialect if that fails.</summary>
     internal static async Task<SqlAirlockStore> OpenAsync(SqlDialect dialect, TimeProvider time, Func<PlanKey> planKey, CancellationToken cancellationToken)

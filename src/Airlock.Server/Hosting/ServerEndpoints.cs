@@ -1,0 +1,22 @@
+using Airlock.Server.Api;
+
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+
+using Prometheus;
+
+namespace Airlock.Server.Hosting;
+
+/// <summary>Every route of the server, one line per area, so parallel work merges cleanly.</summary>
+internal static class ServerEndpoints
+{
+    public static void Map(WebApplication app)
+    {
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapMetrics("/metrics");
+        app.MapHealth();
+        var api = app.MapGroup("/api").RequireAuthorization();
+        api.MapIdentity();
+        api.MapRuns();
+    }
+}
