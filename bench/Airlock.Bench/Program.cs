@@ -7,6 +7,7 @@ var suites = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Or
     ["evidence"] = EvidenceBench.RunAsync,
     ["store"] = StoreBench.RunAsync,
     ["plans"] = Airlock.Bench.PlanBench.RunAsync,
+    ["server"] = ServerBench.RunAsync,
 };
 
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))
