@@ -36,6 +36,7 @@ public static class AirlockCli
         CancelCommand.Create(),
         CompareCommand.Create(),
         DemoCommand.Create(),
+        DocsCommand.Create(),
         EvidenceCommand.Create(),
         FreezeCommand.Create(),
         GraphCommand.Create(),
