@@ -72,4 +72,8 @@ public sealed class PostgresBackend : StoreBackend
         AirlockStores.OpenPostgresAsync(target, new StoreOptions { Time = time, PlanKeyBase64 = TestPlanKey }, CancellationToken.None);
 
     public override SqlDialect Dialect(string target) => new PostgresDialect(target);
+
+    /// <summary>Opens <paramref name="connectionString"/> (any role) with the tests' plan key.</summary>
+    public static Task<SqlAirlockStore> OpenAsAsync(string connectionString) =>
+        AirlockStores.OpenPostgresAsync(connectionString, new StoreOptions { PlanKeyBase64 = TestPlanKey }, CancellationToken.None);
 }

@@ -176,6 +176,19 @@ public static class Migrations
         ArgumentOutOfRangeException.ThrowIfGreaterThan(targetVersion, LatestVersion);
         ArgumentNullException.ThrowIfNull(dialect);
         ArgumentNullException.ThrowIfNull(time);
+        // Already current: no DDL and no schema lock, so a least-privilege role (no CREATE on the schema)
+        // can run every replica and command once an owner has migrated the database.
+        var applied = await AppliedVersionAsync(dialect, cancellationToken).ConfigureAwait(false);
+        if (applied > LatestVersion)
+        {
+            throw new SchemaTooNewException(applied.Value, LatestVersion);
+        }
+
+        if (applied >= targetVersion)
+        {
+            return applied.Value;
+        }
+
         await using var connection = await dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await dialect.BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
         await dialect.LockSchemaAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
@@ -198,5 +211,20 @@ public static class Migrations
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return Math.Max(current, targetVersion);
+    }
+
+    /// <summary>The schema version recorded in the database, or null when it has no schema table yet.</summary>
+    private static async Task<int?> AppliedVersionAsync(SqlDialect dialect, CancellationToken cancellationToken)
+    {
+        await using var connection = await dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var value = await connection.ScalarAsync(null, "SELECT COALESCE(MAX(version), 0) FROM airlock_schema", cancellationToken).ConfigureAwait(false);
+            return Convert.ToInt32(value ?? 0, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (System.Data.Common.DbException)
+        {
+            return null; // no airlock_schema table: a new database
+        }
     }
 }
