@@ -82,6 +82,6 @@ public static class AirlockStores
 
         return keyFile is not null
             ? PlanKey.LoadOrCreate(keyFile)
-            : throw new InvalidOperationException($"no plan key configured: set {PlanKeyVariable} (base64 of 32 bytes) or a plan key file");
+            : throw new PlanKeyMissingException($"no plan key configured: set {PlanKeyVariable} (base64 of 32 bytes) or a plan key file");
     }
 }

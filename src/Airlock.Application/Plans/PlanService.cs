@@ -54,6 +54,7 @@ public sealed class PlanService(AirlockServices services)
         }
 
         var region = AirlockWorkspace.TargetRegion(stack, environment, request.Region);
+        services.Store.Plans.EnsureKeyAvailable();
 
         var source = await services.Git.SnapshotAsync(cancellationToken);
         if (source.Dirty && NeedsApproval(environment))

@@ -49,6 +49,10 @@ internal static class GovernedCommand
         {
             return Fail(ExitCodes.BadInput, e.Message);
         }
+        catch (PlanKeyMissingException e)
+        {
+            return Fail(ExitCodes.BadInput, e.Message);
+        }
         catch (RefusedException e)
         {
             return Fail(ExitCodes.Refused, "refused: " + e.Message);

@@ -3,6 +3,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
 
+using Airlock.Domain.Storage;
 using Airlock.Store;
 using Airlock.Store.Sql;
 
@@ -43,7 +44,7 @@ internal static class StoreCommandSupport
         {
             return await body();
         }
-        catch (Exception error) when (error is FormatException or ArgumentException or UnauthorizedAccessException or SchemaTooNewException or DbException or InvalidOperationException or IOException)
+        catch (Exception error) when (error is PlanKeyMissingException or FormatException or ArgumentException or UnauthorizedAccessException or SchemaTooNewException or DbException or InvalidOperationException or IOException)
         {
             await Console.Error.WriteLineAsync("airlock: " + OneLine(error.Message));
             return 1;

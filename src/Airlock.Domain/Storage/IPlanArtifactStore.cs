@@ -31,6 +31,9 @@ public sealed class PlanArtifactException(string planId, string message) : Excep
     public string PlanId { get; } = planId;
 }
 
+/// <summary>Thrown when a plan must be encrypted or decrypted but no plan key is configured.</summary>
+public sealed class PlanKeyMissingException(string message) : Exception(message);
+
 /// <summary>Plans: metadata plus the engine's artifact, encrypted (AES-GCM) and hashed at rest.</summary>
 public interface IPlanArtifactStore
 {
@@ -55,4 +58,10 @@ public interface IPlanArtifactStore
     /// expired, or its ciphertext, metadata or hash was altered.
     /// </summary>
     Task<byte[]> ReadArtifactAsync(string planId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Resolves the plan key now. Plans call it before running the engine, so a store with no key configured
+    /// refuses in one line before any work instead of after it. Throws <see cref="PlanKeyMissingException"/>.
+    /// </summary>
+    void EnsureKeyAvailable();
 }

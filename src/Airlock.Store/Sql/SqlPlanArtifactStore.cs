@@ -14,6 +14,9 @@ internal sealed class SqlPlanArtifactStore(SqlContext context, Lazy<PlanKey> pla
     // Resolved on first use, so commands that never touch plans (airlock locks) need no key.
     private PlanKey key => planKey.Value;
 
+    /// <inheritdoc />
+    public void EnsureKeyAvailable() => _ = planKey.Value;
+
     private const string Columns = "plan_id, stack, environment, commit_sha, plan_digest, artifact_sha256, created_at, expires_at, metadata_json, key_id, nonce, ciphertext, tag, region";
 
     public async Task<PlanRecord> SaveAsync(NewPlan plan, ReadOnlyMemory<byte> artifact, CancellationToken cancellationToken)

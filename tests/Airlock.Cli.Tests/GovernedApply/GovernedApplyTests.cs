@@ -453,4 +453,18 @@ public sealed class GovernedApplyTests
             Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
         }
     }
+    [Fact]
+    public async Task Plan_on_postgresql_without_a_plan_key_refuses_in_one_line_before_running_the_engine()
+    {
+        using var ws = await GovernedWorkspace.CreateAsync("postgresql");
+        ws.SetVariable("AIRLOCK_PLAN_KEY", null);
+
+        var plan = await ws.RunAsync("plan", "site", "--env", "dev", "--as", "alice@example.com");
+
+        Assert.True(plan.ExitCode == 2, plan.ToString());
+        Assert.Equal("airlock: no plan key configured: set AIRLOCK_PLAN_KEY (base64 of 32 bytes) or a plan key file", plan.Stderr.Trim());
+        Assert.DoesNotContain("   at ", plan.Stderr, StringComparison.Ordinal);
+        // The engine never ran: no plan work directory was made.
+        Assert.False(Directory.Exists(Path.Combine(ws.Root, ".airlock", "work")), "the engine must not run without a key to store its plan");
+    }
 }
