@@ -136,6 +136,27 @@ public sealed class ApprovalService(AirlockServices services)
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="actor"/> is someone who may decide on this plan at all (the API answers 403 with
+    /// this line): not the requester, and in an owner/role team — or, for <paramref name="breakGlass"/>, in the
+    /// break-glass team. Null when eligible; an unknown plan throws <see cref="UserInputException"/>.
+    /// </summary>
+    public async Task<string?> NotEligibleAsync(string planId, string actor, bool breakGlass, CancellationToken cancellationToken)
+    {
+        var plan = await services.Store.Plans.GetAsync(planId, cancellationToken) ?? throw UnknownPlan(planId);
+        var metadata = PlanMetadata.FromJson(plan.MetadataJson);
+        if (breakGlass)
+        {
+            return string.Equals(actor, metadata.Requester, StringComparison.OrdinalIgnoreCase)
+                ? $"{actor} requested this plan and cannot grant its break-glass (separation of duties)"
+                : services.Workspace.Config.TeamMembers(BuiltInRules.BreakGlassTeam).Contains(actor, StringComparer.OrdinalIgnoreCase) ? null : $"{actor} is not in the '{BuiltInRules.BreakGlassTeam}' team";
+        }
+
+        var stack = services.Workspace.Stack(plan.Stack);
+        var environment = services.Workspace.Environment(plan.Environment);
+        return ApprovalGate.CheckApprover(actor, metadata.Requester, [.. stack.Owners], Requirement(environment), services.Workspace.Teams())?.Reason;
+    }
+
     /// <summary>Records a break-glass grant for an incident; it expires after <see cref="BreakGlassRequest.ValidFor"/>.</summary>
     public async Task<BreakGlassGrant> GrantBreakGlassAsync(BreakGlassRequest request, CancellationToken cancellationToken)
     {

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 
 using Airlock.Application;
 using Airlock.Application.Approvals;
+using Airlock.Application.Views;
 
 namespace Airlock.Cli.Commands;
 
@@ -35,28 +36,7 @@ internal static class ApprovalsCommand
         return command;
     }
 
-    public static JsonObject ToJson(PlanApprovals standing) => new()
-    {
-        ["plan_id"] = standing.Plan.PlanId,
-        ["stack"] = standing.Plan.Stack,
-        ["environment"] = standing.Plan.Environment,
-        ["region"] = standing.Metadata.Region,
-        ["requester"] = standing.Metadata.Requester,
-        ["satisfied"] = standing.Verdict.Satisfied,
-        ["rejection"] = standing.Rejection is { } rejection
-            ? new JsonObject { ["rejecter"] = rejection.Rejecter, ["reason"] = rejection.Reason, ["rejected_at"] = StoreCommandSupport.Instant(rejection.RejectedAt) }
-            : null,
-        ["counted"] = new JsonArray([.. standing.Verdict.Counted.Select(a => (JsonNode)a)]),
-        ["problems"] = new JsonArray([.. standing.Verdict.Problems.Select(p => (JsonNode)p)]),
-        ["decisions"] = new JsonArray([.. standing.Decisions.Select(d => (JsonNode)new JsonObject
-        {
-            ["approver"] = d.Approver,
-            ["decision"] = d.Decision,
-            ["decided_at"] = StoreCommandSupport.Instant(d.DecidedAt),
-            ["valid_until"] = StoreCommandSupport.Instant(d.ValidUntil),
-            ["binding"] = JsonNode.Parse(d.BindingJson),
-        })]),
-    };
+    public static JsonObject ToJson(PlanApprovals standing) => JsonViews.Approvals(standing);
 
     private static void Render(PlanApprovals standing)
     {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 
 using Airlock.Application;
+using Airlock.Application.Views;
 using Airlock.Domain.Storage;
 
 namespace Airlock.Cli.Commands;
@@ -128,20 +129,5 @@ internal static class RunsCommand
         return command;
     }
 
-    private static JsonObject RunJson(RunRecord run, RunDetails? details) => new()
-    {
-        ["run_id"] = run.Id,
-        ["stack"] = run.Stack,
-        ["environment"] = run.Environment,
-        ["region"] = run.Region,
-        ["state"] = run.State,
-        ["created_at"] = StoreCommandSupport.Instant(run.CreatedAt),
-        ["updated_at"] = StoreCommandSupport.Instant(run.UpdatedAt),
-        ["plan_id"] = details?.PlanId,
-        ["requested_by"] = details?.RequestedBy,
-        ["failure_class"] = details?.FailureClass,
-        ["statement"] = details?.Statement,
-        ["evidence_sequence"] = details?.EvidenceSequence,
-        ["detail"] = details is null ? null : JsonNode.Parse(details.DetailJson),
-    };
+    private static JsonObject RunJson(RunRecord run, RunDetails? details) => JsonViews.Run(run, details);
 }

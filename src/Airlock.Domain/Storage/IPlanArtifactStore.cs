@@ -31,6 +31,12 @@ public sealed class PlanArtifactException(string planId, string message) : Excep
     public string PlanId { get; } = planId;
 }
 
+/// <summary>Which plans to list, newest first (metadata only).</summary>
+/// <param name="Stack">Only this stack.</param>
+/// <param name="Environment">Only this environment.</param>
+/// <param name="Limit">At most this many.</param>
+public sealed record PlanQuery(string? Stack = null, string? Environment = null, int Limit = 50);
+
 /// <summary>Plans: metadata plus the engine's artifact, encrypted (AES-GCM) and hashed at rest.</summary>
 public interface IPlanArtifactStore
 {
@@ -55,4 +61,7 @@ public interface IPlanArtifactStore
     /// expired, or its ciphertext, metadata or hash was altered.
     /// </summary>
     Task<byte[]> ReadArtifactAsync(string planId, CancellationToken cancellationToken);
+
+    /// <summary>Plans newest first (metadata, never the artifact).</summary>
+    Task<IReadOnlyList<PlanRecord>> ListAsync(PlanQuery query, CancellationToken cancellationToken);
 }
