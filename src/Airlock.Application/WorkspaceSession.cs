@@ -29,6 +29,9 @@ public sealed class WorkspaceSession : IAsyncDisposable
     /// <summary>The services of this workspace.</summary>
     public AirlockServices Services { get; }
 
+    /// <summary>The public key (PEM) of the evidence signer in use, so a verifier trusts it even when it was configured rather than generated.</summary>
+    public string EvidencePublicKeyPem => _signer.ExportPublicKeyPem();
+
     /// <summary>Opens the workspace found from <paramref name="directory"/>.</summary>
     public static async Task<WorkspaceSession> OpenAsync(string directory, string? databaseUrl, Func<string, string?> environment, TimeProvider time, CancellationToken cancellationToken)
     {

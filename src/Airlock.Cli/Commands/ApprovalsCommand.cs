@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 
 using Airlock.Application;
 using Airlock.Application.Approvals;
+using Airlock.Application.Views;
+using Airlock.Cli.Client;
 
 namespace Airlock.Cli.Commands;
 
@@ -14,68 +16,81 @@ internal static class ApprovalsCommand
         var planArgument = new Argument<string>("PLAN_ID") { Description = "The plan." };
         var jsonOption = StoreCommandSupport.JsonOption();
         var databaseOption = StoreCommandSupport.DatabaseOption();
+        var serverOption = ServerClient.ServerOption();
         var command = new Command("approvals", "Show a plan's approvals and whether they authorise an apply now. Exit 0 when satisfied, 3 when not, 2 for an unknown plan.");
         command.Arguments.Add(planArgument);
         command.Options.Add(jsonOption);
         command.Options.Add(databaseOption);
-        command.SetAction((parseResult, cancellationToken) => GovernedCommand.RunAsync(parseResult.GetValue(databaseOption), async services =>
+        command.Options.Add(serverOption);
+        command.SetAction((parseResult, cancellationToken) =>
         {
-            var standing = await new ApprovalService(services).ListAsync(parseResult.GetValue(planArgument)!, cancellationToken);
-            if (parseResult.GetValue(jsonOption))
+            var planId = parseResult.GetValue(planArgument)!;
+            if (parseResult.GetValue(serverOption) is { } server)
             {
-                GovernedCommand.WriteJson(ToJson(standing));
-            }
-            else
-            {
-                Render(standing);
+                return ServerClient.RunAsync(server, async client =>
+                    Output(await GetAsync(client, planId, cancellationToken), parseResult.GetValue(jsonOption)));
             }
 
-            return standing.Verdict.Satisfied ? ExitCodes.Ok : ExitCodes.Refused;
-        }, cancellationToken));
+            return GovernedCommand.RunAsync(parseResult.GetValue(databaseOption), async services =>
+                Output(ToJson(await new ApprovalService(services).ListAsync(planId, cancellationToken)), parseResult.GetValue(jsonOption)), cancellationToken);
+        });
         return command;
     }
 
-    public static JsonObject ToJson(PlanApprovals standing) => new()
-    {
-        ["plan_id"] = standing.Plan.PlanId,
-        ["stack"] = standing.Plan.Stack,
-        ["environment"] = standing.Plan.Environment,
-        ["region"] = standing.Metadata.Region,
-        ["requester"] = standing.Metadata.Requester,
-        ["satisfied"] = standing.Verdict.Satisfied,
-        ["counted"] = new JsonArray([.. standing.Verdict.Counted.Select(a => (JsonNode)a)]),
-        ["problems"] = new JsonArray([.. standing.Verdict.Problems.Select(p => (JsonNode)p)]),
-        ["decisions"] = new JsonArray([.. standing.Decisions.Select(d => (JsonNode)new JsonObject
-        {
-            ["approver"] = d.Approver,
-            ["decision"] = d.Decision,
-            ["decided_at"] = StoreCommandSupport.Instant(d.DecidedAt),
-            ["valid_until"] = StoreCommandSupport.Instant(d.ValidUntil),
-            ["binding"] = JsonNode.Parse(d.BindingJson),
-        })]),
-    };
+    public static JsonObject ToJson(PlanApprovals standing) => JsonViews.Approvals(standing);
 
-    private static void Render(PlanApprovals standing)
+    /// <summary>GET /api/plans/{id}/approvals, with the local wording for an unknown plan.</summary>
+    public static async Task<JsonObject> GetAsync(ServerClient client, string planId, CancellationToken cancellationToken)
     {
-        var region = standing.Metadata.Region is { } r ? $" ({r})" : string.Empty;
-        Console.WriteLine($"Plan {standing.Plan.PlanId}: {standing.Plan.Stack} in {standing.Plan.Environment}{region}, requested by {standing.Metadata.Requester}");
-        if (standing.Decisions.Count == 0)
+        try
+        {
+            return await client.GetAsync($"api/plans/{Uri.EscapeDataString(planId)}/approvals", cancellationToken);
+        }
+        catch (ServerException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
+        {
+            throw new ServerException(ExitCodes.BadInput, e.Status, ApprovalService.UnknownPlan(planId).Message);
+        }
+    }
+
+    private static int Output(JsonObject standing, bool json)
+    {
+        if (json)
+        {
+            GovernedCommand.WriteJson(standing);
+        }
+        else
+        {
+            Render(standing);
+        }
+
+        return (bool)standing["satisfied"]! ? ExitCodes.Ok : ExitCodes.Refused;
+    }
+
+    // One rendering for the local store and the server (both give JsonViews.Approvals).
+    private static void Render(JsonObject standing)
+    {
+        var region = (string?)standing["region"] is { } r ? $" ({r})" : string.Empty;
+        Console.WriteLine($"Plan {(string?)standing["plan_id"]}: {(string?)standing["stack"]} in {(string?)standing["environment"]}{region}, requested by {(string?)standing["requester"]}");
+        var decisions = standing["decisions"]!.AsArray();
+        if (decisions.Count == 0)
         {
             Console.WriteLine("  no approvals yet");
         }
 
-        foreach (var d in standing.Decisions)
+        foreach (var d in decisions.Select(d => d!))
         {
-            var binding = JsonNode.Parse(d.BindingJson);
+            var binding = d["binding"];
+            var decision = (string?)d["decision"];
             var destroy = binding?["destroy"]?.AsArray() is { Count: > 0 } named ? $", accepts destroy of {string.Join(", ", named.Select(n => (string?)n))}" : string.Empty;
-            var incident = (string?)binding?["incident"] is { } id ? $" for incident {id}" : string.Empty;
-            Console.WriteLine($"  {d.Decision,-11} {d.Approver} at {StoreCommandSupport.Instant(d.DecidedAt)}, valid until {StoreCommandSupport.Instant(d.ValidUntil)}{incident}{destroy}");
+            var incident = (string?)binding?["incident"] is { } id ? $" for incident {id}"
+                : decision == Airlock.Domain.Storage.ApprovalRecord.Rejected ? $": {(string?)binding?["reason"]}" : string.Empty;
+            Console.WriteLine($"  {decision,-11} {(string?)d["approver"]} at {(string?)d["decided_at"]}, valid until {(string?)d["valid_until"]}{incident}{destroy}");
         }
 
-        Console.WriteLine(standing.Verdict.Satisfied ? "Approvals authorise an apply now." : "Not yet authorised:");
-        foreach (var problem in standing.Verdict.Problems)
+        Console.WriteLine((bool)standing["satisfied"]! ? "Approvals authorise an apply now." : "Not yet authorised:");
+        foreach (var problem in standing["problems"]!.AsArray())
         {
-            Console.WriteLine("  - " + problem);
+            Console.WriteLine("  - " + (string?)problem);
         }
     }
 }

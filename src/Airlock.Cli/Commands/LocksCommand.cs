@@ -1,5 +1,9 @@
 using System.CommandLine;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+
+using Airlock.Application.Views;
+using Airlock.Cli.Client;
 
 using Airlock.Domain.Locks;
 
@@ -14,10 +18,27 @@ internal static class LocksCommand
     {
         var json = StoreCommandSupport.JsonOption();
         var database = StoreCommandSupport.DatabaseOption();
+        var server = ServerClient.ServerOption();
         var command = new Command("locks", "List locks: key, holder run, actor, reason, age, expiry and fencing token.");
         command.Options.Add(json);
         command.Options.Add(database);
-        command.SetAction((parseResult, cancellationToken) => StoreCommandSupport.GuardAsync(async () =>
+        command.Options.Add(server);
+        command.SetAction((parseResult, cancellationToken) => parseResult.GetValue(server) is { } url
+            ? ServerClient.RunAsync(url, async client =>
+            {
+                var body = await client.GetAsync("api/locks", cancellationToken);
+                if (parseResult.GetValue(json))
+                {
+                    GovernedCommand.WriteJson(body);
+                }
+                else
+                {
+                    Render(body, TimeProvider.System.GetUtcNow());
+                }
+
+                return 0;
+            })
+            : StoreCommandSupport.GuardAsync(async () =>
         {
             IReadOnlyList<LockLease> locks = [];
             var store = await StoreCommandSupport.OpenExistingAsync(parseResult.GetValue(database), cancellationToken);
@@ -52,25 +73,33 @@ internal static class LocksCommand
                 return 0;
             }
 
-            if (locks.Count == 0)
-            {
-                Console.Out.WriteLine("No locks held.");
-                return 0;
-            }
-
-            var table = new Table().AddColumns("Key", "Run", "Actor", "Reason", "Age", "Expires", "Token");
-            foreach (var l in locks)
-            {
-                var expires = l.IsExpiredAt(now)
-                    ? $"EXPIRED {StoreCommandSupport.Age(now - l.Holder.Expires)} ago (run needs reconciliation when taken)"
-                    : $"in {StoreCommandSupport.Age(l.Holder.Expires - now)}";
-                table.AddRow(Markup.Escape(l.Key.Value), Markup.Escape(l.Holder.RunId), Markup.Escape(l.Holder.Actor), Markup.Escape(l.Holder.Reason),
-                    StoreCommandSupport.Age(now - l.Holder.Since), Markup.Escape(expires), l.FencingToken.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            }
-
-            AnsiConsole.Write(table);
+            Render(JsonViews.Locks(locks, now), now);
             return 0;
         }));
         return command;
+    }
+
+    // One rendering for the local store and --server (both give the JsonViews.Locks shape).
+    private static void Render(JsonObject body, DateTimeOffset now)
+    {
+        var locks = body["locks"]!.AsArray();
+        if (locks.Count == 0)
+        {
+            Console.Out.WriteLine("No locks held.");
+            return;
+        }
+
+        var table = new Table().AddColumns("Key", "Run", "Actor", "Reason", "Age", "Expires", "Token");
+        foreach (var l in locks.Select(l => l!))
+        {
+            var expiresAt = DateTimeOffset.Parse((string)l["expires"]!, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal);
+            var expires = (bool)l["expired"]!
+                ? $"EXPIRED {StoreCommandSupport.Age(now - expiresAt)} ago (run needs reconciliation when taken)"
+                : $"in {StoreCommandSupport.Age(expiresAt - now)}";
+            table.AddRow(Markup.Escape((string)l["key"]!), Markup.Escape((string)l["run_id"]!), Markup.Escape((string)l["actor"]!), Markup.Escape((string)l["reason"]!),
+                StoreCommandSupport.Age(TimeSpan.FromSeconds((long)l["age_seconds"]!)), Markup.Escape(expires), ((long)l["fencing_token"]!).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        AnsiConsole.Write(table);
     }
 }

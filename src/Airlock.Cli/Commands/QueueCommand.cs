@@ -1,5 +1,9 @@
 using System.CommandLine;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+
+using Airlock.Application.Views;
+using Airlock.Cli.Client;
 
 using Airlock.Domain.Config;
 using Airlock.Domain.Locks;
@@ -16,10 +20,27 @@ internal static class QueueCommand
     {
         var json = StoreCommandSupport.JsonOption();
         var database = StoreCommandSupport.DatabaseOption();
+        var server = ServerClient.ServerOption();
         var command = new Command("queue", "Show apply queues: running items, waiting items with position, age and why they wait.");
         command.Options.Add(json);
         command.Options.Add(database);
-        command.SetAction((parseResult, cancellationToken) => StoreCommandSupport.GuardAsync(async () =>
+        command.Options.Add(server);
+        command.SetAction((parseResult, cancellationToken) => parseResult.GetValue(server) is { } url
+            ? ServerClient.RunAsync(url, async client =>
+            {
+                var body = await client.GetAsync("api/queue", cancellationToken);
+                if (parseResult.GetValue(json))
+                {
+                    GovernedCommand.WriteJson(body);
+                }
+                else
+                {
+                    Render(body);
+                }
+
+                return 0;
+            })
+            : StoreCommandSupport.GuardAsync(async () =>
         {
             IReadOnlyList<QueueItem> items = [];
             IReadOnlyList<LockLease> locks = [];
@@ -53,40 +74,48 @@ internal static class QueueCommand
                 return 0;
             }
 
-            if (views.Count == 0)
-            {
-                Console.Out.WriteLine("All queues are empty.");
-                return 0;
-            }
-
-            foreach (var view in views)
-            {
-                var table = new Table().Title(Markup.Escape($"{view.Queue} (concurrency {view.Concurrency?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}{(view.Key is null ? string.Empty : " per " + view.Key)})"))
-                    .AddColumns("#", "Run", "Stack", "Class", "State", "Age", "Why");
-                foreach (var current in view.Current)
-                {
-                    table.AddRow("-", Markup.Escape(current.Item.RunId), Markup.Escape($"{current.Item.Environment}/{current.Item.Stack}"), Markup.Escape(current.Item.PriorityClass),
-                        "running", StoreCommandSupport.Age(current.RunningFor), Markup.Escape("claimed by " + current.Item.ClaimedBy));
-                }
-
-                foreach (var abandoned in view.Abandoned)
-                {
-                    table.AddRow("-", Markup.Escape(abandoned.Item.RunId), Markup.Escape($"{abandoned.Item.Environment}/{abandoned.Item.Stack}"), Markup.Escape(abandoned.Item.PriorityClass),
-                        "abandoned", StoreCommandSupport.Age(now - abandoned.AbandonedAt), Markup.Escape(abandoned.Description));
-                }
-
-                foreach (var waiting in view.Waiting)
-                {
-                    table.AddRow(waiting.Position.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(waiting.Item.RunId), Markup.Escape($"{waiting.Item.Environment}/{waiting.Item.Stack}"),
-                        Markup.Escape(waiting.Item.PriorityClass), "waiting", StoreCommandSupport.Age(waiting.Age), Markup.Escape(waiting.BlockedReason));
-                }
-
-                AnsiConsole.Write(table);
-            }
-
+            Render(JsonViews.Queue(views, now));
             return 0;
         }));
         return command;
+    }
+
+    // One rendering for the local store and --server (both give the JsonViews.Queue shape).
+    private static void Render(JsonObject body)
+    {
+        var views = body["queues"]!.AsArray();
+        if (views.Count == 0)
+        {
+            Console.Out.WriteLine("All queues are empty.");
+            return;
+        }
+
+        foreach (var view in views.Select(v => v!))
+        {
+            var concurrency = (int?)view["concurrency"];
+            var key = (string?)view["key"];
+            var table = new Table().Title(Markup.Escape($"{(string?)view["queue"]} (concurrency {concurrency?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}{(key is null ? string.Empty : " per " + key)})"))
+                .AddColumns("#", "Run", "Stack", "Class", "State", "Age", "Why");
+            foreach (var current in view["current"]!.AsArray().Select(c => c!))
+            {
+                table.AddRow("-", Markup.Escape((string)current["run_id"]!), Markup.Escape($"{(string?)current["environment"]}/{(string?)current["stack"]}"), Markup.Escape((string)current["priority_class"]!),
+                    "running", StoreCommandSupport.Age(TimeSpan.FromSeconds((long)current["running_seconds"]!)), Markup.Escape("claimed by " + (string?)current["claimed_by"]));
+            }
+
+            foreach (var abandoned in view["abandoned"]!.AsArray().Select(a => a!))
+            {
+                table.AddRow("-", Markup.Escape((string)abandoned["run_id"]!), Markup.Escape($"{(string?)abandoned["environment"]}/{(string?)abandoned["stack"]}"), Markup.Escape((string)abandoned["priority_class"]!),
+                    "abandoned", StoreCommandSupport.Age(TimeSpan.FromSeconds((long)abandoned["abandoned_seconds"]!)), Markup.Escape((string)abandoned["description"]!));
+            }
+
+            foreach (var waiting in view["waiting"]!.AsArray().Select(w => w!))
+            {
+                table.AddRow(((int)waiting["position"]!).ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape((string)waiting["run_id"]!), Markup.Escape($"{(string?)waiting["environment"]}/{(string?)waiting["stack"]}"),
+                    Markup.Escape((string)waiting["priority_class"]!), "waiting", StoreCommandSupport.Age(TimeSpan.FromSeconds((long)waiting["age_seconds"]!)), Markup.Escape((string)waiting["blocked_reason"]!));
+            }
+
+            AnsiConsole.Write(table);
+        }
     }
 
     // Limits come from the workspace's airlock.yaml when there is one; without it they show as unknown.

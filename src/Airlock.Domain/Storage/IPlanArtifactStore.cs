@@ -34,6 +34,12 @@ public sealed class PlanArtifactException(string planId, string message) : Excep
 /// <summary>Thrown when a plan must be encrypted or decrypted but no plan key is configured.</summary>
 public sealed class PlanKeyMissingException(string message) : Exception(message);
 
+/// <summary>Which plans to list, newest first (metadata only).</summary>
+/// <param name="Stack">Only this stack.</param>
+/// <param name="Environment">Only this environment.</param>
+/// <param name="Limit">At most this many.</param>
+public sealed record PlanQuery(string? Stack = null, string? Environment = null, int Limit = 50);
+
 /// <summary>Plans: metadata plus the engine's artifact, encrypted (AES-GCM) and hashed at rest.</summary>
 public interface IPlanArtifactStore
 {
@@ -64,4 +70,7 @@ public interface IPlanArtifactStore
     /// refuses in one line before any work instead of after it. Throws <see cref="PlanKeyMissingException"/>.
     /// </summary>
     void EnsureKeyAvailable();
+
+    /// <summary>Plans newest first (metadata, never the artifact).</summary>
+    Task<IReadOnlyList<PlanRecord>> ListAsync(PlanQuery query, CancellationToken cancellationToken);
 }

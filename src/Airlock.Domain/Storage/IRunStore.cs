@@ -51,7 +51,25 @@ public sealed record RunCancelRequest(string RunId, string Actor, string Reason,
 /// <param name="Environment">Only this environment.</param>
 /// <param name="Limit">At most this many.</param>
 /// <param name="Region">Only this region (null: any region, including none).</param>
-public sealed record RunQuery(string? Stack = null, string? Environment = null, int Limit = 50, string? Region = null);
+/// <param name="State">Only runs in this state (wire name, e.g. "failed").</param>
+public sealed record RunQuery(string? Stack = null, string? Environment = null, int Limit = 50, string? Region = null, string? State = null);
+
+/// <summary>Aggregates over the run store that the server's /metrics reads at scrape time.</summary>
+/// <param name="ByState">Number of runs per state (wire name).</param>
+/// <param name="OldestUpdateByState">Per state, the oldest last-transition instant of a run in it (how long the longest has been there).</param>
+/// <param name="FailuresByClass">Runs with a failure class, per class.</param>
+/// <param name="Durations">Apply durations of finished runs (created → last transition) since the window start.</param>
+public sealed record RunStatistics(
+    IReadOnlyDictionary<string, long> ByState,
+    IReadOnlyDictionary<string, DateTimeOffset> OldestUpdateByState,
+    IReadOnlyDictionary<string, long> FailuresByClass,
+    RunDurationStatistics Durations);
+
+/// <summary>Durations of finished runs as cumulative bucket counts (Prometheus histogram style).</summary>
+/// <param name="Buckets">Upper bounds in seconds, ascending, each with the number of runs at or under it.</param>
+/// <param name="Count">Runs counted.</param>
+/// <param name="SumSeconds">Sum of their durations in seconds.</param>
+public sealed record RunDurationStatistics(IReadOnlyList<(double UpperBoundSeconds, long Count)> Buckets, long Count, double SumSeconds);
 
 /// <summary>Runs and their append-only event log.</summary>
 public interface IRunStore
@@ -96,4 +114,10 @@ public interface IRunStore
 
     /// <summary>Runs matching <paramref name="query"/>, newest first (by creation, then id).</summary>
     Task<IReadOnlyList<RunRecord>> ListAsync(RunQuery query, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Counts by state and failure class, and durations of runs in <paramref name="finishedStates"/> created at or after
+    /// <paramref name="since"/>, bucketed by <paramref name="bucketSeconds"/> (one aggregate query each, on both backends).
+    /// </summary>
+    Task<RunStatistics> StatisticsAsync(IReadOnlyList<string> finishedStates, DateTimeOffset since, IReadOnlyList<double> bucketSeconds, CancellationToken cancellationToken);
 }

@@ -35,7 +35,7 @@ public static class ApiErrors
             }
 
             context.Response.StatusCode = status;
-            await Results.Problem(title: title, statusCode: status).ExecuteAsync(context);
+            await Results.Problem(title: title, detail: title, statusCode: status).ExecuteAsync(context);
         }));
     }
 

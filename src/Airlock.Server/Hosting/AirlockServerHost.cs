@@ -37,6 +37,9 @@ public sealed class AirlockServerHost : IAsyncDisposable
     /// <summary>How it was started.</summary>
     public ServerOptions Options { get; }
 
+    /// <summary>This replica's own metrics registry (served at /metrics), so replicas in one process never collide.</summary>
+    public CollectorRegistry MetricsRegistry => App.Services.GetRequiredService<CollectorRegistry>();
+
     /// <summary>The services this replica runs on.</summary>
     public AirlockServices Services => _session.Services;
 
@@ -97,6 +100,10 @@ public sealed class AirlockServerHost : IAsyncDisposable
         builder.Services.AddSingleton(session.Services);
         builder.Services.AddSingleton(session.Services.Time);
         builder.Services.AddSingleton(new TokenService(session.Services.Store.Tokens, session.Services.Time));
+        builder.Services.AddSingleton(new EvidencePublicKeys(session.EvidencePublicKeyPem));
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        builder.Services.AddSingleton(registry);
+        builder.Services.AddSingleton(new Airlock.Server.Metrics.StoreMetrics(session.Services, registry));
         builder.Services.AddTokenAuthentication();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
@@ -113,7 +120,7 @@ public sealed class AirlockServerHost : IAsyncDisposable
 
         var app = builder.Build();
         app.UseApiErrors();
-        app.UseHttpMetrics();
+        app.UseHttpMetrics(o => o.SetMetricFactory(Prometheus.Metrics.WithCustomRegistry(registry)));
         app.UseAuthentication();
         app.UseAuthorization();
         ServerEndpoints.Map(app);

@@ -2,6 +2,7 @@ using Airlock.Server.Api;
 
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 using Prometheus;
 
@@ -13,10 +14,15 @@ internal static class ServerEndpoints
     public static void Map(WebApplication app)
     {
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapMetrics("/metrics");
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>());
         app.MapHealth();
         var api = app.MapGroup("/api").RequireAuthorization();
         api.MapIdentity();
         api.MapRuns();
+        api.MapPlans();
+        api.MapQueueAndLocks();
+        api.MapFreezes();
+        api.MapEvidence();
+        api.MapReleases();
     }
 }

@@ -159,6 +159,14 @@ public static class Migrations
               revoked_at BIGINT NULL, revoked_by TEXT NULL, last_used_at BIGINT NULL)
             """,
         ],
+
+        // Version 7 (api): indexes for the API's plan listings and the per-scrape run statistics of /metrics.
+        [
+            "CREATE INDEX plans_newest ON plans (created_at, plan_id)",
+            "CREATE INDEX plans_by_environment ON plans (environment, created_at)",
+            "CREATE INDEX runs_by_state ON runs (state, updated_at)",
+            "CREATE INDEX run_details_by_failure ON run_details (failure_class)",
+        ],
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

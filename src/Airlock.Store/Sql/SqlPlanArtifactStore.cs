@@ -58,6 +58,33 @@ internal sealed class SqlPlanArtifactStore(SqlContext context, Lazy<PlanKey> pla
         return rows.FirstOrDefault();
     }
 
+    public async Task<IReadOnlyList<PlanRecord>> ListAsync(PlanQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1);
+        // Filters as text so each query uses its index (plans_newest, plans_by_target, plans_by_environment).
+        var filters = new List<string>();
+        var parameters = new List<(string, object?)> { ("@limit", query.Limit) };
+        if (query.Stack is not null)
+        {
+            filters.Add("stack = @stack");
+            parameters.Add(("@stack", query.Stack));
+        }
+
+        if (query.Environment is not null)
+        {
+            filters.Add("environment = @env");
+            parameters.Add(("@env", query.Environment));
+        }
+
+        var where = filters.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", filters);
+        await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await connection.QueryAsync(null,
+            $"SELECT plan_id, stack, environment, commit_sha, plan_digest, artifact_sha256, created_at, expires_at, metadata_json, region FROM plans{where} ORDER BY created_at DESC, plan_id DESC LIMIT @limit",
+            r => new PlanRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), Db.Instant(r.GetInt64(6)), Db.Instant(r.GetInt64(7)), r.GetString(8), r.NullableString(9)),
+            cancellationToken, [.. parameters]).ConfigureAwait(false);
+    }
+
     public async Task<byte[]> ReadArtifactAsync(string planId, CancellationToken cancellationToken)
     {
         var row = await ReadRowAsync(planId, cancellationToken).ConfigureAwait(false) ?? throw new PlanArtifactException(planId, "no such plan");

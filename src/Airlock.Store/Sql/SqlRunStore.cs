@@ -117,6 +117,12 @@ internal sealed class SqlRunStore(SqlContext context) : IRunStore
             parameters.Add(("@region", query.Region));
         }
 
+        if (query.State is not null)
+        {
+            filters.Add("state = @state");
+            parameters.Add(("@state", query.State));
+        }
+
         var where = filters.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", filters);
         await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
         return await connection.QueryAsync(null, $"SELECT id, stack, environment, state, created_at, updated_at, region FROM runs{where} ORDER BY created_at DESC, id DESC LIMIT @limit",
@@ -163,6 +169,59 @@ internal sealed class SqlRunStore(SqlContext context) : IRunStore
         }
 
         await AppendEventAsync(connection, transaction, runId, current, RunState.NeedsReconciliation.WireName(), now, actor ?? SystemActor, detail, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<RunStatistics> StatisticsAsync(IReadOnlyList<string> finishedStates, DateTimeOffset since, IReadOnlyList<double> bucketSeconds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(finishedStates);
+        ArgumentNullException.ThrowIfNull(bucketSeconds);
+        await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var byState = new Dictionary<string, long>(StringComparer.Ordinal);
+        var oldest = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        // Served by runs_by_state (state, updated_at).
+        foreach (var (state, count, min) in await connection.QueryAsync(null, "SELECT state, COUNT(*), MIN(updated_at) FROM runs GROUP BY state",
+            r => (r.GetString(0), r.GetInt64(1), r.GetInt64(2)), cancellationToken).ConfigureAwait(false))
+        {
+            byState[state] = count;
+            oldest[state] = Db.Instant(min);
+        }
+
+        var failures = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (failureClass, count) in await connection.QueryAsync(null, "SELECT failure_class, COUNT(*) FROM run_details WHERE failure_class IS NOT NULL GROUP BY failure_class",
+            r => (r.GetString(0), r.GetInt64(1)), cancellationToken).ConfigureAwait(false))
+        {
+            failures[failureClass] = count;
+        }
+
+        // One pass over the window (runs_newest): a SUM(CASE) per bucket works the same on SQLite and PostgreSQL.
+        var parameters = new List<(string, object?)> { ("@since", Db.Ms(since)) };
+        var states = new List<string>();
+        for (var i = 0; i < finishedStates.Count; i++)
+        {
+            states.Add($"@s{i}");
+            parameters.Add(($"@s{i}", finishedStates[i]));
+        }
+
+        var columns = new List<string> { "COUNT(*)", "COALESCE(SUM(updated_at - created_at), 0)" };
+        for (var i = 0; i < bucketSeconds.Count; i++)
+        {
+            columns.Add($"COALESCE(SUM(CASE WHEN updated_at - created_at <= @b{i} THEN 1 ELSE 0 END), 0)");
+            parameters.Add(($"@b{i}", (long)Math.Round(bucketSeconds[i] * 1000)));
+        }
+
+        var stateFilter = states.Count == 0 ? "1 = 0" : $"state IN ({string.Join(", ", states)})";
+        var durations = (await connection.QueryAsync(null, $"SELECT {string.Join(", ", columns)} FROM runs WHERE created_at >= @since AND {stateFilter}",
+            r =>
+            {
+                var buckets = new List<(double, long)>();
+                for (var i = 0; i < bucketSeconds.Count; i++)
+                {
+                    buckets.Add((bucketSeconds[i], Convert.ToInt64(r.GetValue(2 + i), System.Globalization.CultureInfo.InvariantCulture)));
+                }
+
+                return new RunDurationStatistics(buckets, r.GetInt64(0), Convert.ToInt64(r.GetValue(1), System.Globalization.CultureInfo.InvariantCulture) / 1000.0);
+            }, cancellationToken, [.. parameters]).ConfigureAwait(false))[0];
+        return new RunStatistics(byState, oldest, failures, durations);
     }
 
     private static RunRecord ReadRun(DbDataReader r) =>

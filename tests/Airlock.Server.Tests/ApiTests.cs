@@ -1,0 +1,308 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+
+using Airlock.Application.Apply;
+using Airlock.Application.Plans;
+using Airlock.Domain.Locks;
+using Airlock.Domain.Runs;
+using Airlock.Engines.Processes;
+
+namespace Airlock.Server.Tests;
+
+/// <summary>
+/// The API over a real replica: plans, approvals (always as the token's actor), rejections, runs with their
+/// timeline, queue, locks and force-unlock, freezes, evidence, OpenAPI and metrics. Plans and applies run in the
+/// test through the same application services the CLI uses (the command engine deploys real files).
+/// </summary>
+public sealed class ApiTests
+{
+    public static TheoryData<string> Backends => new() { "sqlite", "postgresql" };
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task A_plan_approved_through_the_api_by_eligible_people_applies_and_its_run_shows_the_timeline(string backend)
+    {
+        await using var server = await ServerHarness.StartAsync(backend);
+        var planId = await PlanAsync(server, "prod");
+        var alice = await server.ClientAsync("alice@example.com");
+
+        var listed = await alice.GetFromJsonAsync<JsonObject>("api/plans?stack=site&env=prod&limit=5");
+        Assert.Equal(planId, (string?)listed!["plans"]![0]!["plan_id"]);
+        var plan = await alice.GetFromJsonAsync<JsonObject>($"api/plans/{planId}");
+        Assert.Equal("alice@example.com", (string?)plan!["requester"]);
+        Assert.NotNull(plan["summary"]!["counts"]);
+        Assert.NotNull(plan["summary"]!["resources"]);
+        Assert.NotNull(plan["policy"]!["rules"]);
+        Assert.False((bool)plan["approvals"]!["satisfied"]!);
+        Assert.Contains("separation of duties", (string?)plan["why_not"], StringComparison.Ordinal);
+        var markdown = await alice.GetAsync($"api/plans/{planId}/markdown");
+        Assert.Equal("text/markdown", markdown.Content.Headers.ContentType!.MediaType);
+        Assert.StartsWith("### Plan: ", await markdown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // The approver is the token's actor: a body naming someone else changes nothing.
+        var self = await alice.PostAsJsonAsync($"api/plans/{planId}/approvals", new { approver = "bob@example.com" });
+        await AssertProblemAsync(self, HttpStatusCode.Forbidden, "alice@example.com requested this plan and cannot approve it (separation of duties)");
+        var outsider = await (await server.ClientAsync("dave@example.com")).PostAsJsonAsync($"api/plans/{planId}/approvals", new { });
+        await AssertProblemAsync(outsider, HttpStatusCode.Forbidden, "dave@example.com is not in a team that may approve this stack");
+        Assert.Empty((await alice.GetFromJsonAsync<JsonObject>($"api/plans/{planId}/approvals"))!["decisions"]!.AsArray());
+
+        var bob = await server.ClientAsync("bob@example.com");
+        var bobView = await bob.GetFromJsonAsync<JsonObject>($"api/plans/{planId}");
+        Assert.Null((string?)bobView!["why_not"]);
+        var first = await bob.PostAsJsonAsync($"api/plans/{planId}/approvals", new { destroy_addresses = Array.Empty<string>() });
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var second = await (await server.ClientAsync("carol@example.com")).PostAsync($"api/plans/{planId}/approvals", null);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        var standing = await second.Content.ReadFromJsonAsync<JsonObject>();
+        Assert.True((bool)standing!["satisfied"]!);
+        Assert.Equal(["bob@example.com", "carol@example.com"], standing["decisions"]!.AsArray().Select(d => (string?)d!["approver"]));
+
+        var outcome = await ApplyAsync(server, planId);
+        Assert.Equal(RunState.Succeeded, outcome.State);
+
+        var runs = await alice.GetFromJsonAsync<JsonObject>("api/runs?state=succeeded&env=prod");
+        Assert.Equal(outcome.RunId, (string?)runs!["runs"]![0]!["run_id"]);
+        Assert.Equal(planId, (string?)runs["runs"]![0]!["plan_id"]);
+        Assert.Empty((await alice.GetFromJsonAsync<JsonObject>("api/runs?state=failed"))!["runs"]!.AsArray());
+        var run = await alice.GetFromJsonAsync<JsonObject>($"api/runs/{outcome.RunId}");
+        var states = run!["events"]!.AsArray().Select(e => (string?)e!["to"]).ToList();
+        Assert.Equal(["requested", "validating", "queued", "acquiring_locks", "preparing", "verifying_saved_plan", "policy_check", "applying", "verifying", "publishing", "succeeded"], states.Distinct());
+        Assert.NotEmpty(run["evidence_ids"]!.AsArray());
+        var packet = await alice.GetFromJsonAsync<JsonObject>($"api/evidence/{(long)run["evidence_ids"]![0]!}");
+        Assert.Equal(outcome.RunId, (string?)packet!["run_id"]);
+
+        var cancelDone = await alice.PostAsJsonAsync($"api/runs/{outcome.RunId}/cancel", new { reason = "too late" });
+        await AssertProblemAsync(cancelDone, HttpStatusCode.Conflict, $"refused: run {outcome.RunId} already ended (succeeded)");
+    }
+
+    [Fact]
+    public async Task A_rejection_through_the_api_blocks_approval_and_apply_until_a_fresh_plan()
+    {
+        await using var server = await ServerHarness.StartAsync();
+        var planId = await PlanAsync(server, "prod");
+        var bob = await server.ClientAsync("bob@example.com");
+
+        await AssertProblemAsync(await bob.PostAsJsonAsync($"api/plans/{planId}/rejections", new { }), HttpStatusCode.BadRequest, "a rejection needs a reason");
+        var self = await (await server.ClientAsync("alice@example.com")).PostAsJsonAsync($"api/plans/{planId}/rejections", new { reason = "no" });
+        await AssertProblemAsync(self, HttpStatusCode.Forbidden, "alice@example.com requested this plan and cannot approve it (separation of duties)");
+        await AssertProblemAsync(await bob.PostAsJsonAsync("api/plans/plan-nope/rejections", new { reason = "x" }), HttpStatusCode.NotFound, "no plan plan-nope");
+
+        var rejected = await bob.PostAsJsonAsync($"api/plans/{planId}/rejections", new { reason = "wrong bucket" });
+        Assert.Equal(HttpStatusCode.OK, rejected.StatusCode);
+        var standing = await rejected.Content.ReadFromJsonAsync<JsonObject>();
+        Assert.Equal("bob@example.com", (string?)standing!["rejection"]!["rejecter"]);
+        Assert.False((bool)standing["satisfied"]!);
+
+        var carol = await server.ClientAsync("carol@example.com");
+        var late = await carol.PostAsync($"api/plans/{planId}/approvals", null);
+        await AssertProblemAsync(late, HttpStatusCode.Conflict, $"refused: plan {planId} was rejected by bob@example.com: wrong bucket: plan again");
+        var view = await carol.GetFromJsonAsync<JsonObject>($"api/plans/{planId}");
+        Assert.Equal($"plan {planId} was rejected by bob@example.com: wrong bucket: plan again", (string?)view!["why_not"]);
+
+        var outcome = await ApplyAsync(server, planId);
+        Assert.Equal(RunState.Rejected, outcome.State);
+        Assert.Contains("rejected by bob@example.com: wrong bucket", outcome.Statement, StringComparison.Ordinal);
+
+        var fresh = await PlanAsync(server, "prod");
+        Assert.Equal(HttpStatusCode.OK, (await bob.PostAsync($"api/plans/{fresh}/approvals", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Force_unlock_is_refused_for_non_admins_and_recorded_for_admins()
+    {
+        await using var server = await ServerHarness.StartAsync(arrange: h =>
+        {
+            File.AppendAllText(Path.Combine(h.Root, "airlock.yaml"), "\nlocks:\n  admins: [security]\n");
+            h.Git.Commit("lock admins");
+        });
+        var services = server.Host.Services;
+        var key = LockKey.Parse("stack:getting-started/prod/local/local/site");
+        await services.Store.Runs.CreateAsync("run-held", "site", "prod", "applying", "alice@example.com", CancellationToken.None);
+        var attempt = await services.Store.Locks.TryAcquireAsync(key, new LockRequest("run-held", "alice@example.com", "apply", TimeSpan.FromMinutes(5)), CancellationToken.None);
+        Assert.NotNull(attempt.Lease);
+
+        var bob = await server.ClientAsync("bob@example.com");
+        var locks = await bob.GetFromJsonAsync<JsonObject>("api/locks");
+        Assert.Equal(key.Value, (string?)locks!["locks"]![0]!["key"]);
+        Assert.Equal("run-held", (string?)locks["locks"]![0]!["run_id"]);
+
+        var refused = await bob.PostAsJsonAsync("api/locks/force-unlock", new { key = key.Value, reason = "stuck" });
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Single((await bob.GetFromJsonAsync<JsonObject>("api/locks"))!["locks"]!.AsArray());
+
+        var carol = await server.ClientAsync("carol@example.com");
+        await AssertProblemAsync(await carol.PostAsJsonAsync("api/locks/force-unlock", new { key = key.Value }), HttpStatusCode.BadRequest, "force-unlock needs key and reason");
+        var forced = await carol.PostAsJsonAsync("api/locks/force-unlock", new { key = key.Value, reason = "runner died" });
+        Assert.Equal(HttpStatusCode.OK, forced.StatusCode);
+        Assert.Empty((await carol.GetFromJsonAsync<JsonObject>("api/locks"))!["locks"]!.AsArray());
+        await AssertProblemAsync(await carol.PostAsJsonAsync("api/locks/force-unlock", new { key = key.Value, reason = "again" }), HttpStatusCode.NotFound, $"lock {key.Value} is not held");
+
+        var run = await carol.GetFromJsonAsync<JsonObject>("api/runs/run-held");
+        Assert.Equal("needs_reconciliation", (string?)run!["state"]);
+        var last = run["events"]!.AsArray()[^1]!;
+        Assert.Equal("carol@example.com", (string?)last["actor"]);
+        Assert.Contains("runner died", (string?)last["detail"], StringComparison.Ordinal);
+        var evidence = await carol.GetFromJsonAsync<JsonObject>("api/evidence?limit=1000");
+        var record = evidence!["records"]!.AsArray().Single(r => (string?)r!["payload"]!["type"] == "lock_force_unlocked");
+        Assert.Equal("carol@example.com", (string?)record!["payload"]!["actor"]);
+    }
+
+    [Fact]
+    public async Task Freezes_start_once_refuse_applies_and_lift()
+    {
+        await using var server = await ServerHarness.StartAsync();
+        var alice = await server.ClientAsync("alice@example.com");
+        var started = await alice.PostAsJsonAsync("api/freezes", new { env = "dev", reason = "SEV1 payments outage" });
+        Assert.Equal(HttpStatusCode.Created, started.StatusCode);
+        Assert.Equal("alice@example.com", (string?)(await started.Content.ReadFromJsonAsync<JsonObject>())!["started_by"]);
+        var twice = await (await server.ClientAsync("bob@example.com")).PostAsJsonAsync("api/freezes", new { env = "dev", reason = "again" });
+        Assert.Equal(HttpStatusCode.Conflict, twice.StatusCode);
+        await AssertProblemAsync(await alice.PostAsJsonAsync("api/freezes", new { env = "dev" }), HttpStatusCode.BadRequest, "a freeze needs env and reason");
+
+        var list = await alice.GetFromJsonAsync<JsonObject>("api/freezes");
+        Assert.True((bool)list!["freezes"]![0]!["active"]!);
+
+        var planId = await PlanAsync(server, "dev");
+        var frozen = await ApplyAsync(server, planId);
+        Assert.Equal(RunState.Rejected, frozen.State);
+        Assert.Contains("incident freeze on dev: SEV1 payments outage", frozen.Statement, StringComparison.Ordinal);
+
+        var lifted = await alice.DeleteAsync("api/freezes/dev");
+        Assert.Equal(HttpStatusCode.OK, lifted.StatusCode);
+        Assert.False((bool)(await lifted.Content.ReadFromJsonAsync<JsonObject>())!["active"]!);
+        Assert.False((bool)(await alice.GetFromJsonAsync<JsonObject>("api/freezes"))!["freezes"]![0]!["active"]!);
+    }
+
+    [Fact]
+    public async Task Evidence_pages_verifies_and_exports_ndjson_that_parses()
+    {
+        await using var server = await ServerHarness.StartAsync();
+        var planId = await PlanAsync(server, "dev");
+        Assert.Equal(RunState.Succeeded, (await ApplyAsync(server, planId)).State);
+        var client = await server.ClientAsync("alice@example.com");
+
+        var page = await client.GetFromJsonAsync<JsonObject>("api/evidence?limit=2");
+        Assert.Equal([1L, 2L], page!["records"]!.AsArray().Select(r => (long)r!["sequence"]!));
+        Assert.Equal(2, (long)page["next_after"]!);
+        var next = await client.GetFromJsonAsync<JsonObject>("api/evidence?limit=2&after=2");
+        Assert.Equal(3, (long)next!["records"]![0]!["sequence"]!);
+        Assert.Equal((string?)page["records"]![1]!["hash"], (string?)next["records"]![0]!["previous_hash"]);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("api/evidence/999999")).StatusCode);
+
+        var verify = await (await client.PostAsync("api/evidence/verify", null)).Content.ReadFromJsonAsync<JsonObject>();
+        Assert.True((bool)verify!["ok"]!, verify.ToJsonString());
+        Assert.True((long)verify["records"]! >= 3);
+        Assert.True((long)verify["checkpoints_verified"]! >= 1);
+
+        var export = await client.GetAsync("api/evidence/export");
+        Assert.Equal("application/x-ndjson", export.Content.Headers.ContentType!.MediaType);
+        var lines = (await export.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal("header", (string?)lines[0]["type"]);
+        Assert.Contains(lines, l => (string?)l["type"] == "checkpoint");
+        Assert.Equal((long)verify["records"]!, lines.Count(l => (string?)l["type"] == "record"));
+    }
+
+    [Fact]
+    public async Task The_openapi_document_lists_every_route()
+    {
+        await using var server = await ServerHarness.StartAsync();
+        var document = await (await server.ClientAsync()).GetFromJsonAsync<JsonObject>("openapi/v1.json");
+        var paths = document!["paths"]!.AsObject();
+        var expected = new Dictionary<string, string[]>
+        {
+            ["/api/plans"] = ["get"],
+            ["/api/plans/{id}"] = ["get"],
+            ["/api/plans/{id}/markdown"] = ["get"],
+            ["/api/plans/{id}/approvals"] = ["get", "post"],
+            ["/api/plans/{id}/rejections"] = ["post"],
+            ["/api/plans/{id}/break-glass"] = ["post"],
+            ["/api/runs"] = ["get"],
+            ["/api/runs/{id}"] = ["get"],
+            ["/api/runs/{id}/cancel"] = ["post"],
+            ["/api/queue"] = ["get"],
+            ["/api/locks"] = ["get"],
+            ["/api/locks/force-unlock"] = ["post"],
+            ["/api/freezes"] = ["get", "post"],
+            ["/api/freezes/{env}"] = ["delete"],
+            ["/api/evidence"] = ["get"],
+            ["/api/evidence/{sequence}"] = ["get"],
+            ["/api/evidence/verify"] = ["post"],
+            ["/api/evidence/export"] = ["get"],
+            ["/api/releases"] = ["get"],
+            ["/api/releases/{id}"] = ["get"],
+            ["/api/trace/{query}"] = ["get"],
+        };
+        foreach (var (path, methods) in expected)
+        {
+            Assert.True(paths.ContainsKey(path), $"{path} is missing from the OpenAPI document");
+            foreach (var method in methods)
+            {
+                var operation = paths[path]![method];
+                Assert.True(operation is not null, $"{method} {path} is missing");
+                Assert.False(string.IsNullOrEmpty((string?)operation!["summary"]), $"{method} {path} has no summary");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Metrics_are_read_from_the_store_on_each_scrape_and_each_replica_has_its_own_registry()
+    {
+        await using var server = await ServerHarness.StartAsync();
+        await using var other = await ServerHarness.StartAsync();
+        Assert.NotSame(server.Host.MetricsRegistry, other.Host.MetricsRegistry);
+        var client = await server.ClientAsync();
+        Assert.Contains("airlock_runs{state=\"succeeded\"} 0", await client.GetStringAsync("metrics"), StringComparison.Ordinal);
+
+        var planId = await PlanAsync(server, "dev");
+        Assert.Equal(RunState.Succeeded, (await ApplyAsync(server, planId)).State);
+        var metrics = await client.GetStringAsync("metrics");
+        Assert.Contains("airlock_runs{state=\"succeeded\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("airlock_apply_duration_seconds_count 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("airlock_apply_duration_seconds_le{le=\"+Inf\"} 1", metrics, StringComparison.Ordinal);
+        foreach (var family in new[] { "airlock_run_failures", "airlock_queue_depth", "airlock_queue_wait_max_seconds", "airlock_locks_held", "airlock_locks_expired", "airlock_lock_wait_seconds", "airlock_apply_duration_seconds_sum", "http_requests_received_total" })
+        {
+            Assert.Contains("# TYPE " + family, metrics, StringComparison.Ordinal);
+        }
+
+        // The other replica's scrape reads its own (empty) store.
+        Assert.Contains("airlock_runs{state=\"succeeded\"} 0", await (await other.ClientAsync()).GetStringAsync("metrics"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bad_queries_and_unknown_things_get_one_line_problems()
+    {
+        await using var server = await ServerHarness.StartAsync();
+        var client = await server.ClientAsync("alice@example.com");
+        await AssertProblemAsync(await client.GetAsync("api/runs?state=bogus"), HttpStatusCode.BadRequest, "unknown run state 'bogus'");
+        await AssertProblemAsync(await client.GetAsync("api/plans/plan-nope"), HttpStatusCode.NotFound, "no plan plan-nope");
+        await AssertProblemAsync(await client.GetAsync("api/plans?limit=5000"), HttpStatusCode.BadRequest, "limit must be between 1 and 1000");
+        await AssertProblemAsync(await client.GetAsync("api/releases/rel-nope"), HttpStatusCode.NotFound, "no release rel-nope");
+        await AssertProblemAsync(await client.PostAsJsonAsync("api/runs/run-nope/cancel", new { reason = "x" }), HttpStatusCode.NotFound, "no run run-nope");
+        await AssertProblemAsync(await client.PostAsJsonAsync("api/locks/force-unlock", new { key = "nonsense", reason = "x" }), HttpStatusCode.BadRequest, "lock key 'nonsense'");
+        var queue = await client.GetFromJsonAsync<JsonObject>("api/queue");
+        Assert.Empty(queue!["queues"]!.AsArray());
+        Assert.Empty((await client.GetFromJsonAsync<JsonObject>("api/releases"))!["releases"]!.AsArray());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await (await server.ClientAsync()).GetAsync("api/plans")).StatusCode);
+    }
+
+    internal static async Task<string> PlanAsync(ServerHarness server, string environment, string actor = "alice@example.com")
+    {
+        var outcome = await new PlanService(server.Host.Services).PlanAsync(new PlanRequest("site", environment, actor), NullOutputSink.Instance, CancellationToken.None);
+        return outcome.Record.PlanId;
+    }
+
+    internal static Task<ApplyOutcome> ApplyAsync(ServerHarness server, string planId, string actor = "alice@example.com") =>
+        new ApplyService(server.Host.Services).ApplyAsync(new ApplyRequest(planId, actor), SilentApplyObserver.Instance, CancellationToken.None);
+
+    private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string titleStart)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"{(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = JsonNode.Parse(body)!;
+        Assert.StartsWith(titleStart, (string?)problem["title"], StringComparison.Ordinal);
+        Assert.DoesNotContain("\n", (string?)problem["title"], StringComparison.Ordinal);
+        Assert.DoesNotContain(" at Airlock.", body, StringComparison.Ordinal);
+    }
+}
