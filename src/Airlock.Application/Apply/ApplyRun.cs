@@ -42,7 +42,7 @@ internal sealed class ApplyRun(
 {
     private const string System = "airlock";
 
-    private readonly string runId = AirlockServices.NewId("run");
+    private readonly string runId = request.RunId ?? AirlockServices.NewId("run");
     private readonly string workDirectory = Path.Combine(services.Workspace.StateDirectory, "work", "run-" + Guid.NewGuid().ToString("N")[..10]);
     private RunLifecycle lifecycle = null!;
     private DateTimeOffset startedAt;
@@ -171,6 +171,13 @@ internal sealed class ApplyRun(
 
         await MoveAsync(RunState.AcquiringLocks, System, "taking locks in the global order");
         await AcquireLocksAsync(cancellationToken);
+
+        // While this run waited, a run on the same target may have died holding the lock (its lapsed lease was taken
+        // over just now, or a reconciler marked it): that stack stays blocked until a fresh plan is approved.
+        if (await settings.BlockedReasonAsync(plan, cancellationToken) is { } blockedMeanwhile)
+        {
+            throw new RefusedException(blockedMeanwhile);
+        }
 
         await MoveAsync(RunState.Preparing, System, $"preparing the {services.Workspace.Config.EffectiveEngine(stack).ToString().ToLowerInvariant()} engine");
         await PrepareAsync(cancellationToken);
