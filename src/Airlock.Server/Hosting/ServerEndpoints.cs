@@ -18,5 +18,7 @@ internal static class ServerEndpoints
         var api = app.MapGroup("/api").RequireAuthorization();
         api.MapIdentity();
         api.MapRuns();
+        api.MapApplies();
+        api.MapRunLogs();
     }
 }
