@@ -117,6 +117,13 @@ internal sealed class ApplyRun(
                 : $"cancelled by {CancelledBy} while {lifecycle.State.WireName()}; nothing was changed";
             outcome = await EndAsync(RunState.Cancelled, ExitCodes.Cancelled, statement, null, null);
         }
+        catch (Exception e) when (e is not OperationCanceledException && lifecycle.State.IsFinal())
+        {
+            // The run already reached its final state (stored and chained); only bookkeeping after it failed.
+            var statement = $"the run ended {lifecycle.State.WireName()}, but airlock failed afterwards ({e.GetType().Name}: {e.Message})";
+            observer.Note(statement);
+            outcome = Outcome(lifecycle.State, lifecycle.State == RunState.Succeeded ? ExitCodes.Ok : ExitCodes.Failed, statement, null, null, 0);
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // A fault of Airlock itself or its store: record what is known rather than leave the run dangling.
