@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 
 using Airlock.Application.Plans;
+using Airlock.Domain.Storage;
 using Airlock.Engines.Processes;
 
 namespace Airlock.Server.Tests;
@@ -85,6 +86,35 @@ public sealed class AppliesTests
         Assert.Equal(HttpStatusCode.NotFound, (await bob.GetAsync("api/applies/run-nope")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await bob.GetAsync("api/runs/run-nope/log")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await (await server.ClientAsync()).PostAsJsonAsync("api/applies", new JsonObject { ["plan_id"] = plan.Record.PlanId })).StatusCode);
+    }
+
+    [Fact]
+    public async Task Stopping_the_replica_cancels_a_running_apply_gracefully_and_the_request_ends_cancelled()
+    {
+        await using var server = await ServerHarness.StartAsync(workers: 1);
+        // The site's own knob: a long wait before changing anything that SIGINT ends with exit 130, nothing changed.
+        var apply = Path.Combine(server.Root, "stacks", "site", "apply.sh");
+        File.WriteAllText(apply, File.ReadAllText(apply).Replace(". ./common.sh\n", ". ./common.sh\nSITE_APPLY_DELAY=60\n", StringComparison.Ordinal));
+        server.Git.Commit("a slow apply");
+        var plan = await new PlanService(server.Host.Services).PlanAsync(new PlanRequest("site", "dev", "alice@example.com"), NullOutputSink.Instance, CancellationToken.None);
+        var bob = await server.ClientAsync("bob@example.com");
+        var runId = (string)(await (await bob.PostAsJsonAsync("api/applies", new JsonObject { ["plan_id"] = plan.Record.PlanId })).Content.ReadFromJsonAsync<JsonObject>())!["run_id"]!;
+
+        var store = server.Host.Services.Store;
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(60);
+        while ((await store.RunLogs.ReadAsync(runId, 0, 1000, CancellationToken.None)).All(l => !l.Line.StartsWith("site: waiting", StringComparison.Ordinal)))
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, "the apply never started waiting");
+            await Task.Delay(100);
+        }
+
+        await server.Host.App.StopAsync();
+
+        Assert.Equal("cancelled", (await store.Runs.GetAsync(runId, CancellationToken.None))!.State);
+        var request = await store.ApplyRequests.GetAsync(runId, CancellationToken.None);
+        Assert.Equal((ApplyRequestStates.Done, "cancelled"), (request!.State, request.Outcome));
+        Assert.Contains(await store.RunLogs.ReadAsync(runId, 0, 1000, CancellationToken.None), l => l.Stream == "stderr" && l.Line.Contains("apply cancelled; nothing changed", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(server.Root, "target", "dev", "site", "index.html")));
     }
 
     [Fact]
