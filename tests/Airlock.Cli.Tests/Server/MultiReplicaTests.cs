@@ -26,7 +26,7 @@ namespace Airlock.Cli.Tests.Server;
 public sealed partial class MultiReplicaTests
 {
     private const int Stacks = 20;
-    private const string Lease = "4s";
+    private const string Lease = "6s"; // short, so the test sees a lapse soon; long enough that a loaded machine does not miss three heartbeats
 
     [Fact]
     public async Task Three_replicas_share_the_applies_exactly_once_without_overlap_and_a_killed_replicas_run_is_reconciled_and_its_stack_stays_blocked()
