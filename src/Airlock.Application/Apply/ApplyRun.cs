@@ -122,7 +122,7 @@ internal sealed class ApplyRun(
             // The run already reached its final state (stored and chained); only bookkeeping after it failed.
             var statement = $"the run ended {lifecycle.State.WireName()}, but airlock failed afterwards ({e.GetType().Name}: {e.Message})";
             observer.Note(statement);
-            outcome = Outcome(lifecycle.State, lifecycle.State == RunState.Succeeded ? ExitCodes.Ok : ExitCodes.Failed, statement, null, null, 0);
+            outcome = new ApplyOutcome(runId, lifecycle.State, lifecycle.State == RunState.Succeeded ? ExitCodes.Ok : ExitCodes.Failed, statement, null, null, null, serialBefore, serialAfter, verification, policy);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
