@@ -39,8 +39,11 @@ public sealed class ServerHarness : IAsyncDisposable
     /// <summary>The server's base address, e.g. http://127.0.0.1:41234/.</summary>
     public Uri BaseAddress { get; private set; } = null!;
 
-    /// <summary>Starts a replica over a fresh workspace; <paramref name="backend"/> is "sqlite" or "postgresql".</summary>
-    public static async Task<ServerHarness> StartAsync(string backend = "sqlite", Action<ServerHarness>? arrange = null)
+    /// <summary>
+    /// Starts a replica over a fresh workspace; <paramref name="backend"/> is "sqlite" or "postgresql". No apply workers
+    /// unless <paramref name="workers"/> asks for them (with claims and locks leased for <paramref name="lease"/>).
+    /// </summary>
+    public static async Task<ServerHarness> StartAsync(string backend = "sqlite", Action<ServerHarness>? arrange = null, int workers = 0, TimeSpan? lease = null)
     {
         var harness = new ServerHarness();
         if (backend == "postgresql")
@@ -50,7 +53,7 @@ public sealed class ServerHarness : IAsyncDisposable
         }
 
         arrange?.Invoke(harness);
-        var options = new ServerOptions { WorkspaceDirectory = harness.Root, Urls = ["http://127.0.0.1:0"] };
+        var options = new ServerOptions { WorkspaceDirectory = harness.Root, Urls = ["http://127.0.0.1:0"], Workers = workers, Lease = lease ?? TimeSpan.FromMinutes(2), WorkerPollInterval = TimeSpan.FromMilliseconds(100) };
         harness.Host = await AirlockServerHost.CreateAsync(options, name => harness._environment.TryGetValue(name, out var value) ? value : null, CancellationToken.None);
         await harness.Host.StartAsync(CancellationToken.None);
         harness.BaseAddress = new Uri(harness.Host.Addresses.Single().TrimEnd('/') + "/");

@@ -75,4 +75,6 @@ internal sealed class OrderRecordingLockStore(ILockStore inner) : ILockStore
     public Task<long> LastFencingTokenAsync(LockKey key, CancellationToken cancellationToken) => inner.LastFencingTokenAsync(key, cancellationToken);
 
     public Task<LockLease?> ForceUnlockAsync(LockKey key, string actor, string reason, CancellationToken cancellationToken) => inner.ForceUnlockAsync(key, actor, reason, cancellationToken);
+
+    public Task<bool> ReconcileLapsedAsync(LockKey key, long fencingToken, CancellationToken cancellationToken) => inner.ReconcileLapsedAsync(key, fencingToken, cancellationToken);
 }

@@ -5,8 +5,11 @@ using Airlock.Engines.Processes;
 
 namespace Airlock.Application.Apply;
 
-/// <summary>An apply request: the approved plan and who asks; break-glass when it is an emergency; tags for its evidence packet (e.g. a release's app:v…-infra:v…).</summary>
-public sealed record ApplyRequest(string PlanId, string Actor, BreakGlassUse? BreakGlass = null, IReadOnlyList<string>? Tags = null);
+/// <summary>
+/// An apply request: the approved plan and who asks; break-glass when it is an emergency; tags for its evidence packet
+/// (e.g. a release's app:v…-infra:v…); the run id when the caller fixed it up front (a queued server apply), else a new one.
+/// </summary>
+public sealed record ApplyRequest(string PlanId, string Actor, BreakGlassUse? BreakGlass = null, IReadOnlyList<string>? Tags = null, string? RunId = null);
 
 /// <summary>The requester's side of break-glass: the incident and why (the grant comes from the break-glass team).</summary>
 public sealed record BreakGlassUse(string? IncidentId, string? Reason);

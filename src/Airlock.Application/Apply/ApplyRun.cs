@@ -42,7 +42,7 @@ internal sealed class ApplyRun(
 {
     private const string System = "airlock";
 
-    private readonly string runId = AirlockServices.NewId("run");
+    private readonly string runId = request.RunId ?? AirlockServices.NewId("run");
     private readonly string workDirectory = Path.Combine(services.Workspace.StateDirectory, "work", "run-" + Guid.NewGuid().ToString("N")[..10]);
     private RunLifecycle lifecycle = null!;
     private DateTimeOffset startedAt;
@@ -117,6 +117,13 @@ internal sealed class ApplyRun(
                 : $"cancelled by {CancelledBy} while {lifecycle.State.WireName()}; nothing was changed";
             outcome = await EndAsync(RunState.Cancelled, ExitCodes.Cancelled, statement, null, null);
         }
+        catch (Exception e) when (e is not OperationCanceledException && lifecycle.State.IsFinal())
+        {
+            // The run already reached its final state (stored and chained); only bookkeeping after it failed.
+            var statement = $"the run ended {lifecycle.State.WireName()}, but airlock failed afterwards ({e.GetType().Name}: {e.Message})";
+            observer.Note(statement);
+            outcome = new ApplyOutcome(runId, lifecycle.State, lifecycle.State == RunState.Succeeded ? ExitCodes.Ok : ExitCodes.Failed, statement, null, null, null, serialBefore, serialAfter, verification, policy);
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // A fault of Airlock itself or its store: record what is known rather than leave the run dangling.
@@ -171,6 +178,13 @@ internal sealed class ApplyRun(
 
         await MoveAsync(RunState.AcquiringLocks, System, "taking locks in the global order");
         await AcquireLocksAsync(cancellationToken);
+
+        // While this run waited, a run on the same target may have died holding the lock (its lapsed lease was taken
+        // over just now, or a reconciler marked it): that stack stays blocked until a fresh plan is approved.
+        if (await settings.BlockedReasonAsync(plan, cancellationToken) is { } blockedMeanwhile)
+        {
+            throw new RefusedException(blockedMeanwhile);
+        }
 
         await MoveAsync(RunState.Preparing, System, $"preparing the {services.Workspace.Config.EffectiveEngine(stack).ToString().ToLowerInvariant()} engine");
         await PrepareAsync(cancellationToken);

@@ -79,25 +79,22 @@ public sealed class ApplyService(AirlockServices services)
         ArgumentNullException.ThrowIfNull(plan);
         var region = PlanMetadata.FromJson(plan.MetadataJson).Region;
         var runs = await services.Store.Runs.ListAsync(new RunQuery(plan.Stack, plan.Environment, 200), cancellationToken);
+        // Every blocking run counts, not only those after the newest success: runs are listed by creation, and a run
+        // created earlier may have died holding the stack after a later-created one succeeded.
         foreach (var run in runs.Where(r => r.Region is null || r.Region == region).Take(50))
         {
             var state = RunStates.ParseWireName(run.State);
-            if (state == RunState.Succeeded)
+            if (state is RunState.Succeeded or RunState.Rejected || plan.CreatedAt > run.UpdatedAt)
             {
-                return null;
+                continue; // nothing changed, or a fresh plan, made after the failure, sees the real state
             }
 
-            var details = await services.Store.Runs.GetDetailsAsync(run.Id, cancellationToken);
+            var details = state == RunState.NeedsReconciliation ? null : await services.Store.Runs.GetDetailsAsync(run.Id, cancellationToken);
             var blocking = state == RunState.NeedsReconciliation
                 || (details?.FailureClass is { } name && FailureClassNames.TryParse(name, out var cls) && BlockingClasses.Contains(cls));
             if (!blocking)
             {
                 continue;
-            }
-
-            if (plan.CreatedAt > run.UpdatedAt)
-            {
-                return null; // a fresh plan, made after the failure, sees the real state
             }
 
             var what = state == RunState.NeedsReconciliation ? "needs reconciliation" : $"ended with {details!.FailureClass}";

@@ -40,4 +40,10 @@ public interface IAirlockStore : IAsyncDisposable
 
     /// <summary>API tokens of the server.</summary>
     ITokenStore Tokens { get; }
+
+    /// <summary>Apply requests for the server's workers.</summary>
+    IApplyRequestStore ApplyRequests { get; }
+
+    /// <summary>Run logs (engine output and Airlock's lines).</summary>
+    IRunLogStore RunLogs { get; }
 }

@@ -33,4 +33,11 @@ public interface ILockStore
     /// Authorisation is the caller's job (<see cref="LockAdministrators"/>). Returns the removed lease, or null when unheld.
     /// </summary>
     Task<LockLease?> ForceUnlockAsync(LockKey key, string actor, string reason, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// When the lease on <paramref name="key"/> with <paramref name="fencingToken"/> lapsed and its holder's run is still
+    /// running (not final, not already NeedsReconciliation), marks that run NeedsReconciliation with a run event, in one
+    /// transaction under the key's fence. The lease itself stays: nothing is released automatically. True when it marked.
+    /// </summary>
+    Task<bool> ReconcileLapsedAsync(LockKey key, long fencingToken, CancellationToken cancellationToken);
 }

@@ -4,6 +4,7 @@ using Airlock.Application;
 using Airlock.Application.Tokens;
 using Airlock.Server.Api;
 using Airlock.Server.Auth;
+using Airlock.Server.Workers;
 
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -105,6 +106,7 @@ public sealed class AirlockServerHost : IAsyncDisposable
         builder.Services.AddSingleton(registry);
         builder.Services.AddSingleton(new Airlock.Server.Metrics.StoreMetrics(session.Services, registry));
         builder.Services.AddTokenAuthentication();
+        builder.Services.AddApplyWorkers(session.Services, options);
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Airlock API";

@@ -24,5 +24,7 @@ internal static class ServerEndpoints
         api.MapFreezes();
         api.MapEvidence();
         api.MapReleases();
+        api.MapApplies();
+        api.MapRunLogs();
     }
 }

@@ -17,4 +17,16 @@ public sealed record ServerOptions
 
     /// <summary>Names this replica in logs, queue claims and metrics.</summary>
     public string ReplicaId { get; init; } = $"{Environment.MachineName}-{Environment.ProcessId}";
+
+    /// <summary>Apply workers on this replica (0: this replica only serves the API and reconciles).</summary>
+    public int Workers { get; init; } = 2;
+
+    /// <summary>Lease of an apply's claims and locks, renewed every third of it; a dead replica's work lapses after this.</summary>
+    public TimeSpan Lease { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often an idle worker looks for a pending apply request.</summary>
+    public TimeSpan WorkerPollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How often the reconciler looks for lapsed leases; null: a quarter of <see cref="Lease"/>, between 1 and 30 seconds.</summary>
+    public TimeSpan? ReconcileInterval { get; init; }
 }

@@ -167,6 +167,17 @@ public static class Migrations
             "CREATE INDEX runs_by_state ON runs (state, updated_at)",
             "CREATE INDEX run_details_by_failure ON run_details (failure_class)",
         ],
+        // Version 8 (workers): durable apply requests claimed by the server's workers, and run logs streamed by any replica.
+        [
+            """
+            CREATE TABLE apply_requests (
+              run_id TEXT PRIMARY KEY, plan_id TEXT NOT NULL, actor TEXT NOT NULL, break_glass_incident TEXT NULL,
+              break_glass_reason TEXT NULL, state TEXT NOT NULL, requested_at BIGINT NOT NULL, claimed_by TEXT NULL,
+              claimed_at BIGINT NULL, claimed_until BIGINT NULL, finished_at BIGINT NULL, outcome TEXT NULL)
+            """,
+            "CREATE INDEX apply_requests_by_state ON apply_requests (state, requested_at, run_id)",
+            "CREATE TABLE run_logs (run_id TEXT NOT NULL, seq BIGINT NOT NULL, at BIGINT NOT NULL, stream TEXT NOT NULL, line TEXT NOT NULL, PRIMARY KEY (run_id, seq))",
+        ],
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

@@ -24,6 +24,8 @@ public sealed class SqlAirlockStore : IAirlockStore
         Releases = new SqlReleaseStore(context);
         Deployments = new SqlDeploymentStore(context);
         Tokens = new SqlTokenStore(context);
+        ApplyRequests = new SqlApplyRequestStore(context);
+        RunLogs = new SqlRunLogStore(context);
     }
 
     /// <inheritdoc />
@@ -63,6 +65,12 @@ public sealed class SqlAirlockStore : IAirlockStore
 
     /// <inheritdoc />
     public ITokenStore Tokens { get; }
+
+    /// <inheritdoc />
+    public IApplyRequestStore ApplyRequests { get; }
+
+    /// <inheritdoc />
+    public IRunLogStore RunLogs { get; }
 
     /// <summary>Applies pending migrations and returns the ready store; disposes the dialect if that fails.</summary>
     internal static async Task<SqlAirlockStore> OpenAsync(SqlDialect dialect, TimeProvider time, Func<PlanKey> planKey, CancellationToken cancellationToken)

@@ -69,12 +69,14 @@ internal sealed class SqlEvidenceRecordStore(SqlContext context) : IEvidenceReco
         }
     }
 
+    // Replicas sharing one key may sign the same head at once (each after its own apply): one checkpoint per
+    // (sequence, key) is enough, so the second is a no-op rather than a failure after the run already ended.
     public async Task AddCheckpointAsync(SignedCheckpoint checkpoint, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
         await connection.ExecuteAsync(null,
-            "INSERT INTO evidence_checkpoints (sequence, record_count, head_hash, key_id, algorithm, signature, signed_at) VALUES (@s, @n, @h, @k, @a, @sig, @at)", cancellationToken,
+            "INSERT INTO evidence_checkpoints (sequence, record_count, head_hash, key_id, algorithm, signature, signed_at) VALUES (@s, @n, @h, @k, @a, @sig, @at) ON CONFLICT (sequence, key_id) DO NOTHING", cancellationToken,
             ("@s", checkpoint.Sequence), ("@n", checkpoint.RecordCount), ("@h", checkpoint.HeadHash), ("@k", checkpoint.KeyId), ("@a", checkpoint.Algorithm),
             ("@sig", checkpoint.Signature), ("@at", checkpoint.SignedAt.ToString("O", CultureInfo.InvariantCulture))).ConfigureAwait(false);
     }

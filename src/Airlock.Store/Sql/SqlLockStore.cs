@@ -1,6 +1,7 @@
 using System.Data.Common;
 
 using Airlock.Domain.Locks;
+using Airlock.Domain.Runs;
 using Airlock.Domain.Storage;
 
 namespace Airlock.Store.Sql;
@@ -118,6 +119,34 @@ internal sealed class SqlLockStore(SqlContext context) : ILockStore
             $"force-unlocked {key.Value} (token {existing.FencingToken}, held by {existing.Holder.Actor} since {existing.Holder.Since:O}): {reason}", cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return existing;
+    }
+
+    public async Task<bool> ReconcileLapsedAsync(LockKey key, long fencingToken, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await context.Dialect.BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
+        await LockFenceAsync(connection, transaction, key, cancellationToken).ConfigureAwait(false);
+        var now = context.Time.GetUtcNow();
+        var existing = await ReadLeaseAsync(connection, transaction, key, cancellationToken).ConfigureAwait(false);
+        if (existing is null || existing.FencingToken != fencingToken || !existing.IsExpiredAt(now))
+        {
+            await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+
+        var state = (string?)await connection.ScalarAsync(transaction, "SELECT state FROM runs WHERE id = @id" + context.Dialect.ForUpdate, cancellationToken, ("@id", existing.Holder.RunId)).ConfigureAwait(false);
+        if (state is null || state == RunState.NeedsReconciliation.WireName() || RunStates.ParseWireName(state).IsFinal())
+        {
+            // Already reconciled, or the holder ended and only its release is pending: nothing to say again.
+            await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+
+        await SqlRunStore.MarkForReconciliationAsync(context, connection, transaction, existing.Holder.RunId, now, null,
+            $"lease on {key.Value} (token {existing.FencingToken}) expired at {existing.Holder.Expires:O} while the run was {state}: its holder stopped renewing (process died or hung); the lock stays held until a fresh plan is approved and applied, never released automatically", cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>
