@@ -2,6 +2,7 @@ using System.Text.Json;
 
 using Airlock.Application;
 using Airlock.Application.Tokens;
+using Airlock.Dashboard;
 using Airlock.Server.Api;
 using Airlock.Server.Auth;
 
@@ -98,6 +99,7 @@ public sealed class AirlockServerHost : IAsyncDisposable
         builder.Services.AddSingleton(session.Services.Time);
         builder.Services.AddSingleton(new TokenService(session.Services.Store.Tokens, session.Services.Time));
         builder.Services.AddTokenAuthentication();
+        builder.Services.AddDashboard(TokenAuthentication.CookieName);
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Airlock API";

@@ -1,3 +1,4 @@
+using Airlock.Dashboard;
 using Airlock.Server.Api;
 
 using Microsoft.AspNetCore.Builder;
@@ -18,5 +19,6 @@ internal static class ServerEndpoints
         var api = app.MapGroup("/api").RequireAuthorization();
         api.MapIdentity();
         api.MapRuns();
+        app.MapDashboard();
     }
 }
