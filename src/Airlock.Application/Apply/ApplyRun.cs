@@ -255,6 +255,12 @@ internal sealed class ApplyRun(
         await LoadApprovedPlanAsync(cancellationToken);
 
         var decisions = await services.Store.Approvals.ListForPlanAsync(plan.PlanId, cancellationToken);
+        // A standing rejection blocks this plan whatever else was granted; only a fresh plan starts over.
+        if (Rejection.Standing(StoredApproval.Rejections(decisions)) is { } rejection)
+        {
+            throw new RefusedException($"plan {plan.PlanId} was {rejection.Statement}: plan again");
+        }
+
         approvals = StoredApproval.Approvals(decisions);
         breakGlass = BreakGlassFor(decisions);
         policy = await EvaluatePolicyAsync(approvedSummary!, cancellationToken);

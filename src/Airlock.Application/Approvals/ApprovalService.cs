@@ -17,8 +17,15 @@ public sealed record ApproveRequest(string PlanId, string Actor, IReadOnlyList<s
 /// <summary>A break-glass grant request from a member of the break-glass team.</summary>
 public sealed record BreakGlassRequest(string PlanId, string Actor, string IncidentId, string Reason, TimeSpan ValidFor);
 
+/// <summary>A rejection request: which plan, by whom (the authenticated actor) and why (required).</summary>
+public sealed record RejectRequest(string PlanId, string Actor, string Reason);
+
 /// <summary>A plan with its approval decisions and where they stand now.</summary>
-public sealed record PlanApprovals(PlanRecord Plan, PlanMetadata Metadata, IReadOnlyList<ApprovalRecord> Decisions, ApprovalVerdict Verdict);
+public sealed record PlanApprovals(PlanRecord Plan, PlanMetadata Metadata, IReadOnlyList<ApprovalRecord> Decisions, ApprovalVerdict Verdict)
+{
+    /// <summary>The rejection that blocks this plan for good, or null.</summary>
+    public Rejection? Rejection { get; init; }
+}
 
 /// <summary>
 /// <c>airlock approve</c>: records an approval bound to exactly one plan (repository, commit, stack,
@@ -35,6 +42,7 @@ public sealed class ApprovalService(AirlockServices services)
     {
         ArgumentNullException.ThrowIfNull(request);
         var (plan, metadata, stack, environment) = await ApprovablePlanAsync(request.PlanId, cancellationToken);
+        await RefuseIfRejectedAsync(plan, cancellationToken);
         var refusal = ApprovalGate.CheckApprover(request.Actor, metadata.Requester, [.. stack.Owners], Requirement(environment), services.Workspace.Teams());
         if (refusal is not null)
         {
@@ -66,6 +74,68 @@ public sealed class ApprovalService(AirlockServices services)
         return await ListAsync(plan.PlanId, cancellationToken);
     }
 
+    /// <summary>
+    /// Records a rejection: same eligibility as an approval (not the requester, in an owner or role team),
+    /// a reason is required, and the plan can then never be applied; a fresh plan starts over.
+    /// </summary>
+    public async Task<PlanApprovals> RejectAsync(RejectRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (string.IsNullOrWhiteSpace(request.Reason))
+        {
+            throw new UserInputException("a rejection needs a reason (--reason TEXT)");
+        }
+
+        var reason = string.Join(' ', request.Reason.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        var (plan, metadata, stack, environment) = await ApprovablePlanAsync(request.PlanId, cancellationToken);
+        var refusal = ApprovalGate.CheckApprover(request.Actor, metadata.Requester, [.. stack.Owners], Requirement(environment), services.Workspace.Teams());
+        if (refusal is not null)
+        {
+            throw new RefusedException(refusal.Reason.Replace(" cannot approve it", " cannot reject it", StringComparison.Ordinal));
+        }
+
+        var now = services.Time.GetUtcNow();
+        await services.Store.Approvals.AddAsync(plan.PlanId, request.Actor, ApprovalRecord.Rejected, now, plan.ExpiresAt, StoredApproval.BindingJson(Binding(plan, metadata), [], reason: reason), cancellationToken);
+        await services.Evidence.AppendRunEventAsync(
+            new EvidenceRunEvent(plan.PlanId, "rejected", plan.Stack, plan.Environment, request.Actor, now, new Dictionary<string, string>
+            {
+                ["plan_digest"] = plan.PlanDigest,
+                ["commit"] = plan.Commit,
+                ["reason"] = reason,
+            }),
+            cancellationToken);
+        await services.Evidence.CheckpointHeadAsync(cancellationToken);
+        return await ListAsync(plan.PlanId, cancellationToken);
+    }
+
+    /// <summary>
+    /// Why <paramref name="actor"/> may not approve or reject <paramref name="planId"/> right now, in one line, or
+    /// null when they may (for a dashboard to show next to a disabled button). Records nothing.
+    /// </summary>
+    public async Task<string?> WhyNotAsync(string planId, string actor, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (plan, metadata, stack, environment) = await ApprovablePlanAsync(planId, cancellationToken);
+            var decisions = await services.Store.Approvals.ListForPlanAsync(plan.PlanId, cancellationToken);
+            if (Rejection.Standing(StoredApproval.Rejections(decisions)) is { } rejection)
+            {
+                return $"plan {plan.PlanId} was {rejection.Statement}: plan again";
+            }
+
+            if (ApprovalGate.CheckApprover(actor, metadata.Requester, [.. stack.Owners], Requirement(environment), services.Workspace.Teams()) is { } refusal)
+            {
+                return refusal.Reason;
+            }
+
+            return null;
+        }
+        catch (Exception e) when (e is RefusedException or UserInputException)
+        {
+            return e.Message;
+        }
+    }
+
     /// <summary>Records a break-glass grant for an incident; it expires after <see cref="BreakGlassRequest.ValidFor"/>.</summary>
     public async Task<BreakGlassGrant> GrantBreakGlassAsync(BreakGlassRequest request, CancellationToken cancellationToken)
     {
@@ -81,6 +151,7 @@ public sealed class ApprovalService(AirlockServices services)
         }
 
         var (plan, metadata, _, _) = await ApprovablePlanAsync(request.PlanId, cancellationToken);
+        await RefuseIfRejectedAsync(plan, cancellationToken);
         if (string.Equals(request.Actor, metadata.Requester, StringComparison.OrdinalIgnoreCase))
         {
             throw new RefusedException($"{request.Actor} requested this plan and cannot grant its break-glass (separation of duties)");
@@ -124,7 +195,14 @@ public sealed class ApprovalService(AirlockServices services)
             StoredApproval.Approvals(decisions),
             metadata.GuardedDestroys,
             services.Time.GetUtcNow());
-        return new PlanApprovals(plan, metadata, decisions, verdict);
+        var rejection = Rejection.Standing(StoredApproval.Rejections(decisions));
+        if (rejection is not null)
+        {
+            // A rejection outweighs any number of approvals.
+            verdict = verdict with { Satisfied = false, Problems = [rejection.Statement, .. verdict.Problems] };
+        }
+
+        return new PlanApprovals(plan, metadata, decisions, verdict) { Rejection = rejection };
     }
 
     /// <summary>The environment's approval requirement.</summary>
@@ -144,6 +222,15 @@ public sealed class ApprovalService(AirlockServices services)
 
     /// <summary>A one-line error for an unknown plan id.</summary>
     public static UserInputException UnknownPlan(string planId) => new($"unknown plan '{planId}' (airlock plan prints the id; plans are per store)");
+
+    private async Task RefuseIfRejectedAsync(PlanRecord plan, CancellationToken cancellationToken)
+    {
+        var decisions = await services.Store.Approvals.ListForPlanAsync(plan.PlanId, cancellationToken);
+        if (Rejection.Standing(StoredApproval.Rejections(decisions)) is { } rejection)
+        {
+            throw new RefusedException($"plan {plan.PlanId} was {rejection.Statement}: plan again");
+        }
+    }
 
     private static HashSet<string> PlanDestroys(PlanMetadata metadata)
     {

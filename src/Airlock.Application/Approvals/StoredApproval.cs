@@ -33,6 +33,10 @@ public static class StoredApproval
         if (incident is not null)
         {
             node["incident"] = incident;
+        }
+
+        if (reason is not null)
+        {
             node["reason"] = reason;
         }
 
@@ -57,6 +61,12 @@ public static class StoredApproval
             var node = Parse(r);
             return new BreakGlassGrant(r.Approver, (string?)node["incident"] ?? string.Empty, (string?)node["reason"] ?? string.Empty, r.DecidedAt, r.ValidUntil);
         }),
+    ];
+
+    /// <summary>Rejections (decision "rejected") among <paramref name="records"/>, oldest first.</summary>
+    public static IReadOnlyList<Rejection> Rejections(IEnumerable<ApprovalRecord> records) =>
+    [
+        .. records.Where(r => r.Decision == ApprovalRecord.Rejected).Select(r => new Rejection(r.Approver, (string?)Parse(r)["reason"] ?? string.Empty, r.DecidedAt)),
     ];
 
     private static ApprovalBinding Binding(JsonNode node) => new(

@@ -43,6 +43,9 @@ internal static class ApprovalsCommand
         ["region"] = standing.Metadata.Region,
         ["requester"] = standing.Metadata.Requester,
         ["satisfied"] = standing.Verdict.Satisfied,
+        ["rejection"] = standing.Rejection is { } rejection
+            ? new JsonObject { ["rejecter"] = rejection.Rejecter, ["reason"] = rejection.Reason, ["rejected_at"] = StoreCommandSupport.Instant(rejection.RejectedAt) }
+            : null,
         ["counted"] = new JsonArray([.. standing.Verdict.Counted.Select(a => (JsonNode)a)]),
         ["problems"] = new JsonArray([.. standing.Verdict.Problems.Select(p => (JsonNode)p)]),
         ["decisions"] = new JsonArray([.. standing.Decisions.Select(d => (JsonNode)new JsonObject
@@ -68,7 +71,8 @@ internal static class ApprovalsCommand
         {
             var binding = JsonNode.Parse(d.BindingJson);
             var destroy = binding?["destroy"]?.AsArray() is { Count: > 0 } named ? $", accepts destroy of {string.Join(", ", named.Select(n => (string?)n))}" : string.Empty;
-            var incident = (string?)binding?["incident"] is { } id ? $" for incident {id}" : string.Empty;
+            var incident = (string?)binding?["incident"] is { } id ? $" for incident {id}"
+                : d.Decision == Airlock.Domain.Storage.ApprovalRecord.Rejected ? $": {(string?)binding?["reason"]}" : string.Empty;
             Console.WriteLine($"  {d.Decision,-11} {d.Approver} at {StoreCommandSupport.Instant(d.DecidedAt)}, valid until {StoreCommandSupport.Instant(d.ValidUntil)}{incident}{destroy}");
         }
 

@@ -19,15 +19,16 @@ internal static class ApproveCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var breakGlassOption = new Option<bool>("--break-glass") { Description = "Grant an emergency apply for an incident (break-glass team only)." };
+        var rejectOption = new Option<bool>("--reject") { Description = "Reject the plan instead (same people as approve; needs --reason); it can then never be applied." };
         var incidentOption = new Option<string?>("--incident") { Description = "Incident id the break-glass grant is for." };
-        var reasonOption = new Option<string?>("--reason") { Description = "Why the break-glass grant is needed." };
+        var reasonOption = new Option<string?>("--reason") { Description = "Why the plan is rejected, or why the break-glass grant is needed." };
         var validForOption = new Option<string>("--valid-for") { Description = "How long a break-glass grant lasts (e.g. 30m; at most 4h).", DefaultValueFactory = _ => "1h" };
         var asOption = GovernedCommand.AsOption();
         var jsonOption = StoreCommandSupport.JsonOption();
         var databaseOption = StoreCommandSupport.DatabaseOption();
-        var command = new Command("approve", "Approve a plan (bound to its commit, digest, policy result and approval rules). Exit 0 recorded, 3 refused, 2 bad input.");
+        var command = new Command("approve", "Approve or --reject a plan (bound to its commit, digest, policy result and approval rules). Exit 0 recorded, 3 refused, 2 bad input.");
         command.Arguments.Add(planArgument);
-        foreach (var option in new Option[] { destroyOption, breakGlassOption, incidentOption, reasonOption, validForOption, asOption, jsonOption, databaseOption })
+        foreach (var option in new Option[] { destroyOption, breakGlassOption, rejectOption, incidentOption, reasonOption, validForOption, asOption, jsonOption, databaseOption })
         {
             command.Options.Add(option);
         }
@@ -38,6 +39,27 @@ internal static class ApproveCommand
             var planId = parseResult.GetValue(planArgument)!;
             var approvals = new ApprovalService(services);
             var json = parseResult.GetValue(jsonOption);
+            if (parseResult.GetValue(rejectOption))
+            {
+                if (parseResult.GetValue(breakGlassOption) || (parseResult.GetValue(destroyOption) ?? []).Length > 0)
+                {
+                    throw new UserInputException("--reject cannot be combined with --break-glass or --destroy");
+                }
+
+                var rejected = await approvals.RejectAsync(new RejectRequest(planId, actor, parseResult.GetValue(reasonOption) ?? string.Empty), cancellationToken);
+                if (json)
+                {
+                    GovernedCommand.WriteJson(ApprovalsCommand.ToJson(rejected));
+                }
+                else
+                {
+                    Console.WriteLine($"Rejected plan {planId} as {actor}: {rejected.Rejection?.Reason}");
+                    Console.WriteLine("It can no longer be applied; the requester plans again to start over.");
+                }
+
+                return ExitCodes.Ok;
+            }
+
             if (parseResult.GetValue(breakGlassOption))
             {
                 if (!Durations.TryParse(parseResult.GetValue(validForOption)!, out var validFor, out var why))
