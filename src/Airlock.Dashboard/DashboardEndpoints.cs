@@ -88,8 +88,12 @@ public static class DashboardEndpoints
             Page(context, async actor => await PlanPageAsync(context, reads, options, id, actor, done == "1" ? ("your decision was recorded", true) : null, ct)));
         pages.MapPost("/plans/{id}/approve", (HttpContext context, AirlockServices services, DashboardReads reads, DashboardOptions options, string id, CancellationToken ct) =>
             Decide(context, reads, options, id, actor => new ApprovalService(services).ApproveAsync(new ApproveRequest(id, actor, []), ct), ct));
-        pages.MapPost("/plans/{id}/reject", (HttpContext context, DashboardReads reads, DashboardOptions options, string id, CancellationToken ct) =>
-            Decide(context, reads, options, id, _ => throw new RefusedException(DashboardReads.RejectUnavailable!), ct));
+        pages.MapPost("/plans/{id}/reject", (HttpContext context, AirlockServices services, DashboardReads reads, DashboardOptions options, string id, CancellationToken ct) =>
+            Decide(context, reads, options, id, async actor =>
+            {
+                var reason = (await context.Request.ReadFormAsync(ct))["reason"].ToString().Trim();
+                await new ApprovalService(services).RejectAsync(new RejectRequest(id, actor, reason), ct);
+            }, ct));
         pages.MapGet("/releases", (HttpContext context, DashboardReads reads, CancellationToken ct) =>
             Page(context, async actor => Render<ReleasesPage>(new { Actor = actor, Releases = await reads.ReleasesAsync(ct) })));
         pages.MapGet("/releases/{id}", (HttpContext context, DashboardReads reads, string id, CancellationToken ct) =>

@@ -4,7 +4,6 @@ using Airlock.Application;
 using Airlock.Application.Approvals;
 using Airlock.Application.Delivery;
 using Airlock.Application.Releases;
-using Airlock.Domain.Approvals;
 using Airlock.Domain.Delivery;
 using Airlock.Domain.Evidence;
 using Airlock.Domain.Locks;
@@ -137,15 +136,13 @@ public sealed class DashboardReads(AirlockServices services)
         var rules = (policy["rules"]?.AsArray() ?? [])
             .Select(r => new RuleRow((string?)r?["id"] ?? "?", (string?)r?["result"] ?? "?", (string?)r?["message"]))
             .OrderBy(r => r.Result switch { "fail" => 0, "warn" => 1, _ => 2 }).ToList();
-        var whyNot = await WhyNotAsync(approvals, viewer, cancellationToken);
+        // The same checks ApproveAsync/RejectAsync make, so a button is disabled exactly when the action would be refused.
+        var whyNot = await new ApprovalService(services).WhyNotAsync(planId, viewer, cancellationToken);
         var alreadyApproved = approvals.Decisions.Any(d => d.Decision == ApprovalRecord.Approved && string.Equals(d.Approver, viewer, StringComparison.OrdinalIgnoreCase));
         return new PlanModel(approvals, risks, groups, (string?)policy["decision"] ?? "?", rules,
             whyNot ?? (alreadyApproved ? $"you ({viewer}) already approved this plan" : null),
-            whyNot ?? RejectUnavailable);
+            whyNot);
     }
-
-    /// <summary>Why rejecting is not offered yet, or null once the application supports it.</summary>
-    public static string? RejectUnavailable => "rejecting plans needs a newer Airlock server";
 
     /// <summary>The newest evidence records and the verification of the whole chain with this installation's keyring.</summary>
     public async Task<EvidenceModel> EvidenceAsync(CancellationToken cancellationToken)
@@ -192,36 +189,6 @@ public sealed class DashboardReads(AirlockServices services)
         }
 
         return new DeliveryModel(await new DeliveryService(services).ReportAsync(environment, days, cancellationToken), environment, days, environments);
-    }
-
-    // The same checks ApprovalService.ApproveAsync makes, so the button is disabled exactly when approving would be refused.
-    private async Task<string?> WhyNotAsync(PlanApprovals approvals, string viewer, CancellationToken cancellationToken)
-    {
-        var plan = approvals.Plan;
-        if (Now >= plan.ExpiresAt)
-        {
-            return $"plan {plan.PlanId} expired at {plan.ExpiresAt.ToUniversalTime():u}: plan again";
-        }
-
-        var latest = await services.Store.Plans.LatestAsync(plan.Stack, plan.Environment, plan.Region, cancellationToken);
-        if (latest is not null && latest.PlanId != plan.PlanId)
-        {
-            return $"plan {plan.PlanId} is superseded by {latest.PlanId}: review and approve that one";
-        }
-
-        if ((string?)approvals.Metadata.Policy["decision"] == "deny")
-        {
-            return "plan-time policy denies this plan: fix it and plan again";
-        }
-
-        var stack = services.Workspace.Stack(plan.Stack);
-        var environment = services.Workspace.Environment(plan.Environment);
-        if (services.Workspace.ApprovalPolicyVersion(stack, environment) != approvals.Metadata.ApprovalPolicyVersion)
-        {
-            return $"the approval rules for {stack.Name} in {environment.Name} changed since this plan: plan again";
-        }
-
-        return ApprovalGate.CheckApprover(viewer, approvals.Metadata.Requester, [.. stack.Owners], ApprovalService.Requirement(environment), services.Workspace.Teams())?.Reason;
     }
 
     private static string? Empty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
