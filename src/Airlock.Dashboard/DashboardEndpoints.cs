@@ -87,7 +87,12 @@ public static class DashboardEndpoints
         pages.MapGet("/plans/{id}", (HttpContext context, DashboardReads reads, DashboardOptions options, string id, string? done, CancellationToken ct) =>
             Page(context, async actor => await PlanPageAsync(context, reads, options, id, actor, done == "1" ? ("your decision was recorded", true) : null, ct)));
         pages.MapPost("/plans/{id}/approve", (HttpContext context, AirlockServices services, DashboardReads reads, DashboardOptions options, string id, CancellationToken ct) =>
-            Decide(context, reads, options, id, actor => new ApprovalService(services).ApproveAsync(new ApproveRequest(id, actor, []), ct), ct));
+            Decide(context, reads, options, id, async actor =>
+            {
+                // Guarded destroys the approver ticked: the same as `airlock approve --destroy ADDRESS`.
+                var destroy = (await context.Request.ReadFormAsync(ct))["destroy"].Where(a => !string.IsNullOrWhiteSpace(a)).Select(a => a!).ToList();
+                await new ApprovalService(services).ApproveAsync(new ApproveRequest(id, actor, destroy), ct);
+            }, ct));
         pages.MapPost("/plans/{id}/reject", (HttpContext context, AirlockServices services, DashboardReads reads, DashboardOptions options, string id, CancellationToken ct) =>
             Decide(context, reads, options, id, async actor =>
             {

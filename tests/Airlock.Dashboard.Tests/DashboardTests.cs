@@ -129,6 +129,7 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
         await SignInAsync(approver, server, "alice@example.com", "platform");
         await approver.GotoAsync(planUrl);
         Assert.False(await approver.IsDisabledAsync("#approve"));
+        await approver.CheckAsync("input[name=destroy][value='local_file.old_html']");
         await approver.ClickAsync("#approve");
         await approver.WaitForSelectorAsync("#message");
         Assert.Equal("your decision was recorded", await approver.InnerTextAsync("#message"));
@@ -140,6 +141,7 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
         var recorded = await new ApprovalService(server.Host.Services).ListAsync(plan.Record.PlanId, None);
         var decision = Assert.Single(recorded.Decisions);
         Assert.Equal(("alice@example.com", ApprovalRecord.Approved), (decision.Approver, decision.Decision));
+        Assert.Contains("local_file.old_html", decision.BindingJson, StringComparison.Ordinal);
         Assert.Contains("alice@example.com", recorded.Verdict.Counted);
     }
 
