@@ -94,6 +94,13 @@ public sealed class GitRepository(string directory)
         return tags?.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
     }
 
+    /// <summary>When <paramref name="commit"/> was committed (committer date), or null when it is unknown here.</summary>
+    public async Task<DateTimeOffset?> CommitTimeAsync(string commit, CancellationToken cancellationToken)
+    {
+        var text = await TryGitAsync(["show", "-s", "--format=%cI", commit + "^{commit}", "--"], cancellationToken).ConfigureAwait(false);
+        return DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var at) ? at : null;
+    }
+
     /// <summary>
     /// A detached worktree of <paramref name="commit"/> at <paramref name="path"/> (reused when it is already one at
     /// that commit); the repository's history is shared, nothing is copied or fetched.

@@ -2,6 +2,7 @@ using System.Text.Json;
 
 using Airlock.Application;
 using Airlock.Application.Tokens;
+using Airlock.Dashboard;
 using Airlock.Server.Api;
 using Airlock.Server.Auth;
 using Airlock.Server.Workers;
@@ -107,6 +108,7 @@ public sealed class AirlockServerHost : IAsyncDisposable
         builder.Services.AddSingleton(new Airlock.Server.Metrics.StoreMetrics(session.Services, registry));
         builder.Services.AddTokenAuthentication();
         builder.Services.AddApplyWorkers(session.Services, options);
+        builder.Services.AddDashboard(TokenAuthentication.CookieName);
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Airlock API";

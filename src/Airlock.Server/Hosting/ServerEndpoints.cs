@@ -1,3 +1,4 @@
+using Airlock.Dashboard;
 using Airlock.Server.Api;
 
 using Microsoft.AspNetCore.Builder;
@@ -26,5 +27,6 @@ internal static class ServerEndpoints
         api.MapReleases();
         api.MapApplies();
         api.MapRunLogs();
+        app.MapDashboard();
     }
 }

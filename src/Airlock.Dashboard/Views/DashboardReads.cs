@@ -1,0 +1,199 @@
+using System.Text.Json.Nodes;
+
+using Airlock.Application;
+using Airlock.Application.Approvals;
+using Airlock.Application.Delivery;
+using Airlock.Application.Releases;
+using Airlock.Domain.Delivery;
+using Airlock.Domain.Evidence;
+using Airlock.Domain.Locks;
+using Airlock.Domain.Queues;
+using Airlock.Domain.Storage;
+using Airlock.Store.Keys;
+
+using RunEvent = Airlock.Domain.Storage.RunEvent;
+
+namespace Airlock.Dashboard.Views;
+
+/// <summary>A lock as the dashboard shows it.</summary>
+public sealed record LockRow(LockLease Lease, TimeSpan Age, TimeSpan ExpiresIn, bool Expired);
+
+/// <summary>The overview page.</summary>
+public sealed record OverviewModel(IReadOnlyList<QueueView> Queues, IReadOnlyList<LockRow> Locks, IReadOnlyList<RunRecord> Runs, DeliveryReport Delivery, DateTimeOffset Now);
+
+/// <summary>The queue page.</summary>
+public sealed record QueueModel(IReadOnlyList<QueueView> Queues, DateTimeOffset Now);
+
+/// <summary>One run with its timeline.</summary>
+public sealed record RunModel(RunRecord Run, RunDetails? Details, IReadOnlyList<RunEvent> Events, PlanRecord? Plan);
+
+/// <summary>One resource change of a plan summary.</summary>
+public sealed record ResourceRow(string Address, string Type, string Action, bool TagOnly);
+
+/// <summary>One risk finding of a plan summary.</summary>
+public sealed record RiskRow(string Kind, string Address, string? Detail);
+
+/// <summary>One policy rule result.</summary>
+public sealed record RuleRow(string Id, string Result, string? Message);
+
+/// <summary>The plan page: summary grouped by action with risks first, policy, approvals, and what the viewer may do.</summary>
+/// <param name="Approvals">Plan, metadata, decisions and verdict.</param>
+/// <param name="Risks">Risk findings.</param>
+/// <param name="Groups">Resources grouped by action, most dangerous first.</param>
+/// <param name="PolicyDecision">allow / deny.</param>
+/// <param name="Rules">Plan-time policy rules.</param>
+/// <param name="ApproveBlockedReason">Null when the viewer may approve; else the one-line reason.</param>
+/// <param name="RejectBlockedReason">Null when the viewer may reject; else the one-line reason.</param>
+public sealed record PlanModel(PlanApprovals Approvals, IReadOnlyList<RiskRow> Risks, IReadOnlyList<IGrouping<string, ResourceRow>> Groups, string PolicyDecision,
+    IReadOnlyList<RuleRow> Rules, string? ApproveBlockedReason, string? RejectBlockedReason);
+
+/// <summary>The evidence page: the newest records and the verification of the whole chain.</summary>
+public sealed record EvidenceModel(IReadOnlyList<ChainRecord> Records, long Total, ChainVerificationResult Verification);
+
+/// <summary>The delivery metrics page.</summary>
+public sealed record DeliveryModel(DeliveryReport Report, string? Environment, int Days, IReadOnlyList<string> Environments);
+
+/// <summary>
+/// Read models of the dashboard pages, over the same application services and store the CLI and API use.
+/// Nothing here writes.
+/// </summary>
+public sealed class DashboardReads(AirlockServices services)
+{
+    /// <summary>How many runs list pages show.</summary>
+    public const int RunPageSize = 100;
+
+    /// <summary>How many evidence records the evidence page shows.</summary>
+    public const int EvidencePageSize = 50;
+
+    // Most dangerous actions first, so a reviewer reads deletions before creations.
+    private static readonly string[] ActionOrder = ["delete", "replace", "update", "create", "read", "forget", "no-op"];
+
+    /// <summary>The clock.</summary>
+    public DateTimeOffset Now => services.Time.GetUtcNow();
+
+    /// <summary>The overview.</summary>
+    public async Task<OverviewModel> OverviewAsync(CancellationToken cancellationToken)
+    {
+        var queues = await QueuesAsync(cancellationToken);
+        var locks = await LocksAsync(cancellationToken);
+        var runs = await services.Store.Runs.ListAsync(new RunQuery(Limit: 10), cancellationToken);
+        var delivery = await new DeliveryService(services).ReportAsync(null, 30, cancellationToken);
+        return new OverviewModel(queues.Queues, locks, runs, delivery, Now);
+    }
+
+    /// <summary>Every queue with current, waiting (position, age, blocked reason) and abandoned items.</summary>
+    public async Task<QueueModel> QueuesAsync(CancellationToken cancellationToken)
+    {
+        var items = await services.Store.Queues.ListActiveAsync(cancellationToken);
+        var locks = await services.Store.Locks.ListAsync(cancellationToken);
+        var now = Now;
+        return new QueueModel(QueueBoard.Build(items, QueueDefinitions.From(services.Workspace.Config), locks, now), now);
+    }
+
+    /// <summary>Every lock row with its holder, age and expiry.</summary>
+    public async Task<IReadOnlyList<LockRow>> LocksAsync(CancellationToken cancellationToken)
+    {
+        var now = Now;
+        return [.. (await services.Store.Locks.ListAsync(cancellationToken))
+            .Select(l => new LockRow(l, now - l.Holder.Since, l.Holder.Expires - now, l.IsExpiredAt(now)))];
+    }
+
+    /// <summary>Runs, newest first.</summary>
+    public Task<IReadOnlyList<RunRecord>> RunsAsync(string? stack, string? environment, CancellationToken cancellationToken) =>
+        services.Store.Runs.ListAsync(new RunQuery(Empty(stack), Empty(environment), RunPageSize), cancellationToken);
+
+    /// <summary>One run, or null.</summary>
+    public async Task<RunModel?> RunAsync(string runId, CancellationToken cancellationToken)
+    {
+        if (await services.Store.Runs.GetAsync(runId, cancellationToken) is not { } run)
+        {
+            return null;
+        }
+
+        var details = await services.Store.Runs.GetDetailsAsync(runId, cancellationToken);
+        var events = await services.Store.Runs.ReadEventsAsync(runId, cancellationToken);
+        var plan = details is null ? null : await services.Store.Plans.GetAsync(details.PlanId, cancellationToken);
+        return new RunModel(run, details, events, plan);
+    }
+
+    /// <summary>One plan as <paramref name="viewer"/> sees it, or null when unknown.</summary>
+    public async Task<PlanModel?> PlanAsync(string planId, string viewer, CancellationToken cancellationToken)
+    {
+        if (await services.Store.Plans.GetAsync(planId, cancellationToken) is null)
+        {
+            return null;
+        }
+
+        var approvals = await new ApprovalService(services).ListAsync(planId, cancellationToken);
+        var summary = approvals.Metadata.Summary;
+        var risks = (summary["risks"]?.AsArray() ?? [])
+            .Select(r => new RiskRow((string?)r?["kind"] ?? "?", (string?)r?["address"] ?? "?", (string?)r?["detail"])).ToList();
+        var resources = (summary["resources"]?.AsArray() ?? [])
+            .Select(r => new ResourceRow((string?)r?["address"] ?? "?", (string?)r?["type"] ?? "?", (string?)r?["action"] ?? "?", (bool?)r?["tag_only"] ?? false));
+        var groups = resources.GroupBy(r => r.Action)
+            .OrderBy(g => Array.IndexOf(ActionOrder, g.Key) is var i and >= 0 ? i : ActionOrder.Length).ThenBy(g => g.Key, StringComparer.Ordinal).ToList();
+        var policy = approvals.Metadata.Policy;
+        var rules = (policy["rules"]?.AsArray() ?? [])
+            .Select(r => new RuleRow((string?)r?["id"] ?? "?", (string?)r?["result"] ?? "?", (string?)r?["message"]))
+            .OrderBy(r => r.Result switch { "fail" => 0, "warn" => 1, _ => 2 }).ToList();
+        // The same checks ApproveAsync/RejectAsync make, so a button is disabled exactly when the action would be refused.
+        var whyNot = await new ApprovalService(services).WhyNotAsync(planId, viewer, cancellationToken);
+        var alreadyApproved = approvals.Decisions.Any(d => d.Decision == ApprovalRecord.Approved && string.Equals(d.Approver, viewer, StringComparison.OrdinalIgnoreCase));
+        return new PlanModel(approvals, risks, groups, (string?)policy["decision"] ?? "?", rules,
+            whyNot ?? (alreadyApproved ? $"you ({viewer}) already approved this plan" : null),
+            whyNot);
+    }
+
+    /// <summary>The newest evidence records and the verification of the whole chain with this installation's keyring.</summary>
+    public async Task<EvidenceModel> EvidenceAsync(CancellationToken cancellationToken)
+    {
+        var newest = new Queue<ChainRecord>();
+        long total = 0;
+        await foreach (var record in services.Store.Evidence.ReadAsync(1, cancellationToken))
+        {
+            total++;
+            newest.Enqueue(record);
+            if (newest.Count > EvidencePageSize)
+            {
+                newest.Dequeue();
+            }
+        }
+
+        using var keyring = new EvidenceKeyring();
+        var keys = new EvidenceKeyStore(Path.Combine(services.Workspace.Root, ".airlock", "keys"));
+        if (File.Exists(keys.KeyringPath))
+        {
+            keyring.AddPem(await File.ReadAllTextAsync(keys.KeyringPath, cancellationToken));
+        }
+
+        var verification = await EvidenceExport.VerifyStoreAsync(services.Store.Evidence, keyring, ChainVerifierOptions.Live, cancellationToken);
+        return new EvidenceModel([.. newest.Reverse()], total, verification);
+    }
+
+    /// <summary>Releases, newest first.</summary>
+    public Task<IReadOnlyList<ReleaseView>> ReleasesAsync(CancellationToken cancellationToken) =>
+        new ReleaseService(services).ListAsync(50, cancellationToken);
+
+    /// <summary>One release, or null.</summary>
+    public async Task<ReleaseView?> ReleaseAsync(string releaseId, CancellationToken cancellationToken) =>
+        await services.Store.Releases.GetAsync(releaseId, cancellationToken) is null ? null : await new ReleaseService(services).GetAsync(releaseId, cancellationToken);
+
+    /// <summary>Delivery metrics for one environment (or all) over <paramref name="days"/> days.</summary>
+    public async Task<DeliveryModel> DeliveryAsync(string? environment, int days, CancellationToken cancellationToken)
+    {
+        environment = Empty(environment);
+        var environments = services.Workspace.Config.Environments.Select(e => e.Name).ToList();
+        if (environment is not null && !environments.Contains(environment, StringComparer.Ordinal))
+        {
+            throw new UserInputException($"unknown environment '{environment}' (known: {string.Join(", ", environments)})");
+        }
+
+        return new DeliveryModel(await new DeliveryService(services).ReportAsync(environment, days, cancellationToken), environment, days, environments);
+    }
+
+    private static string? Empty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    /// <summary>The action counts of a plan summary, in display order, without zeros.</summary>
+    public static IReadOnlyList<(string Name, int Count)> Counts(JsonObject summary) =>
+        [.. (summary["counts"] as JsonObject ?? []).Select(kv => (kv.Key, (int?)kv.Value ?? 0)).Where(c => c.Item2 > 0)];
+}

@@ -1,0 +1,279 @@
+using System.Globalization;
+
+using Airlock.Application.Approvals;
+using Airlock.Application.Delivery;
+using Airlock.Domain.Delivery;
+using Airlock.Domain.Locks;
+using Airlock.Domain.Queues;
+using Airlock.Domain.Releases;
+using Airlock.Domain.Runs;
+using Airlock.Domain.Storage;
+
+using Microsoft.Playwright;
+
+namespace Airlock.Dashboard.Tests;
+
+/// <summary>The dashboard in a real browser (Debian Chromium via Playwright) against a real server and workspace.</summary>
+public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    private static async Task SignInAsync(IPage page, DashboardHarness server, string actor, params string[] teams)
+    {
+        var token = await server.TokenAsync(actor, teams);
+        await page.GotoAsync(server.BaseUrl + "/");
+        Assert.Contains("/login", page.Url, StringComparison.Ordinal);
+        await page.FillAsync("#token", token);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForSelectorAsync("#actor");
+        Assert.Equal(actor, await page.InnerTextAsync("#actor"));
+    }
+
+    private static async Task<string> SeedRunAsync(DashboardHarness server, string planId, params RunState[] path)
+    {
+        var runs = server.Host.Services.Store.Runs;
+        var id = "run-" + Guid.NewGuid().ToString("N")[..10];
+        await runs.CreateAsync(id, "site", "prod", RunState.Requested.WireName(), "bob@example.com", None);
+        var current = RunState.Requested;
+        foreach (var next in path)
+        {
+            await runs.TransitionAsync(id, current.WireName(), next.WireName(), "airlock", $"to {next.WireName()}", None);
+            current = next;
+        }
+
+        await runs.SaveDetailsAsync(new RunDetails(id, planId, "bob@example.com", 1, null, null, null, "{}"), None);
+        return id;
+    }
+
+    [Fact]
+    public async Task Anonymous_visitors_are_sent_to_sign_in_a_bad_token_is_refused_and_a_token_signs_in_with_a_strict_httponly_cookie()
+    {
+        await using var server = await DashboardHarness.StartAsync();
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(server.BaseUrl + "/queue");
+        Assert.EndsWith("/login?returnUrl=%2Fqueue", page.Url, StringComparison.Ordinal);
+
+        await page.FillAsync("#token", "alk_not-a-real-token");
+        await page.ClickAsync("button[type=submit]");
+        Assert.Contains("unknown, revoked or expired token", await page.InnerTextAsync(".error"), StringComparison.Ordinal);
+
+        await page.FillAsync("#token", await server.TokenAsync("alice@example.com", "platform"));
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForSelectorAsync("#actor");
+        Assert.EndsWith("/queue", page.Url, StringComparison.Ordinal);
+        var cookie = Assert.Single(await page.Context.CookiesAsync(), c => c.Name == "airlock_token");
+        Assert.True(cookie.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
+
+        await page.ClickAsync("text=Sign out");
+        await page.GotoAsync(server.BaseUrl + "/");
+        Assert.Contains("/login", page.Url, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Queue_and_locks_pages_show_a_real_held_lock_and_a_queued_item_with_its_position_and_reason()
+    {
+        await using var server = await DashboardHarness.StartAsync();
+        var store = server.Host.Services.Store;
+        var key = LockKey.Stack("getting-started", "prod", "local", "local", "site");
+        var held = await store.Locks.TryAcquireAsync(key, new LockRequest("run-holder", "alice@example.com", "applying site", TimeSpan.FromMinutes(10)), None);
+        Assert.True(held.Acquired);
+        var queue = new QueueDefinition("prod/site", new QueueMatch("prod", ["site"]), 1, null, [], StalePlanPolicy.Fail);
+        await store.Queues.EnqueueAsync(queue, new EnqueueRequest("run-waiting", "prod", "site", QueueDefinition.StandardClass, null, [key], "waiting for approval"), None);
+
+        var page = await browser.NewPageAsync();
+        await SignInAsync(page, server, "alice@example.com", "platform");
+        await page.GotoAsync(server.BaseUrl + "/locks");
+        var row = page.Locator($"tr[data-lock='{key.Value}']");
+        Assert.Contains("alice@example.com", await row.InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Contains("run-holder", await row.InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal(held.Lease!.FencingToken.ToString(CultureInfo.InvariantCulture), await row.Locator(".fencing").InnerTextAsync());
+        await BrowserFixture.ScreenshotAsync(page, "locks");
+
+        await page.GotoAsync(server.BaseUrl + "/queue");
+        var waiting = page.Locator("tr.waiting");
+        Assert.Equal("1", await waiting.Locator(".position").InnerTextAsync());
+        Assert.Contains("run-waiting", await waiting.InnerTextAsync(), StringComparison.Ordinal);
+        // The blocked reason names what it waits for first: the lock the holder has.
+        Assert.Contains(key.Value, await waiting.Locator(".blocked").InnerTextAsync(), StringComparison.Ordinal);
+        await BrowserFixture.ScreenshotAsync(page, "queue");
+
+        await page.GotoAsync(server.BaseUrl + "/");
+        Assert.Equal("1", await page.InnerTextAsync("#tile-waiting"));
+        Assert.Equal("1", await page.InnerTextAsync("#tile-locks"));
+        await BrowserFixture.ScreenshotAsync(page, "overview");
+    }
+
+    [Fact]
+    public async Task The_plan_page_shows_risks_first_the_requester_cannot_approve_and_an_approval_clicked_in_the_page_is_recorded_for_that_actor()
+    {
+        await using var server = await DashboardHarness.StartAsync();
+        // A deployed file the content no longer has: the plan deletes it, a destroy risk.
+        Directory.CreateDirectory(Path.Combine(server.Root, "target", "prod", "site"));
+        await File.WriteAllTextAsync(Path.Combine(server.Root, "target", "prod", "site", "old.html"), "old");
+        var plan = await server.PlanAsync("bob@example.com");
+        var planUrl = server.BaseUrl + "/plans/" + plan.Record.PlanId;
+
+        var requester = await browser.NewPageAsync();
+        await SignInAsync(requester, server, "bob@example.com", "platform");
+        await requester.GotoAsync(planUrl);
+        var sections = await requester.Locator("main section[id]").EvaluateAllAsync<string[]>("els => els.map(e => e.id)");
+        Assert.Equal(["risks", "changes", "policy", "approvals"], sections);
+        Assert.Contains("local_file.old_html", await requester.InnerTextAsync("#risks"), StringComparison.Ordinal);
+        Assert.Equal("delete (1)", await requester.Locator("#changes h3").First.InnerTextAsync());
+        Assert.True(await requester.IsDisabledAsync("#approve"));
+        Assert.Contains("requested this plan", await requester.InnerTextAsync("#approve-why"), StringComparison.Ordinal);
+        await BrowserFixture.ScreenshotAsync(requester, "plan-requester");
+
+        var approver = await browser.NewPageAsync();
+        await SignInAsync(approver, server, "alice@example.com", "platform");
+        await approver.GotoAsync(planUrl);
+        Assert.False(await approver.IsDisabledAsync("#approve"));
+        await approver.CheckAsync("input[name=destroy][value='local_file.old_html']");
+        await approver.ClickAsync("#approve");
+        await approver.WaitForSelectorAsync("#message");
+        Assert.Equal("your decision was recorded", await approver.InnerTextAsync("#message"));
+        Assert.Contains("alice@example.com", await approver.InnerTextAsync(".decisions"), StringComparison.Ordinal);
+        Assert.True(await approver.IsDisabledAsync("#approve"));
+        await BrowserFixture.ScreenshotAsync(approver, "plan-approved");
+
+        // What the API and CLI read: the store's decisions through the approval service, as the signed-in actor.
+        var recorded = await new ApprovalService(server.Host.Services).ListAsync(plan.Record.PlanId, None);
+        var decision = Assert.Single(recorded.Decisions);
+        Assert.Equal(("alice@example.com", ApprovalRecord.Approved), (decision.Approver, decision.Decision));
+        Assert.Contains("local_file.old_html", decision.BindingJson, StringComparison.Ordinal);
+        Assert.Contains("alice@example.com", recorded.Verdict.Counted);
+    }
+
+    [Fact]
+    public async Task An_eligible_approver_rejects_in_the_page_with_a_reason_and_the_plan_is_blocked()
+    {
+        await using var server = await DashboardHarness.StartAsync();
+        var plan = await server.PlanAsync("bob@example.com");
+        var page = await browser.NewPageAsync();
+        await SignInAsync(page, server, "carol@example.com", "security");
+        await page.GotoAsync(server.BaseUrl + "/plans/" + plan.Record.PlanId);
+        await page.FillAsync("#reject-reason", "touches the wrong site");
+        await page.ClickAsync("#reject");
+        await page.WaitForSelectorAsync("#rejection");
+        Assert.Contains("rejected by carol@example.com: touches the wrong site", await page.InnerTextAsync("#rejection"), StringComparison.Ordinal);
+        Assert.True(await page.IsDisabledAsync("#approve"));
+
+        var recorded = await new ApprovalService(server.Host.Services).ListAsync(plan.Record.PlanId, None);
+        Assert.Equal(("carol@example.com", ApprovalRecord.Rejected), (recorded.Decisions.Single().Approver, recorded.Decisions.Single().Decision));
+        Assert.NotNull(recorded.Rejection);
+    }
+
+    [Fact]
+    public async Task A_form_post_without_the_pages_form_token_is_refused_and_records_nothing()
+    {
+        await using var server = await DashboardHarness.StartAsync();
+        var plan = await server.PlanAsync("bob@example.com");
+        var page = await browser.NewPageAsync();
+        await SignInAsync(page, server, "alice@example.com", "platform");
+        var response = await page.APIRequest.PostAsync(server.BaseUrl + "/plans/" + plan.Record.PlanId + "/approve",
+            new APIRequestContextOptions { Form = page.APIRequest.CreateFormData().Set("form_token", "forged") });
+        Assert.Equal(403, response.Status);
+        Assert.Empty((await new ApprovalService(server.Host.Services).ListAsync(plan.Record.PlanId, None)).Decisions);
+    }
+
+    [Fact]
+    public async Task The_run_page_shows_the_timeline_in_order_and_says_no_log_when_the_server_has_none()
+    {
+        await using var server = await DashboardHarness.StartAsync();
+        var plan = await server.PlanAsync("bob@example.com", "dev");
+        var runId = await SeedRunAsync(server, plan.Record.PlanId, RunState.Validating, RunState.Queued, RunState.AcquiringLocks);
+        var page = await browser.NewPageAsync();
+        await SignInAsync(page, server, "alice@example.com", "platform");
+        await page.GotoAsync(server.BaseUrl + "/runs");
+        await page.ClickAsync($"a[href='/runs/{runId}']");
+        var steps = await page.Locator("#timeline li").EvaluateAllAsync<string[]>("els => els.map(e => e.dataset.to)");
+        Assert.Equal(["requested", "validating", "queued", "acquiring_locks"], steps);
+        Assert.Equal("acquiring_locks", await page.InnerTextAsync("#run-state"));
+        await page.WaitForFunctionAsync("() => document.getElementById('log-status').textContent !== 'loading…'");
+        var logStatus = await page.InnerTextAsync("#log-status");
+        Assert.True(logStatus is "no log" or "live" or "finished", logStatus);
+        await BrowserFixture.ScreenshotAsync(page, "run");
+    }
+
+    [Fact]
+    public async Task Releases_show_per_environment_and_wave_progress_and_evidence_shows_a_verified_chain()
+    {
+        await using var server = await DashboardHarness.StartAsync();
+        var plan = await server.PlanAsync("bob@example.com");
+        await new ApprovalService(server.Host.Services).ApproveAsync(new ApproveRequest(plan.Record.PlanId, "alice@example.com", []), None);
+        var progress = new ReleaseProgress
+        {
+            Version = "v1.2.0",
+            Commit = plan.Record.Commit,
+            InfraVersion = "v0.9.1",
+            Actor = "bob@example.com",
+            Environments =
+            [
+                new EnvironmentProgress { Name = "dev", Status = StageStatus.Succeeded, Waves = [new WaveProgress { Name = "dev", Status = StageStatus.Succeeded, Targets = [new TargetProgress { Stack = "site", Status = TargetStatus.Applied }] }] },
+                new EnvironmentProgress { Name = "prod", Status = StageStatus.Waiting, Reason = "waiting for approval", Waves = [new WaveProgress { Name = "prod", Status = StageStatus.Waiting, Targets = [new TargetProgress { Stack = "site", Status = TargetStatus.AwaitingApproval, PlanId = plan.Record.PlanId }] }] },
+            ],
+        };
+        var now = server.Host.Services.Time.GetUtcNow();
+        await server.Host.Services.Store.Releases.CreateAsync(new ReleaseRecord("rel-test1", "site", "v1.2.0", plan.Record.Commit, "waiting", now, now, progress.ToJson(), null, null), None);
+
+        var page = await browser.NewPageAsync();
+        await SignInAsync(page, server, "alice@example.com", "platform");
+        await page.GotoAsync(server.BaseUrl + "/releases");
+        await page.ClickAsync("a[href='/releases/rel-test1']");
+        Assert.Equal("waiting", await page.InnerTextAsync("#release-state"));
+        Assert.Contains("1/1 done", await page.InnerTextAsync("[data-environment=dev] [data-wave=dev] h4"), StringComparison.Ordinal);
+        Assert.Contains("0/1 done", await page.InnerTextAsync("[data-environment=prod] [data-wave=prod] h4"), StringComparison.Ordinal);
+        Assert.Contains("AwaitingApproval", await page.InnerTextAsync("[data-environment=prod]"), StringComparison.Ordinal);
+        await BrowserFixture.ScreenshotAsync(page, "release");
+
+        await page.GotoAsync(server.BaseUrl + "/evidence");
+        Assert.Equal("verified", await page.InnerTextAsync("#chain-status"));
+        Assert.Contains("event: approved", await page.InnerTextAsync("table.evidence"), StringComparison.Ordinal);
+        await BrowserFixture.ScreenshotAsync(page, "evidence");
+    }
+
+    [Fact]
+    public async Task The_delivery_page_shows_the_numbers_the_domain_computes_from_the_runs()
+    {
+        await using var server = await DashboardHarness.StartAsync();
+        var plan = await server.PlanAsync("bob@example.com", "dev");
+        var succeeded = await SeedRunAsync(server, plan.Record.PlanId, RunState.Validating, RunState.Applying, RunState.Succeeded);
+        var failed = await SeedRunAsync(server, plan.Record.PlanId, RunState.Validating, RunState.Applying, RunState.Failed);
+        var details = (await server.Host.Services.Store.Runs.GetDetailsAsync(failed, None))! with { FailureClass = "partial_mutation" };
+        await server.Host.Services.Store.Runs.SaveDetailsAsync(details, None);
+        var restored = await SeedRunAsync(server, plan.Record.PlanId, RunState.Validating, RunState.Applying, RunState.Succeeded);
+        await SeedRunAsync(server, plan.Record.PlanId, RunState.Rejected); // refused: no deployment
+
+        // Expected values from the domain over what the store and git hold, independently of the page.
+        var committedAt = DateTimeOffset.Parse(server.Git.Git("show", "-s", "--format=%cI", plan.Record.Commit).Trim(), CultureInfo.InvariantCulture);
+        async Task<DeliveryChange> ChangeAsync(string id, DeliveryOutcome outcome)
+        {
+            var run = (await server.Host.Services.Store.Runs.GetAsync(id, None))!;
+            return new DeliveryChange(id, "site", "prod", null, outcome, run.UpdatedAt, committedAt);
+        }
+
+        var changes = new[] { await ChangeAsync(succeeded, DeliveryOutcome.Succeeded), await ChangeAsync(failed, DeliveryOutcome.Failed), await ChangeAsync(restored, DeliveryOutcome.Succeeded) };
+
+        var page = await browser.NewPageAsync();
+        await SignInAsync(page, server, "alice@example.com", "platform");
+        await page.GotoAsync(server.BaseUrl + "/delivery?environment=prod&days=7");
+        var now = server.Host.Services.Time.GetUtcNow();
+        var expected = DeliveryMetrics.Compute(changes, now.AddDays(-7), now.AddMinutes(1));
+
+        Assert.Equal(3, expected.Deployments);
+        Assert.Equal(expected.DeploymentsPerDay, Value(await page.GetAttributeAsync("#deployment-frequency", "data-value")), 3);
+        Assert.Equal(expected.ChangeFailureRate!.Value, Value(await page.GetAttributeAsync("#change-failure-rate", "data-value")), 6);
+        Assert.Equal(expected.LeadTimeMedian!.Value.TotalSeconds, Value(await page.GetAttributeAsync("#lead-time", "data-value")), 0);
+        Assert.Equal(expected.TimeToRestoreMedian!.Value.TotalSeconds, Value(await page.GetAttributeAsync("#time-to-restore", "data-value")), 3);
+        Assert.Contains("(1 of 3)", await page.InnerTextAsync("#change-failure-rate"), StringComparison.Ordinal);
+        Assert.Equal(8, await page.Locator("figure.chart").First.Locator("g[data-label]").CountAsync());
+        await BrowserFixture.ScreenshotAsync(page, "delivery");
+
+        // The service the page uses finds exactly these deployments.
+        var found = await new DeliveryService(server.Host.Services).ChangesAsync("prod", now.AddDays(-7), None);
+        Assert.Equal(changes.Select(c => c.RunId).Order(), found.Select(c => c.RunId).Order());
+    }
+
+    private static double Value(string? text) => double.Parse(text!, CultureInfo.InvariantCulture);
+}
