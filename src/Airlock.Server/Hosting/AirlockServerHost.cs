@@ -4,6 +4,7 @@ using Airlock.Application;
 using Airlock.Application.Tokens;
 using Airlock.Server.Api;
 using Airlock.Server.Auth;
+using Airlock.Server.GitHub;
 
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -51,7 +52,7 @@ public sealed class AirlockServerHost : IAsyncDisposable
         var session = await WorkspaceSession.OpenAsync(options.WorkspaceDirectory, options.DatabaseUrl, environment, TimeProvider.System, cancellationToken);
         try
         {
-            return new AirlockServerHost(session, Build(session, options), options);
+            return new AirlockServerHost(session, Build(session, options, environment), options);
         }
         catch
         {
@@ -84,7 +85,7 @@ public sealed class AirlockServerHost : IAsyncDisposable
         await _session.DisposeAsync();
     }
 
-    private static WebApplication Build(WorkspaceSession session, ServerOptions options)
+    private static WebApplication Build(WorkspaceSession session, ServerOptions options, Func<string, string?> environment)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = session.Services.Workspace.Root });
         builder.WebHost.UseUrls([.. options.Urls]);
@@ -98,6 +99,7 @@ public sealed class AirlockServerHost : IAsyncDisposable
         builder.Services.AddSingleton(session.Services.Time);
         builder.Services.AddSingleton(new TokenService(session.Services.Store.Tokens, session.Services.Time));
         builder.Services.AddTokenAuthentication();
+        builder.Services.AddGitHubFlow(session.Services, environment);
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Airlock API";

@@ -1,4 +1,5 @@
 using Airlock.Server.Api;
+using Airlock.Server.GitHub;
 
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
@@ -15,6 +16,7 @@ internal static class ServerEndpoints
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapMetrics("/metrics");
         app.MapHealth();
+        app.MapGitHubWebhooks();
         var api = app.MapGroup("/api").RequireAuthorization();
         api.MapIdentity();
         api.MapRuns();
