@@ -88,6 +88,11 @@ public sealed class GitHubFlowTests
         Assert.Contains("refused for bob@example.com", refused, StringComparison.Ordinal);
         Assert.Single(await store.Approvals.ListForPlanAsync(prod.PlanId, CancellationToken.None));
 
+        // A review of an earlier commit approves nothing: approvals bind to the head that was planned.
+        await scenario.SendAsync("pull_request_review", scenario.Review("hubot", commit: new string('a', 40)));
+        Assert.Contains("review the new head", await scenario.Api.WaitForCommentAsync("did not approve"), StringComparison.Ordinal);
+        Assert.Single(await store.Approvals.ListForPlanAsync(prod.PlanId, CancellationToken.None));
+
         // Someone GitHub knows but airlock.yaml does not map may not approve either.
         await scenario.SendAsync("issue_comment", PullRequestScenario.Comment("mallory", "airlock approve"));
         Assert.Contains("not mapped to an Airlock identity", await scenario.Api.WaitForCommentAsync("@mallory"), StringComparison.Ordinal);
@@ -179,5 +184,27 @@ public sealed class GitHubFlowTests
         var commented = await scenario.SendAsync("pull_request_review", PullRequestScenario.Fixture("pull_request_review.submitted")); // state: commented
         Assert.Equal("ignored", (string?)(await commented.Content.ReadFromJsonAsync<JsonObject>())!["status"]);
         Assert.Empty(scenario.Api.Requests);
+    }
+
+    [Fact]
+    public async Task A_pull_request_that_changes_who_approves_is_not_planned()
+    {
+        // The author tries to add himself to security, so that he and a friend could approve prod.
+        await using var scenario = await PullRequestScenario.StartAsync(change: git =>
+        {
+            var path = Path.Combine(git.Root, "airlock.yaml");
+            git.Write("airlock.yaml", File.ReadAllText(path).Replace("security: [carol@example.com]", "security: [carol@example.com, bob@example.com]", StringComparison.Ordinal));
+        });
+        await scenario.SendAsync("pull_request", scenario.Opened());
+        var status = await scenario.Api.WaitForFinalStatusAsync("airlock/plan");
+        Assert.Equal("failure", (string?)status["state"]);
+        Assert.Contains("changes who approves site in prod", await scenario.Api.WaitForCommentAsync("could not plan `site` in `prod`"), StringComparison.Ordinal);
+        Assert.Null(await scenario.Server.Host.Services.Store.Plans.LatestAsync("site", "prod", CancellationToken.None));
+
+        // A comment asking for a plan of the same head is refused the same way.
+        await scenario.SendAsync("issue_comment", PullRequestScenario.Comment("Codertocat", "airlock plan"));
+        await scenario.Api.WaitForAsync(r => ((string?)r.Body?["body"])?.Contains("could not plan `site` in `prod`", StringComparison.Ordinal) == true, 2);
+        Assert.Null(await scenario.Server.Host.Services.Store.Plans.LatestAsync("site", "prod", CancellationToken.None));
+        Assert.Empty(scenario.Api.Violations);
     }
 }

@@ -42,8 +42,11 @@ public sealed class PullRequestScenario : IAsyncDisposable
     /// <summary>The base branch's tip when the pull request was opened.</summary>
     public string BaseSha { get; private set; } = "";
 
-    /// <summary>Starts everything; <paramref name="apiPrefix"/> "/api/v3" makes the fake a GitHub Enterprise Server.</summary>
-    public static async Task<PullRequestScenario> StartAsync(string apiPrefix = "")
+    /// <summary>
+    /// Starts everything; <paramref name="apiPrefix"/> "/api/v3" makes the fake a GitHub Enterprise Server;
+    /// <paramref name="change"/> makes the pull request's change (default: a new index page).
+    /// </summary>
+    public static async Task<PullRequestScenario> StartAsync(string apiPrefix = "", Action<GitHistory>? change = null)
     {
         var scenario = new PullRequestScenario();
         scenario.Api = await FakeGitHubApi.StartAsync(Repository, apiPrefix);
@@ -73,7 +76,15 @@ public sealed class PullRequestScenario : IAsyncDisposable
         scenario.Server.Git.Git("clone", "-q", remote, clone);
         scenario._clone = new GitHistory(clone);
         scenario._clone.Git("checkout", "-q", "-b", "changes");
-        scenario._clone.Write("stacks/site/content/index.html", "<h1>Hello from pull request 2</h1>\n");
+        if (change is null)
+        {
+            scenario._clone.Write("stacks/site/content/index.html", "<h1>Hello from pull request 2</h1>\n");
+        }
+        else
+        {
+            change(scenario._clone);
+        }
+
         scenario.HeadSha = scenario._clone.Commit("A friendlier page");
         scenario._clone.Git("push", "-q", "origin", $"HEAD:refs/pull/{Number}/head");
 
