@@ -46,10 +46,21 @@ public sealed class GitHubInbox
 /// Drains <see cref="GitHubInbox"/> one item at a time (so two events of one pull request never race), each in
 /// its own DI scope. A failure is logged and reported on the pull request; the worker goes on with the next item.
 /// </summary>
-internal sealed class GitHubWorker(GitHubInbox queue, IServiceScopeFactory scopes, ILogger<GitHubWorker> log) : BackgroundService
+internal sealed class GitHubWorker(GitHubInbox queue, GitHubFlowSettings settings, IServiceScopeFactory scopes, ILogger<GitHubWorker> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Say which variable is missing (never a value), so a silent pull request has an explanation in the log.
+        if (settings.Token is null)
+        {
+            log.LogWarning("GitHub flow: {Variable} is not set; calls to the GitHub API will be refused", settings.Config?.TokenEnv);
+        }
+
+        if (settings.WebhookSecret is null)
+        {
+            log.LogWarning("GitHub flow: {Variable} is not set; every webhook is refused", settings.Config?.WebhookSecretEnv);
+        }
+
         await foreach (var work in queue.ReadAllAsync(stoppingToken))
         {
             using var scope = scopes.CreateScope();
