@@ -59,14 +59,18 @@ public sealed class ApplyService(AirlockServices services)
         }
 
         var reverts = Path.GetFullPath(services.Workspace.RevertsDirectory) + Path.DirectorySeparatorChar;
-        if (!Path.GetFullPath(root).StartsWith(reverts, StringComparison.Ordinal))
+        var pulls = Path.GetFullPath(services.Workspace.PullsDirectory) + Path.DirectorySeparatorChar;
+        var isPull = metadata.PullRequest is not null && Path.GetFullPath(root).StartsWith(pulls, StringComparison.Ordinal);
+        if (!isPull && !Path.GetFullPath(root).StartsWith(reverts, StringComparison.Ordinal))
         {
-            throw new RefusedException($"plan {plan.PlanId} was made in {root}, which is not a revert worktree of this workspace");
+            throw new RefusedException($"plan {plan.PlanId} was made in {root}, which is not a revert or pull-request worktree of this workspace");
         }
 
         return Directory.Exists(root)
             ? services.ForSourceTree(root)
-            : throw new RefusedException($"the revert worktree of plan {plan.PlanId} ({root}) is gone: prepare the revert again (airlock release revert)");
+            : throw new RefusedException(isPull
+                ? $"the worktree of plan {plan.PlanId} ({root}) is gone: comment airlock plan on pull request #{metadata.PullRequest} to plan again"
+                : $"the revert worktree of plan {plan.PlanId} ({root}) is gone: prepare the revert again (airlock release revert)");
     }
 
     /// <summary>

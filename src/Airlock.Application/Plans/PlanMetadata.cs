@@ -61,6 +61,9 @@ public sealed record PlanMetadata
     /// <summary>The release whose infrastructure this plan reverts, or null.</summary>
     public string? RevertOf { get; init; }
 
+    /// <summary>The pull request whose head this plan was made of (the GitHub flow), or null.</summary>
+    public int? PullRequest { get; init; }
+
     /// <summary>
     /// Where the plan's source tree is when it is not the workspace itself: a revert plan is made (and must be
     /// applied) in a worktree of the earlier commit under .airlock/reverts/.

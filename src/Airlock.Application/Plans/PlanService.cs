@@ -22,7 +22,8 @@ namespace Airlock.Application.Plans;
 /// <param name="Actor">Who plans.</param>
 /// <param name="Region">The target region: required in an environment with waves, else optional (its single region).</param>
 /// <param name="RevertOf">Set when the plan reverts a release's infrastructure: the services then work on that release's revert worktree.</param>
-public sealed record PlanRequest(string Stack, string Environment, string Actor, string? Region = null, string? RevertOf = null);
+/// <param name="PullRequest">Set when the plan is of a pull request's head: the services then work on that head's worktree (.airlock/pulls/).</param>
+public sealed record PlanRequest(string Stack, string Environment, string Actor, string? Region = null, string? RevertOf = null, int? PullRequest = null);
 
 /// <summary>A stored plan: its record, metadata (region and inputs digest included), summary and plan-time policy.</summary>
 public sealed record PlanOutcome(PlanRecord Record, PlanMetadata Metadata, PlanSummary Summary, PolicyResult Policy);
@@ -114,7 +115,8 @@ public sealed class PlanService(AirlockServices services)
                 InputDigests = inputs.IsEmpty ? null : inputs.Digests,
                 InputSources = inputs.IsEmpty ? null : inputs.Sources,
                 RevertOf = request.RevertOf,
-                SourceRoot = request.RevertOf is null ? null : workspace.Root,
+                PullRequest = request.PullRequest,
+                SourceRoot = request.RevertOf is null && request.PullRequest is null ? null : workspace.Root,
             };
             var record = await services.Store.Plans.SaveAsync(
                 new NewPlan(planId, stack.Name, environment.Name, source.Commit, PlanSummaryJson.Digest(summary), now + environment.Plan.MaxAge, metadata.ToJson(), region),
@@ -132,6 +134,11 @@ public sealed class PlanService(AirlockServices services)
             if (region is not null)
             {
                 planned["region"] = region;
+            }
+
+            if (request.PullRequest is { } pull)
+            {
+                planned["pull_request"] = pull.ToString(CultureInfo.InvariantCulture);
             }
 
             if (!inputs.IsEmpty)

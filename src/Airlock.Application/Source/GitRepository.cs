@@ -122,6 +122,17 @@ public sealed class GitRepository(string directory)
         _ = await NameListAsync(["worktree", "add", "--detach", path, commit], cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Fetches <paramref name="refspecs"/> (e.g. <c>+refs/pull/7/head:refs/airlock/pull/7</c>) from <paramref name="remote"/>;
+    /// a one-line <see cref="UserInputException"/> when git cannot (unknown remote, missing ref, network).
+    /// </summary>
+    public async Task FetchAsync(string remote, IReadOnlyList<string> refspecs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(refspecs);
+        // --no-tags: only what was asked for; -- ends options so a remote name cannot smuggle one in.
+        _ = await NameListAsync(["fetch", "--no-tags", "--quiet", "--", remote, .. refspecs], cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>git's configured user.email, or null.</summary>
     public static string? UserEmail(string directory)
     {

@@ -31,6 +31,9 @@ public sealed class AirlockWorkspace
     /// <summary>Where revert worktrees live (.airlock/reverts/).</summary>
     public string RevertsDirectory => Path.Combine(StateDirectory, "reverts");
 
+    /// <summary>Where pull-request head worktrees live (.airlock/pulls/), planned and applied by the GitHub flow.</summary>
+    public string PullsDirectory => Path.Combine(StateDirectory, "pulls");
+
     /// <summary>Resource classes from the config, for the plan reader.</summary>
     public ResourceClassMap ResourceClasses => new(Config.ResourceClasses.Select(c => KeyValuePair.Create(c.Name, (IEnumerable<string>)c.ResourceTypes)));
 

@@ -36,7 +36,7 @@ internal static class PlanRendering
             console.Profile.Width = 400;
         }
 
-        console.MarkupLine($"[bold]Plan[/] ({Markup.Escape(Source(summary))}): {Markup.Escape(CountsLine(summary))}");
+        console.MarkupLine($"[bold]Plan[/] ({Markup.Escape(PlanMarkdown.Source(summary))}): {Markup.Escape(CountsLine(summary))}");
         if (summary.Errored)
         {
             console.MarkupLine("[red bold]The engine reported errors: this plan is incomplete.[/]");
@@ -61,7 +61,7 @@ internal static class PlanRendering
             {
                 foreach (var resource in changes.Where(r => r.Action == action))
                 {
-                    table.AddRow(new Markup($"[{Colour(action)}]{Markup.Escape(action.ToWire())}[/]"), new Text(resource.Address), new Text(resource.Type), new Text(Notes(resource)));
+                    table.AddRow(new Markup($"[{Colour(action)}]{Markup.Escape(action.ToWire())}[/]"), new Text(resource.Address), new Text(resource.Type), new Text(PlanMarkdown.Notes(resource)));
                 }
             }
 

@@ -246,6 +246,20 @@ public static class ConfigSchema
                 P("admins", Names("Teams whose members may force-unlock a held lock (`airlock unlock`); nobody may when empty.", "Team name.")))),
             P("policies", Obj(
                 "Policy rules.",
-                P("custom", Text("Directory of custom rules, evaluated at plan time and again at apply time.")))));
+                P("custom", Text("Directory of custom rules, evaluated at plan time and again at apply time.")))),
+            P("github", Obj(
+                "The pull-request flow of `airlock serve`: webhooks, plan comments, commit statuses, approvals by review, applies by comment.",
+                P("repository", Text("owner/name of the repository whose webhooks are accepted."), required: true),
+                P("api_url", Text("REST API base URL; for GitHub Enterprise Server https://HOST/api/v3."), @default: GitHubConfig.DefaultApiUrl),
+                P("remote", Text("Git remote of the workspace that pull-request heads are fetched from."), @default: "origin"),
+                P("token_env", Text("Environment variable holding the API token (needs pull requests, issues and commit statuses: write)."), @default: "AIRLOCK_GITHUB_TOKEN"),
+                P("webhook_secret_env", Text("Environment variable holding the webhook secret."), @default: "AIRLOCK_GITHUB_WEBHOOK_SECRET"),
+                P("dashboard_url", Text("Public base URL of the dashboard, for commit-status links (/plans/ID); default: the server's own address.")),
+                P("environments", Names("Environments a pull request is planned in; default: every environment its stacks are enabled in.", "Environment name.")),
+                P("users", new MapSchema("GitHub login → Airlock actor (the identity approvals and applies are recorded under).", Text("Airlock actor, e.g. alice@example.com."))),
+                P("user_pattern", Text("Actor for logins not listed in users, {login} substituted (lower case), e.g. {login}@example.com; default: unlisted logins may not approve or apply.")),
+                P("apply_requirements", new ListSchema(
+                    "What an `airlock apply` comment needs: approved (every plan has its approvals), mergeable, up_to_date (head contains the base tip).",
+                    OneOf("Requirement.", "approved", "mergeable", "up_to_date")), @default: "[approved, mergeable, up_to_date]"))));
     }
 }

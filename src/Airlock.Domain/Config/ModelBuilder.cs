@@ -32,7 +32,55 @@ internal sealed class ModelBuilder(Diagnostics diagnostics, YamlMappingNode root
         var queues = Entries(Child(root, "queues")).Select(e => BuildQueue(e.Key.Value!, e.Value as YamlMappingNode)).ToImmutableArray();
         var policies = new PolicyConfig(Text(Mapping(root, "policies"), "custom"));
         var locks = BuildLocks(Mapping(root, "locks"));
-        return new WorkspaceConfig(Int(root, "version", 0), Text(root, "project") ?? "", defaults, teams, environments, classes, stacks, applications, queues, policies, locks);
+        var github = Mapping(root, "github") is { } githubNode ? BuildGitHub(githubNode) : null;
+        return new WorkspaceConfig(Int(root, "version", 0), Text(root, "project") ?? "", defaults, teams, environments, classes, stacks, applications, queues, policies, locks, github);
+    }
+
+    private GitHubConfig BuildGitHub(YamlMappingNode node)
+    {
+        foreach (var environment in ScalarItems(node, "environments"))
+        {
+            CheckReference(environment, _environments, UnknownEnvironment, "environment", "github.environments");
+        }
+
+        if (Scalar(node, "repository") is { } repository && repository.Value is { } name && name.Split('/') is not [{ Length: > 0 }, { Length: > 0 }])
+        {
+            diagnostics.Add(repository, BadValue, $"github.repository must be owner/name, not '{name}'");
+        }
+
+        if (Scalar(node, "api_url") is { } api && !(Uri.TryCreate(api.Value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)))
+        {
+            diagnostics.Add(api, BadValue, $"github.api_url must be an http(s) URL, not '{api.Value}'");
+        }
+
+        if (Scalar(node, "user_pattern") is { } pattern && pattern.Value?.Contains("{login}", StringComparison.Ordinal) != true)
+        {
+            diagnostics.Add(pattern, BadValue, "github.user_pattern must contain {login}, or every unlisted login would act as one person");
+        }
+
+        var users = Entries(Child(node, "users"))
+            .Where(e => e.Value is YamlScalarNode { Value: { Length: > 0 } })
+            .GroupBy(e => e.Key.Value!, StringComparer.OrdinalIgnoreCase)
+            .ToImmutableDictionary(g => g.Key, g => ((YamlScalarNode)g.First().Value).Value!, StringComparer.OrdinalIgnoreCase);
+        var requirements = Child(node, "apply_requirements") is YamlSequenceNode
+            ? [.. TextList(node, "apply_requirements").Distinct(StringComparer.Ordinal).Select(r => r switch
+            {
+                "mergeable" => GitHubApplyRequirement.Mergeable,
+                "up_to_date" => GitHubApplyRequirement.UpToDate,
+                _ => GitHubApplyRequirement.Approved,
+            })]
+            : ImmutableArray.Create(GitHubApplyRequirement.Approved, GitHubApplyRequirement.Mergeable, GitHubApplyRequirement.UpToDate);
+        return new GitHubConfig(
+            (Text(node, "api_url") ?? GitHubConfig.DefaultApiUrl).TrimEnd('/'),
+            Text(node, "repository") ?? "",
+            Text(node, "remote") ?? "origin",
+            Text(node, "token_env") ?? "AIRLOCK_GITHUB_TOKEN",
+            Text(node, "webhook_secret_env") ?? "AIRLOCK_GITHUB_WEBHOOK_SECRET",
+            Text(node, "dashboard_url")?.TrimEnd('/'),
+            TextList(node, "environments"),
+            users,
+            Text(node, "user_pattern"),
+            requirements);
     }
 
     private LocksConfig BuildLocks(YamlMappingNode? node)

@@ -73,7 +73,8 @@ public sealed record WorkspaceConfig(
     ImmutableArray<ApplicationConfig> Applications,
     ImmutableArray<QueueConfig> Queues,
     PolicyConfig Policies,
-    LocksConfig Locks)
+    LocksConfig Locks,
+    GitHubConfig? GitHub = null)
 {
     /// <summary>The stack named <paramref name="name"/>, or null.</summary>
     public StackConfig? FindStack(string name) => Stacks.FirstOrDefault(s => s.Name == name);
@@ -289,3 +290,58 @@ public sealed record PolicyConfig(string? CustomRulesPath);
 /// <summary>Workspace-wide lock settings.</summary>
 /// <param name="Admins">Teams whose members may force-unlock (`airlock unlock`).</param>
 public sealed record LocksConfig(ImmutableArray<string> Admins);
+
+/// <summary>What an <c>airlock apply</c> comment on a pull request needs before anything is launched.</summary>
+public enum GitHubApplyRequirement
+{
+    /// <summary>Every plan of the pull request's head has the approvals its environment needs.</summary>
+    Approved,
+
+    /// <summary>GitHub reports the pull request mergeable (no conflicts).</summary>
+    Mergeable,
+
+    /// <summary>The head contains the base branch's tip (and GitHub does not report it behind).</summary>
+    UpToDate,
+}
+
+/// <summary>The pull-request flow of <c>airlock serve</c> (the <c>github:</c> section).</summary>
+/// <param name="ApiUrl">REST API base: https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server.</param>
+/// <param name="Repository">owner/name of the repository whose webhooks are accepted.</param>
+/// <param name="Remote">The git remote pull-request heads are fetched from.</param>
+/// <param name="TokenEnv">Environment variable holding the API token (never in the file).</param>
+/// <param name="WebhookSecretEnv">Environment variable holding the webhook secret (never in the file).</param>
+/// <param name="DashboardUrl">Public base URL of the dashboard, for commit-status links; null: the server's own address.</param>
+/// <param name="Environments">Environments a pull request is planned in; empty: every environment its stacks are enabled in.</param>
+/// <param name="Users">GitHub login → Airlock actor.</param>
+/// <param name="UserPattern">Actor for logins not in <paramref name="Users"/>, with {login} substituted; null: unmapped logins act as nobody.</param>
+/// <param name="ApplyRequirements">What an apply comment needs.</param>
+public sealed record GitHubConfig(
+    string ApiUrl,
+    string Repository,
+    string Remote,
+    string TokenEnv,
+    string WebhookSecretEnv,
+    string? DashboardUrl,
+    ImmutableArray<string> Environments,
+    ImmutableDictionary<string, string> Users,
+    string? UserPattern,
+    ImmutableArray<GitHubApplyRequirement> ApplyRequirements)
+{
+    /// <summary>The public API base URL.</summary>
+    public const string DefaultApiUrl = "https://api.github.com";
+
+    /// <summary>The Airlock actor a GitHub login acts as, or null when it is not mapped. Logins compare case-insensitively, as on GitHub.</summary>
+    public string? ActorFor(string login)
+    {
+        ArgumentNullException.ThrowIfNull(login);
+        foreach (var (name, actor) in Users)
+        {
+            if (string.Equals(name, login, StringComparison.OrdinalIgnoreCase))
+            {
+                return actor;
+            }
+        }
+
+        return UserPattern?.Replace("{login}", login.ToLowerInvariant(), StringComparison.Ordinal);
+    }
+}

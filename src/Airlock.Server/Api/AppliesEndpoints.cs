@@ -15,12 +15,12 @@ namespace Airlock.Server.Api;
 /// <summary>The body of <c>POST /api/applies</c>. Who applies is the token's actor, never a field here.</summary>
 /// <param name="PlanId">The approved plan to apply.</param>
 /// <param name="BreakGlass">Break-glass use, for an emergency (needs a grant from the break-glass team).</param>
-public sealed record ApplyBody(string? PlanId, BreakGlassBody? BreakGlass);
+public sealed record ApplyBody(string? PlanId, ApplyBreakGlassBody? BreakGlass);
 
 /// <summary>Break-glass use of an apply request.</summary>
 /// <param name="Incident">The incident id the grant names.</param>
 /// <param name="Reason">Why.</param>
-public sealed record BreakGlassBody(string? Incident, string? Reason);
+public sealed record ApplyBreakGlassBody(string? Incident, string? Reason);
 
 /// <summary>The answer to <c>POST /api/applies</c>: the run to follow (<c>/api/runs/{run_id}</c>, its log at <c>/log</c>).</summary>
 /// <param name="RunId">The run id, fixed now.</param>

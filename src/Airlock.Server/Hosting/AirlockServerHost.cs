@@ -6,6 +6,7 @@ using Airlock.Dashboard;
 using Airlock.Server.Api;
 using Airlock.Server.Auth;
 using Airlock.Server.Workers;
+using Airlock.Server.GitHub;
 
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -56,7 +57,7 @@ public sealed class AirlockServerHost : IAsyncDisposable
         var session = await WorkspaceSession.OpenAsync(options.WorkspaceDirectory, options.DatabaseUrl, environment, TimeProvider.System, cancellationToken);
         try
         {
-            return new AirlockServerHost(session, Build(session, options), options);
+            return new AirlockServerHost(session, Build(session, options, environment), options);
         }
         catch
         {
@@ -89,7 +90,7 @@ public sealed class AirlockServerHost : IAsyncDisposable
         await _session.DisposeAsync();
     }
 
-    private static WebApplication Build(WorkspaceSession session, ServerOptions options)
+    private static WebApplication Build(WorkspaceSession session, ServerOptions options, Func<string, string?> environment)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = session.Services.Workspace.Root });
         builder.WebHost.UseUrls([.. options.Urls]);
@@ -109,6 +110,7 @@ public sealed class AirlockServerHost : IAsyncDisposable
         builder.Services.AddTokenAuthentication();
         builder.Services.AddApplyWorkers(session.Services, options);
         builder.Services.AddDashboard(TokenAuthentication.CookieName);
+        builder.Services.AddGitHubFlow(session.Services, environment);
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Airlock API";

@@ -1,5 +1,6 @@
 using Airlock.Dashboard;
 using Airlock.Server.Api;
+using Airlock.Server.GitHub;
 
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
@@ -17,6 +18,7 @@ internal static class ServerEndpoints
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>());
         app.MapHealth();
+        app.MapGitHubWebhooks();
         var api = app.MapGroup("/api").RequireAuthorization();
         api.MapIdentity();
         api.MapRuns();
