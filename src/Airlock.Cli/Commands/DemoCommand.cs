@@ -135,12 +135,14 @@ internal static class DemoCommand
 
             AnsiConsole.Write(new Rule("[bold]Release v1: dev → stage → prod (eu-west canary, then us-east)[/]").LeftJustified());
             var v1 = await ReleaseAsync(services, "v1", all: true, ct);
+            ct.ThrowIfCancellationRequested(); // an interrupted release stops the demo, not just that release
             CheckV1(v1);
 
             AnsiConsole.Write(new Rule("[bold]Release v2: its canary fails after the switch and is rolled back[/]").LeftJustified());
             workspace.CommitV2();
             AnsiConsole.MarkupLine("[grey]v2 changes only the application, and carries an injected fault (app/inject-fault): in prod eu-west its /health passes the check before the switch, then fails once it takes traffic.[/]");
             var v2 = await ReleaseAsync(services, "v2", all: false, ct, expectFailure: true);
+            ct.ThrowIfCancellationRequested();
             await CheckV2Async(v2, ct);
 
             AnsiConsole.Write(new Rule("[bold]Evidence[/]").LeftJustified());
@@ -300,7 +302,7 @@ internal static class DemoCommand
         {
             AnsiConsole.Write(new Rule("[bold]Where to look[/]").LeftJustified());
             var table = new Table().Border(TableBorder.Simple).HideHeaders().AddColumn("what").AddColumn("where");
-            table.AddRow("dashboard", Markup.Escape($"{url}/"));
+            table.AddRow("dashboard", Markup.Escape($"{url}/" + (serve ? " (until Ctrl+C)" : " (stops at exit: --no-serve)")));
             table.AddRow("API", Markup.Escape($"{url}/api/runs (Authorization: Bearer <token from {tokens}>), {url}/openapi/v1.json"));
             table.AddRow("workspace", Markup.Escape(workspace.Root + (serve ? "" : " (removed at exit unless --keep)")));
             table.AddRow("evidence", Markup.Escape($"cd {workspace.Root} && airlock evidence verify"));
@@ -356,7 +358,7 @@ internal static class DemoCommand
             if (message.StartsWith(' '))
             {
                 // Sub-steps (deploy, switch, health, soak rounds) only move the spinner.
-                Status?.Status(Markup.Escape(message.Trim()));
+                Status?.Status(Short(message));
                 return;
             }
 
@@ -371,8 +373,16 @@ internal static class DemoCommand
                     _ => ("grey", "· " + message),
                 };
                 AnsiConsole.MarkupLine($"  [{colour}]{Markup.Escape(text)}[/]");
-                Status?.Status(Markup.Escape(message));
+                Status?.Status(Short(message));
             }
+        }
+
+        // The spinner line must fit on one row, or every redraw leaves a broken line behind.
+        private static string Short(string message)
+        {
+            var text = message.Trim();
+            var room = Math.Max(20, AnsiConsole.Profile.Width - 8);
+            return Markup.Escape(text.Length <= room ? text : text[..(room - 1)] + "…");
         }
     }
 

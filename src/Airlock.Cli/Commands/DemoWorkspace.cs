@@ -65,13 +65,21 @@ internal sealed class DemoWorkspace
         }
 
         var workspace = new DemoWorkspace(root);
-        File.WriteAllText(Path.Combine(root, ".gitignore"), "local/\n.airlock/\ndemo.log\n");
-        workspace.UseFreePorts();
-        // The build script copies the sample application from here (it ships beside airlock).
-        Environment.SetEnvironmentVariable("SAMPLE_APP_DIR", AppContext.BaseDirectory);
-        workspace.Git("init", "-q", "-b", "main");
-        workspace.Commit("local platform: database, edge and web v1");
-        return workspace;
+        try
+        {
+            File.WriteAllText(Path.Combine(root, ".gitignore"), "local/\n.airlock/\ndemo.log\n");
+            workspace.UseFreePorts();
+            // The build script copies the sample application from here (it ships beside airlock).
+            Environment.SetEnvironmentVariable("SAMPLE_APP_DIR", AppContext.BaseDirectory);
+            workspace.Git("init", "-q", "-b", "main");
+            workspace.Commit("local platform: database, edge and web v1");
+            return workspace;
+        }
+        catch
+        {
+            workspace.Delete(); // a half-made workspace is no use to anyone
+            throw;
+        }
     }
 
     /// <summary>v2: a change to the application only, with the demo's injected fault for the eu-west canary.</summary>
@@ -151,8 +159,8 @@ internal sealed class DemoWorkspace
             try
             {
                 using var process = Process.GetProcessById(pid);
+                // SIGKILL frees the port at once; the process is not our child, so its exit is not awaited here.
                 process.Kill();
-                process.WaitForExit(5000);
                 stopped++;
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException)
