@@ -2,13 +2,15 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 
-// Usage: Airlock.SampleApp --port N --version V [--color C] [--unhealthy]
-// GET /health → 200 "ok" (503 "unhealthy" with --unhealthy or AIRLOCK_SAMPLE_UNHEALTHY=1), GET /version → V, GET / → "V C".
+// Usage: Airlock.SampleApp --port N --version V [--color C] [--unhealthy | --unhealthy-after N]
+// GET /health → 200 "ok" (503 "unhealthy" with --unhealthy or AIRLOCK_SAMPLE_UNHEALTHY=1, or once N health
+// requests have been answered with --unhealthy-after N: a defect that only shows after the first checks),
+// GET /version → V, GET / → "V C".
 // HttpListener rather than Kestrel: it answers within a few hundred milliseconds of starting, which keeps deploy tests short.
 var options = SampleOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: Airlock.SampleApp --port N --version V [--color C] [--unhealthy]");
+    Console.Error.WriteLine("usage: Airlock.SampleApp --port N --version V [--color C] [--unhealthy | --unhealthy-after N]");
     return 2;
 }
 
@@ -32,6 +34,7 @@ Console.CancelKeyPress += (_, e) =>
 };
 AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
 Console.WriteLine($"listening on 127.0.0.1:{options.Port.ToString(CultureInfo.InvariantCulture)} version={options.Version} color={options.Color} healthy={!options.Unhealthy}");
+var healthAnswered = 0;
 
 while (!stop.IsCancellationRequested)
 {
@@ -51,7 +54,7 @@ while (!stop.IsCancellationRequested)
 
     var (status, body) = context.Request.Url?.AbsolutePath switch
     {
-        "/health" => options.Unhealthy ? (503, "unhealthy") : (200, "ok"),
+        "/health" => options.Unhealthy || healthAnswered++ >= options.HealthyChecks ? (503, "unhealthy") : (200, "ok"),
         "/version" => (200, options.Version),
         "/" => (200, $"{options.Version} {options.Color}"),
         _ => (404, "not found"),
@@ -67,7 +70,7 @@ while (!stop.IsCancellationRequested)
 return 0;
 
 /// <summary>The sample service's command line.</summary>
-internal sealed record SampleOptions(int Port, string Version, string Color, bool Unhealthy)
+internal sealed record SampleOptions(int Port, string Version, string Color, bool Unhealthy, int HealthyChecks = int.MaxValue)
 {
     public static SampleOptions? Parse(string[] args)
     {
@@ -75,6 +78,7 @@ internal sealed record SampleOptions(int Port, string Version, string Color, boo
         string? version = null;
         var color = "none";
         var unhealthy = Environment.GetEnvironmentVariable("AIRLOCK_SAMPLE_UNHEALTHY") == "1";
+        var healthyChecks = int.MaxValue;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -92,11 +96,15 @@ internal sealed record SampleOptions(int Port, string Version, string Color, boo
                 case "--unhealthy":
                     unhealthy = true;
                     break;
+                case "--unhealthy-after" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var n):
+                    healthyChecks = n;
+                    i++;
+                    break;
                 default:
                     return null;
             }
         }
 
-        return port is { } valid && version is not null ? new SampleOptions(valid, version, color, unhealthy) : null;
+        return port is { } valid && version is not null ? new SampleOptions(valid, version, color, unhealthy, healthyChecks) : null;
     }
 }

@@ -1,227 +1,413 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Text;
-using System.Text.RegularExpressions;
+using System.Net.Http.Headers;
+
+using Airlock.Application;
+using Airlock.Application.Approvals;
+using Airlock.Application.Releases;
+using Airlock.Application.Tokens;
+using Airlock.Domain.Evidence;
+using Airlock.Domain.Releases;
+using Airlock.Engines.Processes;
+using Airlock.Server.Hosting;
 
 using Spectre.Console;
 
 namespace Airlock.Cli.Commands;
 
 /// <summary>
-/// `airlock demo`: the first minutes with Airlock, on embedded example files, in a fresh temporary
-/// folder (nothing else is touched). Part one reads real plans: validate, summarize, and why an
-/// approval of one plan does not authorise a materially different one. Part two governs a real
-/// change: the getting-started workspace (a site deployed by shell scripts) is planned and applied
-/// in dev, then taken to prod, where the apply is refused until two people from the right teams
-/// approve. Each step runs the real command a user would type.
+/// `airlock demo [--no-serve] [--keep]`: the whole of Airlock on a real local platform
+/// (examples/local-platform: a SQLite database, an edge routing config and a real HTTP service
+/// deployed blue-green on loopback ports), in a fresh temporary git repository. It starts the server
+/// in-process on a free loopback port, takes release v1 through dev → stage → prod (eu-west canary,
+/// then us-east) with bob and carol approving what alice asked for, then v2 whose canary fails its
+/// health check after the switch and is rolled back, and verifies the evidence chain. Nothing outside
+/// the temporary directory and loopback is touched; every process it started is stopped at the end.
 /// </summary>
-internal static partial class DemoCommand
+internal static class DemoCommand
 {
-    private const string QuickstartPrefix = "quickstart/";
-    private const string GettingStartedPrefix = "getting-started/";
+    /// <summary>Who asks for the releases.</summary>
+    public const string Requester = "alice@example.com";
 
-    private sealed record Step(string Title, string Why, string[] Args, int Expected, string? Directory = null);
+    /// <summary>Who approves prod: one from platform, one from security, never the requester.</summary>
+    public static readonly IReadOnlyList<string> Approvers = ["bob@example.com", "carol@example.com"];
 
     public static Command Create()
     {
+        var noServe = new Option<bool>("--no-serve") { Description = "Exit at the end instead of serving the dashboard and API until Ctrl+C (exit 0 when everything went as scripted)." };
         var keep = new Option<bool>("--keep") { Description = "Keep the temporary workspace afterwards (its path is printed)." };
-        var command = new Command("demo", "Walk through Airlock on bundled example workspaces: real plans, then a governed change from plan to verified apply with evidence.");
+        var command = new Command("demo", "Run Airlock on a real local platform in a temporary directory: the server on loopback, release v1 through dev, stage and prod (canary wave first, prod approved by two people), then v2 whose canary fails its health check and is rolled back, then the evidence verified.");
+        command.Options.Add(noServe);
         command.Options.Add(keep);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            var workspace = Path.Combine(Path.GetTempPath(), "airlock-demo-" + Guid.NewGuid().ToString("N")[..8]);
-            var original = Environment.CurrentDirectory;
-            try
-            {
-                Unpack(QuickstartPrefix, workspace);
-                var failed = await RunPlanStepsAsync(workspace, cancellationToken);
-                failed += await RunGovernedStepsAsync(Path.Combine(workspace, "platform"), cancellationToken);
-                AnsiConsole.MarkupLine(failed == 0
-                    ? "[green]Every step behaved as expected.[/] Next: [bold]docs/getting-started.md[/] builds this workspace from an empty directory."
-                    : $"[red]{failed} step(s) did not behave as expected.[/]");
-                return failed == 0 ? 0 : 1;
-            }
-            finally
-            {
-                Environment.CurrentDirectory = original;
-                if (parseResult.GetValue(keep))
-                {
-                    AnsiConsole.MarkupLine($"[grey]The example workspaces stay in {Markup.Escape(workspace)}[/]");
-                }
-                else
-                {
-                    Directory.Delete(workspace, recursive: true);
-                }
-            }
+            using var cancellation = new GracefulCancellation(cancellationToken);
+            return await RunAsync(!parseResult.GetValue(noServe), parseResult.GetValue(keep), cancellation.Token);
         });
         return command;
     }
 
-    private static async Task<int> RunPlanStepsAsync(string workspace, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(bool serve, bool keep, CancellationToken cancellationToken)
     {
-        var config = Path.Combine(workspace, "airlock.yaml");
-        var plans = Path.Combine(workspace, "plans");
-        Step[] steps =
-        [
-            new("Validate the workspace", "airlock.yaml declares teams, environments (approvals, windows, freezes, waves), stacks and queues; every reference is checked.", ["validate", config], 0),
-            new("Summarize a real plan", "A Terraform 0.14 plan of an AWS database stack: what it does, grouped by action, risks first. Values are never printed.", ["summarize", Path.Combine(plans, "database-prod.json")], 0),
-            new("The same plan as a pull-request comment", "Markdown for the PR, JSON (--format json) for scripts.", ["summarize", "--format", "markdown", Path.Combine(plans, "database-prod.json")], 0),
-            new("Is the fresh plan the approved one?", "An approval binds to what it saw. A fresh plan that now destroys the resource is a material delta: exit 3, new approval required.", ["compare", Path.Combine(plans, "approved.json"), Path.Combine(plans, "fresh.json")], 3),
-        ];
-
-        var failed = 0;
-        for (var i = 0; i < steps.Length; i++)
+        if (DemoWorkspace.MissingPrerequisite() is { } missing)
         {
-            (var ok, _) = await RunStepAsync($"{i + 1}/{steps.Length}", steps[i], workspace, cancellationToken);
-            failed += ok ? 0 : 1;
+            return GovernedCommand.Fail(ExitCodes.Refused, missing);
         }
 
-        return failed;
-    }
-
-    private static async Task<int> RunGovernedStepsAsync(string workspace, CancellationToken cancellationToken)
-    {
-        Unpack(GettingStartedPrefix, workspace);
-        File.WriteAllText(Path.Combine(workspace, ".gitignore"), "target/\n.airlock/\n");
-        // The command engine runs the scripts directly; embedded resources do not keep the executable bit.
-        if (!OperatingSystem.IsWindows())
+        // The demo's own store, keys and identities only: settings from the caller's shell
+        // (AIRLOCK_DATABASE_URL, keys, actor) must not send anything elsewhere.
+        foreach (var name in Environment.GetEnvironmentVariables().Keys.OfType<string>().Where(n => n.StartsWith("AIRLOCK_", StringComparison.Ordinal)))
         {
-            foreach (var script in Directory.EnumerateFiles(Path.Combine(workspace, "stacks", "site"), "*.sh"))
-            {
-                File.SetUnixFileMode(script, File.GetUnixFileMode(script) | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
-            }
+            Environment.SetEnvironmentVariable(name, null);
         }
 
-        AnsiConsole.Write(new Rule("[bold]A governed change[/]").LeftJustified());
-        AnsiConsole.MarkupLine("[grey]The getting-started workspace: one stack, \"site\", whose scripts deploy real files to target/<env>/site/ (the command engine). dev needs no approval; prod needs one from platform and one from security, never the requester's own.[/]");
-        if (!Git(workspace, "init", "-q") || !Git(workspace, "add", "-A") || !Git(workspace, "-c", "user.name=Airlock demo", "-c", "user.email=demo@example.com", "commit", "-q", "-m", "first stack"))
-        {
-            AnsiConsole.MarkupLine("[red]✗ git is needed for this part (plans and approvals bind to a commit)[/]");
-            return 1;
-        }
+        // The in-process server logs JSON lines at Information; the demo's own output says what happens.
+        Environment.SetEnvironmentVariable("Logging__LogLevel__Default", "Error");
 
-        Environment.CurrentDirectory = workspace;
-        var failed = 0;
-        var number = 0;
-        const int total = 11;
-        async Task<string> Run(Step step)
-        {
-            var (ok, output) = await RunStepAsync($"{++number}/{total}", step, workspace, cancellationToken);
-            failed += ok ? 0 : 1;
-            return output;
-        }
-
-        var devPlan = PlanId(await Run(new("Plan in dev", "Plans the committed change and stores the plan encrypted, bound to the commit, with its policy result.", ["plan", "site", "--env", "dev", "--as", "alice@example.com"], 0)));
-        await Run(new("Apply in dev", "No approval needed in dev: validate, queue, lock, re-plan and check it is the same change, apply, verify (verify.sh + drift), write evidence.", ["apply", devPlan, "--as", "alice@example.com"], 0));
-        var prodPlan = PlanId(await Run(new("Plan for prod", "The same commit, planned for prod: saved-plan mode, approvals required.", ["plan", "site", "--env", "prod", "--as", "alice@example.com"], 0)));
-        await Run(new("Apply before anyone approved", "Refused before anything changes: exit 3 with the reason.", ["apply", prodPlan, "--as", "alice@example.com"], 3));
-        await Run(new("Approve your own plan", "Separation of duties: the requester cannot approve.", ["approve", prodPlan, "--as", "alice@example.com"], 3));
-        await Run(new("Bob approves for platform", "Bound to this plan's digest, commit, stack, environment, policy result and approval rules.", ["approve", prodPlan, "--as", "bob@example.com"], 0));
-        await Run(new("Carol approves for security", "Now every required team is represented by a different person.", ["approve", prodPlan, "--as", "carol@example.com"], 0));
-        await Run(new("Apply in prod", "The saved plan is checked (integrity, expiry, target, state serial) and applied exactly.", ["apply", prodPlan, "--as", "alice@example.com"], 0));
-        await Run(new("What ran", "Every run with its outcome; `airlock run show RUN_ID` gives the timeline.", ["runs"], 0));
-        await Run(new("Who approved what", "Each approval, its binding and whether they authorise an apply now.", ["approvals", prodPlan], 0));
-        await Run(new("Verify the evidence", "Every plan, approval and run event is hash-chained and the checkpoints are signed: any edit, deletion or reordering is detected.", ["evidence", "verify"], 0));
-        return failed;
-    }
-
-    private static async Task<(bool Ok, string Output)> RunStepAsync(string number, Step step, string workspace, CancellationToken cancellationToken)
-    {
-        AnsiConsole.Write(new Rule($"[bold]{number} {Markup.Escape(step.Title)}[/]").LeftJustified());
-        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(step.Why)}[/]");
-        AnsiConsole.MarkupLine($"[blue]$ airlock {Markup.Escape(string.Join(' ', step.Args.Select(a => a.Replace(workspace, ".", StringComparison.Ordinal))))}[/]");
-        var (exitCode, output) = await InvokeTeedAsync(step.Args, cancellationToken);
-        var ok = exitCode == step.Expected;
-        AnsiConsole.MarkupLine(ok ? $"[green]✓ exit {exitCode} as expected[/]" : $"[red]✗ exit {exitCode}, expected {step.Expected}[/]");
-        AnsiConsole.WriteLine();
-        return (ok, output);
-    }
-
-    // Runs a command in this process, showing its output as usual while keeping a copy to read ids from.
-    private static async Task<(int ExitCode, string Output)> InvokeTeedAsync(string[] args, CancellationToken cancellationToken)
-    {
-        var original = Console.Out;
-        var copy = new StringWriter();
-        Console.SetOut(new TeeWriter(original, copy));
+        DemoWorkspace workspace;
         try
         {
-            var exitCode = await AirlockCli.Build().Parse(args).InvokeAsync(cancellationToken: cancellationToken);
-            return (exitCode, copy.ToString());
+            workspace = DemoWorkspace.Create();
+        }
+        catch (IOException e)
+        {
+            return GovernedCommand.Fail(ExitCodes.Failed, e.Message);
+        }
+
+        var original = Environment.CurrentDirectory;
+        var log = new DemoLog(Path.Combine(workspace.Root, "demo.log"));
+        try
+        {
+            Environment.CurrentDirectory = workspace.Root;
+            return await new DemoRun(workspace, log, serve).RunAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            AnsiConsole.MarkupLine("[yellow]■ interrupted[/]");
+            return ExitCodes.Cancelled;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The demo reports what stopped it in one line; the full story is in demo.log.
+            log.WriteLine(OutputChannel.Stderr, e.ToString());
+            return GovernedCommand.Fail(ExitCodes.Failed, $"the demo stopped: {e.Message} (details in {log.Path})");
         }
         finally
         {
-            Console.SetOut(original);
+            Environment.CurrentDirectory = original;
+            var stopped = workspace.StopApplications();
+            log.Dispose();
+            AnsiConsole.MarkupLine($"[grey]Stopped {stopped} sample application process(es) the demo started.[/]");
+            if (keep)
+            {
+                AnsiConsole.MarkupLine($"[grey]The workspace stays in {Markup.Escape(workspace.Root)}[/]");
+            }
+            else
+            {
+                workspace.Delete();
+            }
         }
     }
 
-    private static string PlanId(string planOutput) =>
-        PlanLine().Match(planOutput) is { Success: true } match ? match.Groups[1].Value : "plan-missing";
-
-    [GeneratedRegex(@"^Plan (plan-[0-9a-f]+) for ", RegexOptions.Multiline)]
-    private static partial Regex PlanLine();
-
-    private static bool Git(string directory, params string[] args)
+    /// <summary>One demo: the steps, in order, against one workspace and one in-process server.</summary>
+    private sealed class DemoRun(DemoWorkspace workspace, DemoLog log, bool serve)
     {
-        var psi = new ProcessStartInfo("git") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
+        private int _problems;
+
+        public async Task<int> RunAsync(CancellationToken ct)
         {
-            psi.ArgumentList.Add(arg);
+            AnsiConsole.Write(new Rule("[bold]Airlock demo: a governed release on a real local platform[/]").LeftJustified());
+            AnsiConsole.MarkupLine($"[grey]Workspace (a fresh git repository): {Markup.Escape(workspace.Root)}[/]");
+            AnsiConsole.MarkupLine("[grey]Stacks: database (SQLite file + migrations via sqlite3, class \"database\": destroy-guarded), edge (routing config: ports of blue and green, which is live).[/]");
+            AnsiConsole.MarkupLine("[grey]Application: web (samples/Airlock.SampleApp), blue-green on 127.0.0.1. Environments dev → stage → prod; prod rolls out eu-west (canary) then us-east, and needs two approvers.[/]");
+            AnsiConsole.WriteLine();
+
+            await using var host = await Step("Start the server (embedded SQLite store, loopback only)", async () =>
+            {
+                var started = await AirlockServerHost.CreateAsync(new ServerOptions { WorkspaceDirectory = workspace.Root, Urls = ["http://127.0.0.1:0"], ReplicaId = "demo" }, Environment.GetEnvironmentVariable, ct);
+                await started.StartAsync(ct);
+                return started;
+            });
+            var url = host.Addresses[0].TrimEnd('/');
+            Ok($"listening on {url} ({host.Services.Store.Backend} store in .airlock/)");
+
+            var tokens = await Step("Create API tokens for the demo team", async () => await CreateTokensAsync(host, url, ct));
+            var services = host.Services;
+
+            AnsiConsole.Write(new Rule("[bold]Release v1: dev → stage → prod (eu-west canary, then us-east)[/]").LeftJustified());
+            var v1 = await ReleaseAsync(services, "v1", all: true, ct);
+            ct.ThrowIfCancellationRequested(); // an interrupted release stops the demo, not just that release
+            CheckV1(v1);
+
+            AnsiConsole.Write(new Rule("[bold]Release v2: its canary fails after the switch and is rolled back[/]").LeftJustified());
+            workspace.CommitV2();
+            AnsiConsole.MarkupLine("[grey]v2 changes only the application, and carries an injected fault (app/inject-fault): in prod eu-west its /health passes the check before the switch, then fails once it takes traffic.[/]");
+            var v2 = await ReleaseAsync(services, "v2", all: false, ct, expectFailure: true);
+            ct.ThrowIfCancellationRequested();
+            await CheckV2Async(v2, ct);
+
+            AnsiConsole.Write(new Rule("[bold]Evidence[/]").LeftJustified());
+            await Step("Verify the evidence chain and its signed checkpoints", async () =>
+            {
+                using var keyring = EvidenceWorkspace.LoadKeyring();
+                var result = await EvidenceExport.VerifyStoreAsync(services.Store.Evidence, keyring, ChainVerifierOptions.Live, ct);
+                if (result.Ok)
+                {
+                    Ok($"evidence verifies: {result.RecordCount} records, {result.CheckpointsVerified} signed checkpoints, head {result.HeadHash}");
+                }
+                else
+                {
+                    Problem($"evidence does not verify: {result.Failure!.Code}: {result.Failure.Message}");
+                }
+
+                return 0;
+            });
+
+            WhereToLook(url, tokens);
+            AnsiConsole.WriteLine();
+            AnsiConsole.MarkupLine(_problems == 0
+                ? "[green]✓ Everything went as scripted[/] (the one red step above was the expected canary failure)."
+                : $"[red]✗ {_problems} step(s) did not go as scripted[/]; details in {Markup.Escape(log.Path)}");
+            if (serve && _problems == 0)
+            {
+                AnsiConsole.MarkupLine($"[bold]Serving {url}/ until Ctrl+C[/] (the sample applications keep running until then).");
+                await host.ServeUntilCancelledAsync(ct);
+            }
+
+            return _problems == 0 ? ExitCodes.Ok : ExitCodes.Failed;
         }
 
-        try
+        private async Task<string> CreateTokensAsync(AirlockServerHost host, string url, CancellationToken ct)
         {
-            using var git = Process.Start(psi)!;
-            git.StandardOutput.ReadToEnd();
-            git.StandardError.ReadToEnd();
-            git.WaitForExit();
-            return git.ExitCode == 0;
+            var tokenService = new TokenService(host.Services.Store.Tokens, host.Services.Time);
+            var teams = host.Services.Workspace.Teams();
+            var lines = new List<string>();
+            string? bobToken = null;
+            string[] team = [Requester, .. Approvers];
+            foreach (var actor in team)
+            {
+                var memberOf = teams.Where(t => t.Value.Contains(actor)).Select(t => t.Key).ToList();
+                var created = await tokenService.CreateAsync(actor, memberOf, "airlock demo", TimeSpan.FromHours(12), ct);
+                lines.Add($"{actor} {created.Secret}");
+                bobToken ??= actor == Approvers[0] ? created.Secret : null;
+            }
+
+            // Secrets go to a private file, never to the terminal.
+            var path = workspace.WriteTokens(lines);
+            Ok($"tokens for {Requester}, {string.Join(", ", Approvers)} in {path} (mode 0600; not printed)");
+
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bobToken);
+            var me = await http.GetAsync($"{url}/api/me", ct);
+            var body = await me.Content.ReadAsStringAsync(ct);
+            if (me.IsSuccessStatusCode && body.Contains(Approvers[0], StringComparison.Ordinal))
+            {
+                Ok($"GET /api/me with bob's token answers {Approvers[0]}");
+            }
+            else
+            {
+                Problem($"GET /api/me with bob's token answered {(int)me.StatusCode}");
+            }
+
+            return path;
         }
-        catch (System.ComponentModel.Win32Exception)
+
+        // Starts a release and drives it to its end; at every approval gate bob and carol approve the waiting plans.
+        private async Task<ReleaseOutcome> ReleaseAsync(AirlockServices services, string version, bool all, CancellationToken ct, bool expectFailure = false)
         {
-            return false;
+            var releases = new ReleaseService(services);
+            var observer = new DemoObserver(log) { ExpectFailure = expectFailure };
+            var outcome = await Status($"release {version}", observer, () => releases.StartAsync(new ReleaseRequest(version, null, null, all, null, Requester, Wait: false), observer, ct));
+            for (var gate = 0; outcome.Status == ReleaseStatus.Waiting && gate < 6; gate++)
+            {
+                var waiting = outcome.Progress.Environments.SelectMany(e => e.Waves.SelectMany(w => w.Targets.Select(t => (Environment: e.Name, Target: t))))
+                    .Where(t => t.Target.Status == TargetStatus.AwaitingApproval && t.Target.PlanId is not null).ToList();
+                if (waiting.Count == 0)
+                {
+                    break; // held by something an approval cannot lift; reported below
+                }
+
+                AnsiConsole.MarkupLine($"[yellow]■ waiting for approvals:[/] {Markup.Escape(string.Join(", ", waiting.Select(w => $"{w.Target.Label} in {w.Environment} ({w.Target.PlanId})")))}, requested by {Requester}");
+                foreach (var (environment, target) in waiting)
+                {
+                    foreach (var approver in Approvers)
+                    {
+                        await new ApprovalService(services).ApproveAsync(new ApproveRequest(target.PlanId!, approver, []), ct);
+                        var team = services.Workspace.Teams().Where(t => t.Value.Contains(approver)).Select(t => t.Key).FirstOrDefault() ?? "no team";
+                        Ok($"{target.Label} in {environment} ({target.PlanId}) approved by {approver} (team {team})");
+                    }
+                }
+
+                outcome = await Status($"release {version}: resuming", observer, () => releases.ResumeAsync(outcome.ReleaseId, Requester, false, observer, ct));
+            }
+
+            return outcome;
+        }
+
+        private static async Task<ReleaseOutcome> Status(string title, DemoObserver observer, Func<Task<ReleaseOutcome>> drive) =>
+            !AnsiConsole.Profile.Capabilities.Interactive
+                ? await drive() // a spinner in a log file is only noise
+                : await AnsiConsole.Status().StartAsync(title, async context =>
+            {
+                observer.Status = context;
+                try
+                {
+                    return await drive();
+                }
+                finally
+                {
+                    observer.Status = null;
+                }
+            });
+
+        private void CheckV1(ReleaseOutcome v1)
+        {
+            if (v1.Status != ReleaseStatus.Succeeded)
+            {
+                Problem($"v1 did not release: {v1.Statement}");
+                return;
+            }
+
+            foreach (var environment in v1.Progress.Environments)
+            {
+                var where = string.Join(", ", environment.Waves.SelectMany(w => w.Apps).Select(a => $"{a.Label} {a.Status.ToString().ToLowerInvariant()} on {a.Color}"));
+                Ok($"{environment.Name}: {environment.Targets.Count(t => t.Status == TargetStatus.Applied)} stack target(s) applied and verified; {where}");
+            }
+
+            Ok($"v1 released ({v1.ReleaseId}): {v1.Statement}");
+        }
+
+        private async Task CheckV2Async(ReleaseOutcome v2, CancellationToken ct)
+        {
+            var prod = v2.Progress.Environments.SingleOrDefault(e => e.Name == "prod");
+            var canary = prod?.Waves.FirstOrDefault()?.Apps.FirstOrDefault();
+            if (v2.Status == ReleaseStatus.Failed && canary?.Status == AppStatus.RolledBack)
+            {
+                AnsiConsole.MarkupLine($"[red]✗[/] [bold yellow]expected failure:[/] {Markup.Escape(canary.Detail ?? v2.Statement)}");
+            }
+            else
+            {
+                Problem($"v2 was expected to fail at the canary and roll back, but: {v2.Statement}");
+                return;
+            }
+
+            var live = workspace.LiveColor("prod-eu-west");
+            var served = live is null ? null : await workspace.VersionServedAsync("prod-eu-west", live, ct);
+            Check(live == "blue" && served == "v1", $"traffic in prod/eu-west stays on {live ?? "nothing"}, which serves {served ?? "nothing"} (asked over HTTP)");
+            var later = prod!.Waves.Skip(1).SelectMany(w => w.Apps).ToList();
+            Check(later.All(a => a.Status == AppStatus.Pending), $"us-east never saw v2 (web@us-east {string.Join(", ", later.Select(a => a.Status.ToString().ToLowerInvariant()))}); it still serves v1");
+            Check(v2.Progress.Stacks.Count == 0 && v2.Progress.Environments.All(e => !e.Targets.Any()), "infrastructure untouched: v2 planned and applied no stack, and infrastructure is never rolled back automatically");
+        }
+
+        private void WhereToLook(string url, string tokens)
+        {
+            AnsiConsole.Write(new Rule("[bold]Where to look[/]").LeftJustified());
+            var table = new Table().Border(TableBorder.Simple).HideHeaders().AddColumn("what").AddColumn("where");
+            table.AddRow("dashboard", Markup.Escape($"{url}/" + (serve ? " (until Ctrl+C)" : " (stops at exit: --no-serve)")));
+            table.AddRow("API", Markup.Escape($"{url}/api/runs (Authorization: Bearer <token from {tokens}>), {url}/openapi/v1.json"));
+            table.AddRow("workspace", Markup.Escape(workspace.Root + (serve ? "" : " (removed at exit unless --keep)")));
+            table.AddRow("evidence", Markup.Escape($"cd {workspace.Root} && airlock evidence verify"));
+            table.AddRow("releases", Markup.Escape("airlock releases · airlock release show ID · airlock trace app:v1"));
+            table.AddRow("log", Markup.Escape(log.Path));
+            AnsiConsole.Write(table);
+        }
+
+        private static async Task<T> Step<T>(string title, Func<Task<T>> body)
+        {
+            AnsiConsole.MarkupLine($"[bold]▸ {Markup.Escape(title)}[/]");
+            return AnsiConsole.Profile.Capabilities.Interactive
+                ? await AnsiConsole.Status().StartAsync(title, _ => body())
+                : await body();
+        }
+
+        private void Check(bool passed, string message)
+        {
+            if (passed)
+            {
+                Ok(message);
+            }
+            else
+            {
+                Problem(message);
+            }
+        }
+
+        private static void Ok(string message) => AnsiConsole.MarkupLine($"[green]✓[/] {Markup.Escape(message)}");
+
+        private void Problem(string message)
+        {
+            _problems++;
+            AnsiConsole.MarkupLine($"[red]✗ not as scripted:[/] {Markup.Escape(message)}");
         }
     }
 
-    private static void Unpack(string prefix, string directory)
+    /// <summary>Release progress: every step line goes to the log, the main ones to the terminal.</summary>
+    private sealed class DemoObserver(DemoLog log) : IReleaseObserver
     {
-        var assembly = typeof(DemoCommand).Assembly;
-        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal)))
+        private readonly Lock _gate = new();
+
+        public StatusContext? Status { get; set; }
+
+        /// <summary>The release is meant to fail (the demo's canary): its failure lines are marked as expected.</summary>
+        public bool ExpectFailure { get; init; }
+
+        public IOutputSink ToolOutput => log;
+
+        public void Report(string message)
         {
-            var target = Path.Combine(directory, name[prefix.Length..]);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            using var source = assembly.GetManifestResourceStream(name)!;
-            using var file = File.Create(target);
-            source.CopyTo(file);
+            log.WriteLine(OutputChannel.Stdout, message);
+            if (message.StartsWith(' '))
+            {
+                // Sub-steps (deploy, switch, health, soak rounds) only move the spinner.
+                Status?.Status(Short(message));
+                return;
+            }
+
+            lock (_gate)
+            {
+                var (colour, text) = message switch
+                {
+                    _ when message.StartsWith("✓ ", StringComparison.Ordinal) => ("green", message),
+                    _ when message.StartsWith("✖ ", StringComparison.Ordinal) && ExpectFailure => ("yellow", message + " (expected)"),
+                    _ when message.StartsWith("✖ ", StringComparison.Ordinal) => ("red", message),
+                    _ when message.StartsWith("■ ", StringComparison.Ordinal) => ("yellow", message),
+                    _ => ("grey", "· " + message),
+                };
+                AnsiConsole.MarkupLine($"  [{colour}]{Markup.Escape(text)}[/]");
+                Status?.Status(Short(message));
+            }
+        }
+
+        // The spinner line must fit on one row, or every redraw leaves a broken line behind.
+        private static string Short(string message)
+        {
+            var text = message.Trim();
+            var room = Math.Max(20, AnsiConsole.Profile.Width - 8);
+            return Markup.Escape(text.Length <= room ? text : text[..(room - 1)] + "…");
         }
     }
 
-    /// <summary>Writes everything to two writers: the terminal and a copy.</summary>
-    private sealed class TeeWriter(TextWriter first, TextWriter second) : TextWriter
+    /// <summary>demo.log in the workspace: every release line and all tool output (already redacted).</summary>
+    private sealed class DemoLog(string path) : IOutputSink, IDisposable
     {
-        public override Encoding Encoding => first.Encoding;
+        private readonly StreamWriter _writer = new(path, append: true) { AutoFlush = true };
+        private readonly Lock _gate = new();
 
-        public override void Write(char value)
+        public string Path { get; } = path;
+
+        public void WriteLine(OutputChannel stream, string line)
         {
-            first.Write(value);
-            second.Write(value);
+            lock (_gate)
+            {
+                _writer.WriteLine(line);
+            }
         }
 
-        public override void Write(string? value)
+        public void Dispose()
         {
-            first.Write(value);
-            second.Write(value);
-        }
-
-        public override void WriteLine(string? value)
-        {
-            first.WriteLine(value);
-            second.WriteLine(value);
-        }
-
-        public override void Flush()
-        {
-            first.Flush();
-            second.Flush();
+            lock (_gate)
+            {
+                _writer.Dispose();
+            }
         }
     }
 }

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Starts web $AIRLOCK_VERSION (from $AIRLOCK_ARTIFACT_DIR) in colour $AIRLOCK_COLOR of this slot,
+# on the loopback port the edge gives that colour, replacing whatever ran in that colour. Traffic
+# does not move: switch.sh does that. Writes url=… for the health checks.
+#
+# Demo fault injection, stated plainly: a line "<version> <region>" in the artifact's
+# inject-fault file (from app/inject-fault at build time) starts that version in that region with
+# --unhealthy-after 1: /health passes once (the check before the switch), then fails, as a
+# defect that shows only under live traffic would.
+. ./app/common.sh
+port=$(port_of "$COLOR")
+mkdir -p "$DIR"
+pidfile="$DIR/web-$COLOR.pid"
+if [ -f "$pidfile" ]; then
+  kill "$(cat "$pidfile")" 2>/dev/null || true
+  rm -f "$pidfile"
+  sleep 0.3 # let the port go
+fi
+fault=""
+if [ -f "$AIRLOCK_ARTIFACT_DIR/inject-fault" ] && grep -qx "$AIRLOCK_VERSION ${AIRLOCK_REGION:-}" "$AIRLOCK_ARTIFACT_DIR/inject-fault"; then
+  fault="--unhealthy-after 1"
+  echo "injected fault: web $AIRLOCK_VERSION in ${AIRLOCK_REGION:-} fails /health after its first check"
+fi
+nohup dotnet "$AIRLOCK_ARTIFACT_DIR/Airlock.SampleApp.dll" --port "$port" --version "$AIRLOCK_VERSION" --color "$COLOR" $fault \
+  < /dev/null > "$DIR/web-$COLOR.log" 2>&1 &
+echo $! > "$pidfile"
+echo "url=http://127.0.0.1:$port" >> "$AIRLOCK_OUTPUTS"
+echo "web $AIRLOCK_VERSION starting in $SLOT on 127.0.0.1:$port ($COLOR)"
