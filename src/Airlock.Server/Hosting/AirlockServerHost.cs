@@ -1,20 +1,17 @@
 using System.Text.Json;
-
 using Airlock.Application;
 using Airlock.Application.Tokens;
 using Airlock.Dashboard;
 using Airlock.Server.Api;
 using Airlock.Server.Auth;
-using Airlock.Server.Workers;
 using Airlock.Server.GitHub;
-
+using Airlock.Server.Workers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-
 using Prometheus;
 
 namespace Airlock.Server.Hosting;
