@@ -1,5 +1,4 @@
 using System.Globalization;
-
 using Airlock.Application.Approvals;
 using Airlock.Application.Delivery;
 using Airlock.Domain.Delivery;
@@ -8,7 +7,7 @@ using Airlock.Domain.Queues;
 using Airlock.Domain.Releases;
 using Airlock.Domain.Runs;
 using Airlock.Domain.Storage;
-
+using Airlock.Server.Tests;
 using Microsoft.Playwright;
 
 namespace Airlock.Dashboard.Tests;
@@ -18,7 +17,7 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
 {
     private static readonly CancellationToken None = CancellationToken.None;
 
-    private static async Task SignInAsync(IPage page, DashboardHarness server, string actor, params string[] teams)
+    private static async Task SignInAsync(IPage page, ServerHarness server, string actor, params string[] teams)
     {
         var token = await server.TokenAsync(actor, teams);
         await page.GotoAsync(server.BaseUrl + "/");
@@ -29,7 +28,7 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
         Assert.Equal(actor, await page.InnerTextAsync("#actor"));
     }
 
-    private static async Task<string> SeedRunAsync(DashboardHarness server, string planId, params RunState[] path)
+    private static async Task<string> SeedRunAsync(ServerHarness server, string planId, params RunState[] path)
     {
         var runs = server.Host.Services.Store.Runs;
         var id = "run-" + Guid.NewGuid().ToString("N")[..10];
@@ -48,7 +47,7 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
     [Fact]
     public async Task Anonymous_visitors_are_sent_to_sign_in_a_bad_token_is_refused_and_a_token_signs_in_with_a_strict_httponly_cookie()
     {
-        await using var server = await DashboardHarness.StartAsync();
+        await using var server = await ServerHarness.StartAsync();
         var page = await browser.NewPageAsync();
         await page.GotoAsync(server.BaseUrl + "/queue");
         Assert.EndsWith("/login?returnUrl=%2Fqueue", page.Url, StringComparison.Ordinal);
@@ -73,7 +72,7 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
     [Fact]
     public async Task Queue_and_locks_pages_show_a_real_held_lock_and_a_queued_item_with_its_position_and_reason()
     {
-        await using var server = await DashboardHarness.StartAsync();
+        await using var server = await ServerHarness.StartAsync();
         var store = server.Host.Services.Store;
         var key = LockKey.Stack("getting-started", "prod", "local", "local", "site");
         var held = await store.Locks.TryAcquireAsync(key, new LockRequest("run-holder", "alice@example.com", "applying site", TimeSpan.FromMinutes(10)), None);
@@ -107,7 +106,7 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
     [Fact]
     public async Task The_plan_page_shows_risks_first_the_requester_cannot_approve_and_an_approval_clicked_in_the_page_is_recorded_for_that_actor()
     {
-        await using var server = await DashboardHarness.StartAsync();
+        await using var server = await ServerHarness.StartAsync();
         // A deployed file the content no longer has: the plan deletes it, a destroy risk.
         Directory.CreateDirectory(Path.Combine(server.Root, "target", "prod", "site"));
         await File.WriteAllTextAsync(Path.Combine(server.Root, "target", "prod", "site", "old.html"), "old");
@@ -148,7 +147,7 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
     [Fact]
     public async Task An_eligible_approver_rejects_in_the_page_with_a_reason_and_the_plan_is_blocked()
     {
-        await using var server = await DashboardHarness.StartAsync();
+        await using var server = await ServerHarness.StartAsync();
         var plan = await server.PlanAsync("bob@example.com");
         var page = await browser.NewPageAsync();
         await SignInAsync(page, server, "carol@example.com", "security");
@@ -167,7 +166,7 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
     [Fact]
     public async Task A_form_post_without_the_pages_form_token_is_refused_and_records_nothing()
     {
-        await using var server = await DashboardHarness.StartAsync();
+        await using var server = await ServerHarness.StartAsync();
         var plan = await server.PlanAsync("bob@example.com");
         var page = await browser.NewPageAsync();
         await SignInAsync(page, server, "alice@example.com", "platform");
@@ -180,7 +179,7 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
     [Fact]
     public async Task The_run_page_shows_the_timeline_in_order_and_says_no_log_when_the_server_has_none()
     {
-        await using var server = await DashboardHarness.StartAsync();
+        await using var server = await ServerHarness.StartAsync();
         var plan = await server.PlanAsync("bob@example.com", "dev");
         var runId = await SeedRunAsync(server, plan.Record.PlanId, RunState.Validating, RunState.Queued, RunState.AcquiringLocks);
         var page = await browser.NewPageAsync();
@@ -199,7 +198,7 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
     [Fact]
     public async Task Releases_show_per_environment_and_wave_progress_and_evidence_shows_a_verified_chain()
     {
-        await using var server = await DashboardHarness.StartAsync();
+        await using var server = await ServerHarness.StartAsync();
         var plan = await server.PlanAsync("bob@example.com");
         await new ApprovalService(server.Host.Services).ApproveAsync(new ApproveRequest(plan.Record.PlanId, "alice@example.com", []), None);
         var progress = new ReleaseProgress
@@ -236,7 +235,7 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
     [Fact]
     public async Task The_delivery_page_shows_the_numbers_the_domain_computes_from_the_runs()
     {
-        await using var server = await DashboardHarness.StartAsync();
+        await using var server = await ServerHarness.StartAsync();
         var plan = await server.PlanAsync("bob@example.com", "dev");
         var succeeded = await SeedRunAsync(server, plan.Record.PlanId, RunState.Validating, RunState.Applying, RunState.Succeeded);
         var failed = await SeedRunAsync(server, plan.Record.PlanId, RunState.Validating, RunState.Applying, RunState.Failed);

@@ -1,7 +1,8 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
-
+using Airlock.Application.Plans;
 using Airlock.Application.Tokens;
+using Airlock.Engines.Processes;
 using Airlock.Server.Hosting;
 using Airlock.Store.Tests;
 using Airlock.Testing;
@@ -39,6 +40,9 @@ public sealed class ServerHarness : IAsyncDisposable
     /// <summary>The server's base address, e.g. http://127.0.0.1:41234/.</summary>
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>The base address without the trailing slash, e.g. http://127.0.0.1:41234 (for browser URLs).</summary>
+    public string BaseUrl => BaseAddress.ToString().TrimEnd('/');
+
     /// <summary>
     /// Starts a replica over a fresh workspace; <paramref name="backend"/> is "sqlite" or "postgresql". No apply workers
     /// unless <paramref name="workers"/> asks for them (with claims and locks leased for <paramref name="lease"/>).
@@ -69,6 +73,10 @@ public sealed class ServerHarness : IAsyncDisposable
         var tokens = new TokenService(Host.Services.Store.Tokens, Host.Services.Time);
         return (await tokens.CreateAsync(actor, teams, "test-admin@example.com", null, CancellationToken.None)).Secret;
     }
+
+    /// <summary>A real plan of the site stack (command engine) in <paramref name="environment"/>, requested by <paramref name="requester"/>.</summary>
+    public Task<PlanOutcome> PlanAsync(string requester, string environment = "prod") =>
+        new PlanService(Host.Services).PlanAsync(new PlanRequest("site", environment, requester), new NullOutputSink(), CancellationToken.None);
 
     /// <summary>A client that authenticates as <paramref name="actor"/> (a fresh token), or anonymously when null.</summary>
     public async Task<HttpClient> ClientAsync(string? actor = null)

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 
 using Airlock.Application;
 using Airlock.Application.Freezes;
+using Airlock.Application.Views;
 using Airlock.Domain.Storage;
 
 namespace Airlock.Cli.Commands;
@@ -72,7 +73,7 @@ internal static class FreezeCommand
             var freezes = await services.Store.Freezes.ListAsync(50, cancellationToken);
             if (parseResult.GetValue(jsonOption))
             {
-                GovernedCommand.WriteJson(new JsonObject { ["freezes"] = new JsonArray([.. freezes.Select(f => (JsonNode)ToJson(f))]) });
+                GovernedCommand.WriteJson(new JsonObject { ["freezes"] = new JsonArray([.. freezes.Select(f => (JsonNode)JsonViews.Freeze(f))]) });
                 return ExitCodes.Ok;
             }
 
@@ -92,15 +93,4 @@ internal static class FreezeCommand
         }, cancellationToken));
         return command;
     }
-
-    private static JsonObject ToJson(IncidentFreezeRecord f) => new()
-    {
-        ["environment"] = f.Environment,
-        ["reason"] = f.Reason,
-        ["active"] = f.IsActive,
-        ["started_by"] = f.StartedBy,
-        ["started_at"] = StoreCommandSupport.Instant(f.StartedAt),
-        ["stopped_by"] = f.StoppedBy,
-        ["stopped_at"] = f.StoppedAt is { } at ? StoreCommandSupport.Instant(at) : null,
-    };
 }

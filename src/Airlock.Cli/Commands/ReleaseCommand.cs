@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 
 using Airlock.Application;
 using Airlock.Application.Releases;
+using Airlock.Application.Views;
 using Airlock.Domain.Releases;
 using Airlock.Engines.Processes;
 
@@ -89,7 +90,7 @@ internal static class ReleaseCommand
             var releases = await new ReleaseService(services).ListAsync(limit, cancellationToken);
             if (parseResult.GetValue(jsonOption))
             {
-                GovernedCommand.WriteJson(new JsonObject { ["releases"] = new JsonArray([.. releases.Select(r => (JsonNode)ToJson(r))]) });
+                GovernedCommand.WriteJson(new JsonObject { ["releases"] = new JsonArray([.. releases.Select(r => (JsonNode)JsonViews.Release(r))]) });
                 return ExitCodes.Ok;
             }
 
@@ -156,7 +157,7 @@ internal static class ReleaseCommand
             var view = await new ReleaseService(services).GetAsync(parseResult.GetValue(idArgument)!, cancellationToken);
             if (parseResult.GetValue(jsonOption))
             {
-                GovernedCommand.WriteJson(ToJson(view));
+                GovernedCommand.WriteJson(JsonViews.Release(view));
             }
             else
             {
@@ -250,18 +251,6 @@ internal static class ReleaseCommand
         Console.WriteLine($"{mark}: {outcome.Statement}");
         Console.WriteLine($"release {outcome.ReleaseId} · airlock release show {outcome.ReleaseId}");
         return outcome.ExitCode;
-    }
-
-    private static JsonObject ToJson(ReleaseView view)
-    {
-        var node = (JsonObject)JsonNode.Parse(view.Progress.ToJson())!;
-        node["id"] = view.Record.Id;
-        node["status"] = view.Record.State;
-        node["owner"] = view.Record.Owner;
-        node["lease_expires"] = view.Record.LeaseExpires is { } lease ? StoreCommandSupport.Instant(lease) : null;
-        node["created_at"] = StoreCommandSupport.Instant(view.Record.CreatedAt);
-        node["updated_at"] = StoreCommandSupport.Instant(view.Record.UpdatedAt);
-        return node;
     }
 
     private static void Render(ReleaseView view)

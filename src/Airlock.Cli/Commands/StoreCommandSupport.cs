@@ -3,6 +3,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
 
+using Airlock.Application.Views;
 using Airlock.Domain.Storage;
 using Airlock.Store;
 using Airlock.Store.Sql;
@@ -62,7 +63,7 @@ internal static class StoreCommandSupport
         return negative ? "-" + text : text;
     }
 
-    public static string Instant(DateTimeOffset instant) => instant.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    public static string Instant(DateTimeOffset instant) => JsonViews.Instant(instant);
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 
 using Airlock.Application;
 using Airlock.Application.Releases;
+using Airlock.Application.Views;
 
 namespace Airlock.Cli.Commands;
 
@@ -23,37 +24,7 @@ internal static class TraceCommand
             var trace = await new TraceService(services).TraceAsync(parseResult.GetValue(queryArgument)!, cancellationToken);
             if (parseResult.GetValue(jsonOption))
             {
-                GovernedCommand.WriteJson(new JsonObject
-                {
-                    ["kind"] = trace.Kind,
-                    ["version"] = trace.Version,
-                    ["deployments"] = new JsonArray([.. trace.Deployments.Select(d => (JsonNode)new JsonObject
-                    {
-                        ["tag"] = $"app:{d.AppVersion}-infra:{d.InfraVersion}",
-                        ["application"] = d.Application,
-                        ["app_version"] = d.AppVersion,
-                        ["infra_version"] = d.InfraVersion,
-                        ["commit"] = d.Commit,
-                        ["environment"] = d.Environment,
-                        ["region"] = d.Region,
-                        ["strategy"] = d.Strategy,
-                        ["color"] = d.Color,
-                        ["outcome"] = d.Outcome,
-                        ["release_id"] = d.ReleaseId,
-                        ["started_at"] = StoreCommandSupport.Instant(d.StartedAt),
-                        ["finished_at"] = d.FinishedAt is { } f ? StoreCommandSupport.Instant(f) : null,
-                    })]),
-                    ["stack_applies"] = new JsonArray([.. trace.StackApplies.Select(s => (JsonNode)new JsonObject
-                    {
-                        ["release_id"] = s.ReleaseId,
-                        ["environment"] = s.Environment,
-                        ["stack"] = s.Stack,
-                        ["region"] = s.Region,
-                        ["run_id"] = s.RunId,
-                        ["app_version"] = s.AppVersion,
-                        ["infra_version"] = s.InfraVersion,
-                    })]),
-                });
+                GovernedCommand.WriteJson(JsonViews.Trace(trace));
                 return ExitCodes.Ok;
             }
 

@@ -19,6 +19,12 @@ internal sealed class SqlPlanArtifactStore(SqlContext context, Lazy<PlanKey> pla
 
     private const string Columns = "plan_id, stack, environment, commit_sha, plan_digest, artifact_sha256, created_at, expires_at, metadata_json, key_id, nonce, ciphertext, tag, region";
 
+    // The metadata columns of a listing (never the artifact), in the order ReadRecord reads them.
+    private const string RecordColumns = "plan_id, stack, environment, commit_sha, plan_digest, artifact_sha256, created_at, expires_at, metadata_json, region";
+
+    private static PlanRecord ReadRecord(System.Data.Common.DbDataReader r) =>
+        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), Db.Instant(r.GetInt64(6)), Db.Instant(r.GetInt64(7)), r.GetString(8), r.NullableString(9));
+
     public async Task<PlanRecord> SaveAsync(NewPlan plan, ReadOnlyMemory<byte> artifact, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(plan);
@@ -52,8 +58,8 @@ internal sealed class SqlPlanArtifactStore(SqlContext context, Lazy<PlanKey> pla
         var regionFilter = region is null ? "region IS NULL" : "region = @region";
         await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync(null,
-            $"SELECT plan_id, stack, environment, commit_sha, plan_digest, artifact_sha256, created_at, expires_at, metadata_json, region FROM plans WHERE stack = @stack AND environment = @env AND {regionFilter} ORDER BY created_at DESC, plan_id DESC LIMIT 1",
-            r => new PlanRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), Db.Instant(r.GetInt64(6)), Db.Instant(r.GetInt64(7)), r.GetString(8), r.NullableString(9)),
+            $"SELECT {RecordColumns} FROM plans WHERE stack = @stack AND environment = @env AND {regionFilter} ORDER BY created_at DESC, plan_id DESC LIMIT 1",
+            ReadRecord,
             cancellationToken, region is null ? [("@stack", stack), ("@env", environment)] : [("@stack", stack), ("@env", environment), ("@region", region)]).ConfigureAwait(false);
         return rows.FirstOrDefault();
     }
@@ -80,8 +86,8 @@ internal sealed class SqlPlanArtifactStore(SqlContext context, Lazy<PlanKey> pla
         var where = filters.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", filters);
         await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
         return await connection.QueryAsync(null,
-            $"SELECT plan_id, stack, environment, commit_sha, plan_digest, artifact_sha256, created_at, expires_at, metadata_json, region FROM plans{where} ORDER BY created_at DESC, plan_id DESC LIMIT @limit",
-            r => new PlanRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), Db.Instant(r.GetInt64(6)), Db.Instant(r.GetInt64(7)), r.GetString(8), r.NullableString(9)),
+            $"SELECT {RecordColumns} FROM plans{where} ORDER BY created_at DESC, plan_id DESC LIMIT @limit",
+            ReadRecord,
             cancellationToken, [.. parameters]).ConfigureAwait(false);
     }
 
