@@ -14,9 +14,6 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Airlock.Server.Api;
 
-/// <summary>A run with its details, as the API shows it.</summary>
-public sealed record RunView(RunRecord Run, RunDetails? Details, IReadOnlyList<RunEvent> Events);
-
 /// <summary>Body of POST /api/runs/{id}/cancel.</summary>
 /// <param name="Reason">Why (recorded with the run).</param>
 public sealed record CancelBody(string? Reason);
