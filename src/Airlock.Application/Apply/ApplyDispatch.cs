@@ -65,8 +65,9 @@ public sealed class ApplyDispatch(AirlockServices services) : IApplyLauncher
         _services.Store.ApplyRequests.ClaimNextAsync(worker, Lease, cancellationToken);
 
     /// <summary>
-    /// Runs a request this worker claimed through the governed apply, keeping the claim alive meanwhile, and marks it
-    /// done with the run's final state. <paramref name="cancellationToken"/> stops the apply as Ctrl+C does in the CLI.
+    /// Runs a request this worker claimed through the governed apply, keeping the claim alive meanwhile and recording
+    /// the run's log (<see cref="RunLogRecorder"/>; also forwarded to <paramref name="observer"/>), and marks it
+    /// done with the run's final state once the whole log is stored. <paramref name="cancellationToken"/> stops the apply as Ctrl+C does in the CLI.
     /// Returns null when the run could not start (e.g. the plan's stack left the config): the request records why.
     /// </summary>
     public async Task<ApplyOutcome?> RunClaimedAsync(ApplyRequestRecord claimed, IApplyObserver observer, CancellationToken cancellationToken)
@@ -78,19 +79,22 @@ public sealed class ApplyDispatch(AirlockServices services) : IApplyLauncher
         var heartbeat = HeartbeatAsync(claimed.RunId, worker, stopHeartbeat.Token);
         string outcomeText;
         ApplyOutcome? outcome = null;
+        var recorder = new RunLogRecorder(_services.Store.RunLogs, _services.Time, claimed.RunId, observer);
         try
         {
             var breakGlass = claimed.BreakGlassIncident is null && claimed.BreakGlassReason is null ? null : new BreakGlassUse(claimed.BreakGlassIncident, claimed.BreakGlassReason);
-            outcome = await Applies.ApplyAsync(new ApplyRequest(claimed.PlanId, claimed.Actor, breakGlass, null, claimed.RunId), observer, cancellationToken);
+            outcome = await Applies.ApplyAsync(new ApplyRequest(claimed.PlanId, claimed.Actor, breakGlass, null, claimed.RunId), recorder, cancellationToken);
             outcomeText = outcome.State.WireName();
         }
         catch (Exception e) when (e is UserInputException or RefusedException)
         {
             outcomeText = "not started: " + e.Message.ReplaceLineEndings(" ");
-            observer.Note(outcomeText);
+            recorder.Note(outcomeText);
         }
         finally
         {
+            // Every log line is in the store before the request is done: log readers end on "done" (see the SSE stream).
+            await recorder.DisposeAsync();
             await stopHeartbeat.CancelAsync();
             await heartbeat;
         }

@@ -53,11 +53,7 @@ internal sealed partial class ApplyWorkers(ApplyDispatch dispatch, AirlockServic
 
                 using var scope = logger.BeginScope(new Dictionary<string, object> { ["run_id"] = claimed.RunId, ["plan_id"] = claimed.PlanId, ["worker"] = worker });
                 LogClaimed(claimed.PlanId, claimed.Actor);
-                ApplyOutcome? outcome;
-                await using (var recorder = new RunLogRecorder(services.Store.RunLogs, services.Time, claimed.RunId, new LoggingObserver(logger)))
-                {
-                    outcome = await dispatch.RunClaimedAsync(claimed, recorder, stoppingToken);
-                }
+                var outcome = await dispatch.RunClaimedAsync(claimed, new LoggingObserver(logger), stoppingToken);
 
                 if (outcome is null)
                 {
