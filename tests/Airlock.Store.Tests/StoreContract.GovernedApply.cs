@@ -214,6 +214,29 @@ public abstract partial class StoreContract<TBackend>
     }
 
     [Fact]
+    public async Task Runs_of_a_plan_are_listed_newest_first_from_their_details()
+    {
+        var (store, time, _) = await Backend.FreshAsync();
+        await using var _s = store;
+        await store.Runs.CreateAsync("r1", "network", "prod", "failed", "alice", default);
+        await store.Runs.SaveDetailsAsync(new RunDetails("r1", "p1", "alice", 1, null, null, null, "{}"), default);
+        time.Advance(TimeSpan.FromMinutes(1));
+        await store.Runs.CreateAsync("r2", "network", "prod", "queued", "bob", default);
+        await store.Runs.SaveDetailsAsync(new RunDetails("r2", "p2", "bob", 1, null, null, null, "{}"), default);
+        time.Advance(TimeSpan.FromMinutes(1));
+        await store.Runs.CreateAsync("r3", "network", "prod", "succeeded", "carol", default);
+        await store.Runs.SaveDetailsAsync(new RunDetails("r3", "p1", "carol", 1, null, null, null, "{}"), default);
+        // A run without details is about no plan yet.
+        await store.Runs.CreateAsync("r4", "network", "prod", "requested", "dave", default);
+
+        var ofP1 = await store.Runs.ListForPlanAsync("p1", default);
+        Assert.Equal(["r3", "r1"], ofP1.Select(r => r.Id));
+        Assert.Equal("succeeded", ofP1[0].State);
+        Assert.Equal(["r2"], (await store.Runs.ListForPlanAsync("p2", default)).Select(r => r.Id));
+        Assert.Empty(await store.Runs.ListForPlanAsync("p3", default));
+    }
+
+    [Fact]
     public async Task Runs_are_listed_newest_first_filtered_and_limited()
     {
         var (store, time, _) = await Backend.FreshAsync();

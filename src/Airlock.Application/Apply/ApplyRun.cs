@@ -186,6 +186,12 @@ internal sealed class ApplyRun(
             throw new RefusedException(blockedMeanwhile);
         }
 
+        // Two requests for the same plan can both pass validation; under the stack lock only the first gets to apply.
+        if (await settings.SpentReasonAsync(plan, runId, cancellationToken) is { } spentMeanwhile)
+        {
+            throw new RefusedException(spentMeanwhile);
+        }
+
         await MoveAsync(RunState.Preparing, System, $"preparing the {services.Workspace.Config.EffectiveEngine(stack).ToString().ToLowerInvariant()} engine");
         await PrepareAsync(cancellationToken);
 
@@ -258,6 +264,11 @@ internal sealed class ApplyRun(
         if (await settings.BlockedReasonAsync(plan, cancellationToken) is { } blocked)
         {
             throw new RefusedException(blocked);
+        }
+
+        if (await settings.SpentReasonAsync(plan, runId, cancellationToken) is { } spent)
+        {
+            throw new RefusedException(spent);
         }
 
         if (now >= plan.ExpiresAt)

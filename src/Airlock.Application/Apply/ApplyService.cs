@@ -74,6 +74,41 @@ public sealed class ApplyService(AirlockServices services)
     }
 
     /// <summary>
+    /// Why <paramref name="plan"/> may not be applied again: an approval covers one apply, so a plan is spent once any
+    /// run of it (other than <paramref name="exceptRunId"/>) reached the apply step, whatever that run's outcome; null
+    /// while it is unspent. Runs that stopped before applying (refused, locked out, cancelled while queued) do not spend
+    /// it, nor does one cancelled during the apply before it changed anything.
+    /// </summary>
+    public async Task<string?> SpentReasonAsync(PlanRecord plan, string? exceptRunId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var applying = RunState.Applying.WireName();
+        foreach (var run in await services.Store.Runs.ListForPlanAsync(plan.PlanId, cancellationToken))
+        {
+            if (run.Id == exceptRunId)
+            {
+                continue;
+            }
+
+            var state = RunStates.ParseWireName(run.State);
+            var spent = state is RunState.Succeeded || state.MayHaveMutated()
+                || ((await services.Store.Runs.ReadEventsAsync(run.Id, cancellationToken)).Any(e => e.To == applying)
+                    && !await StoppedBeforeChangingAsync(run, state, cancellationToken));
+            if (spent)
+            {
+                return $"plan {plan.PlanId} was already applied by run {run.Id} ({run.State} at {run.UpdatedAt.ToUniversalTime():u}); an approval covers one apply: plan again and get the new plan approved";
+            }
+        }
+
+        return null;
+    }
+
+    // A run cancelled during the apply whose engine stopped gracefully with the state serial unchanged ends without a
+    // failure class (with one, partial_mutation, when changes had begun): that apply never happened.
+    private async Task<bool> StoppedBeforeChangingAsync(RunRecord run, RunState state, CancellationToken cancellationToken) =>
+        state == RunState.Cancelled && (await services.Store.Runs.GetDetailsAsync(run.Id, cancellationToken))?.FailureClass is null;
+
+    /// <summary>
     /// Why <paramref name="plan"/> may not be applied because an earlier run on the same target (stack, environment,
     /// region) ended with an unknown or partial outcome and no fresh plan has been made since; null when not blocked.
     /// A run from before regions were recorded (no region) counts for every region of its stack and environment.

@@ -560,21 +560,13 @@ internal sealed class ReleaseRun(
 
     private async Task<string?> FindRunOfPlanAsync(TargetProgress target, CancellationToken cancellationToken)
     {
-        var plan = target.PlanId is { } id ? await services.Store.Plans.GetAsync(id, cancellationToken) : null;
-        if (plan is null)
+        if (target.PlanId is not { } id)
         {
             return null;
         }
 
-        foreach (var run in await services.Store.Runs.ListAsync(new RunQuery(plan.Stack, plan.Environment, 20), cancellationToken))
-        {
-            if ((await services.Store.Runs.GetDetailsAsync(run.Id, cancellationToken))?.PlanId == plan.PlanId)
-            {
-                return run.Id;
-            }
-        }
-
-        return null;
+        var runs = await services.Store.Runs.ListForPlanAsync(id, cancellationToken);
+        return runs.Count > 0 ? runs[0].Id : null;
     }
 
     internal void RecordRunId(TargetProgress target, string runId)

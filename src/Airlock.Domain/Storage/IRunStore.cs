@@ -115,6 +115,9 @@ public interface IRunStore
     /// <summary>Runs matching <paramref name="query"/>, newest first (by creation, then id).</summary>
     Task<IReadOnlyList<RunRecord>> ListAsync(RunQuery query, CancellationToken cancellationToken);
 
+    /// <summary>Runs whose details name <paramref name="planId"/> as the plan they apply, newest first.</summary>
+    Task<IReadOnlyList<RunRecord>> ListForPlanAsync(string planId, CancellationToken cancellationToken);
+
     /// <summary>
     /// Counts by state and failure class, and durations of runs in <paramref name="finishedStates"/> created at or after
     /// <paramref name="since"/>, bucketed by <paramref name="bucketSeconds"/> (one aggregate query each, on both backends).

@@ -178,6 +178,10 @@ public static class Migrations
             "CREATE INDEX apply_requests_by_state ON apply_requests (state, requested_at, run_id)",
             "CREATE TABLE run_logs (run_id TEXT NOT NULL, seq BIGINT NOT NULL, at BIGINT NOT NULL, stream TEXT NOT NULL, line TEXT NOT NULL, PRIMARY KEY (run_id, seq))",
         ],
+        // Version 9: runs of a plan, read before each apply (an approved plan is applied at most once).
+        [
+            "CREATE INDEX run_details_by_plan ON run_details (plan_id)",
+        ],
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

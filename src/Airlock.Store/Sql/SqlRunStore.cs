@@ -129,6 +129,18 @@ internal sealed class SqlRunStore(SqlContext context) : IRunStore
             ReadRun, cancellationToken, [.. parameters]).ConfigureAwait(false);
     }
 
+    public async Task<IReadOnlyList<RunRecord>> ListForPlanAsync(string planId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(planId);
+        await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await connection.QueryAsync(null,
+            """
+            SELECT r.id, r.stack, r.environment, r.state, r.created_at, r.updated_at, r.region
+            FROM run_details d JOIN runs r ON r.id = d.run_id WHERE d.plan_id = @plan ORDER BY r.created_at DESC, r.id DESC
+            """,
+            ReadRun, cancellationToken, ("@plan", planId)).ConfigureAwait(false);
+    }
+
     // A transition (or, with from == to, a note) checked against the current state under the run's row lock.
     private async Task<RunEvent> AppendCheckedEventAsync(string runId, string expectedFrom, string newState, string actor, string detail, CancellationToken cancellationToken)
     {

@@ -108,10 +108,13 @@ internal sealed class DeploymentWorkspace : IAsyncDisposable
         echo "url=http://127.0.0.1:$port" >> "$AIRLOCK_OUTPUTS"
         """;
 
-    /// <summary>A health check of /health and one that /version answers the frame's version.</summary>
+    /// <summary>
+    /// A health check of /health and one that /version answers the frame's version. 15 s of retries: a .NET service
+    /// starting on a loaded 2-core CI machine can take several seconds to listen (a broken version uses them all).
+    /// </summary>
     public static ImmutableArray<CheckConfig> HealthChecks =>
     [
-        new HttpCheck("{url}/health", 200, 60, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), null),
+        new HttpCheck("{url}/health", 200, 150, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), null),
         new HttpCheck("{url}/version", 200, 0, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), "{version}"),
     ];
 

@@ -45,7 +45,7 @@ public sealed class DirectAndCanaryDeploymentTests
 
         Assert.Equal(DeploymentResult.RolledBack, result.Outcome);
         Assert.StartsWith("web v2-broken in dev failed health checks (http http://127.0.0.1:", result.Statement, StringComparison.Ordinal);
-        Assert.Contains("/health: expected 200, got 503 (61 attempts over ", result.Statement, StringComparison.Ordinal);
+        Assert.Contains("/health: expected 200, got 503 (151 attempts over ", result.Statement, StringComparison.Ordinal);
         Assert.EndsWith("; rolled back to v1, which passes its health checks", result.Statement, StringComparison.Ordinal);
         Assert.Equal(["deploy", "health", "rollback", "rollback-health"], result.Steps.Select(s => s.Step));
         Assert.Equal([true, false, true, true], result.Steps.Select(s => s.Passed));

@@ -262,6 +262,45 @@ public sealed class GovernedApplyTests
 
     [Theory]
     [MemberData(nameof(Backends))]
+    public async Task An_approved_plan_is_applied_at_most_once_even_when_two_applies_of_it_race(string backend)
+    {
+        using var ws = await GovernedWorkspace.CreateAsync(backend);
+        var holder = await ws.PlanAsync("dev");
+        var planId = await ws.PlanAsync("dev");
+        // A slow apply of another plan holds the queue, so both applies of planId pass validation and queue behind
+        // it; the first of them applies, the second finds the plan spent once it holds the lock.
+        ws.SetVariable("SITE_APPLY_DELAY", "10");
+        using var slow = ws.Start("apply", holder, "--as", "alice@example.com");
+        await slow.WaitForLineAsync("site: waiting");
+        ws.SetVariable("SITE_APPLY_DELAY", null);
+        using var cli = ws.Start("apply", planId, "--as", "alice@example.com");
+        await cli.WaitForLineAsync("waiting in queue dev/site behind run-");
+
+        var racing = await ws.ApplyJsonAsync(planId, "bob@example.com", 3);
+        var first = await cli.WaitForExitAsync();
+
+        Assert.True((await slow.WaitForExitAsync()).ExitCode == 0);
+        Assert.True(first.ExitCode == 0, first.ToString());
+        var runs = JsonNode.Parse((await ws.RunAsync("runs", "--json")).Stdout)!["runs"]!.AsArray();
+        var firstRun = runs.Single(r => (string)r!["state"]! == "succeeded" && (string)r["plan_id"]! == planId)!;
+        // Refused after taking locks: the run ends failed before any mutation (exit 3, as every refusal).
+        Assert.Equal(("failed", "pre_mutation"), ((string?)racing["state"], (string?)racing["failure_class"]));
+        Assert.StartsWith($"plan {planId} was already applied by run {(string)firstRun["run_id"]!} (succeeded at ", (string)racing["statement"]!, StringComparison.Ordinal);
+        Assert.Contains("an approval covers one apply: plan again", (string)racing["statement"]!, StringComparison.Ordinal);
+        var racingEvents = (await ws.RunAsync("run", "show", (string)racing["run_id"]!)).Stdout;
+        Assert.Contains("acquiring_locks", racingEvents, StringComparison.Ordinal);
+        Assert.DoesNotContain("preparing", racingEvents, StringComparison.Ordinal);
+
+        // Later, the same plan again: refused at validation, before queueing; a fresh plan applies.
+        var again = await ws.ApplyJsonAsync(planId, "alice@example.com", 3);
+        Assert.Contains($"was already applied by run {(string)firstRun["run_id"]!}", (string)again["statement"]!, StringComparison.Ordinal);
+        Assert.DoesNotContain("queued", (await ws.RunAsync("run", "show", (string)again["run_id"]!)).Stdout, StringComparison.Ordinal);
+        Assert.Equal(0, (await ws.RunAsync("apply", await ws.PlanAsync("dev"), "--as", "alice@example.com")).ExitCode);
+        Assert.Equal(0, (await ws.RunAsync("evidence", "verify")).ExitCode);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
     public async Task An_incident_freeze_refuses_applies_and_break_glass_needs_an_incident_and_a_grant(string backend)
     {
         using var ws = await GovernedWorkspace.CreateAsync(backend);
