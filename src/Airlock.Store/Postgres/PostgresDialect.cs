@@ -12,7 +12,7 @@ public sealed class PostgresDialect(string connectionString) : SqlDialect
     // Arbitrary constant: the advisory lock id that serialises schema migrations across instances.
     private const long SchemaLockId = 0x4169726C6F636B;
 
-    private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(Tune(connectionString));
+    private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(Tune(PostgresUrl.ToConnectionString(connectionString)));
 
     /// <inheritdoc />
     public override string Name => "postgresql";

@@ -47,10 +47,15 @@ public sealed partial class MultiReplicaTests
         // before three processes could race to); a plan of the dev environment needs no approval.
         await using var session = await WorkspaceSession.OpenAsync(dir.Path, null, name => environment.GetValueOrDefault(name), TimeProvider.System, CancellationToken.None);
         var store = session.Services.Store;
-        var plans = new Dictionary<string, string>();
-        foreach (var stack in StackNames())
+        // One plan per apply: an approved plan is applied at most once. planned[n] is the n-th apply's plan.
+        var planned = new List<string>();
+        var stackOfPlan = new Dictionary<string, string>();
+        for (var n = 0; n < Stacks * rounds; n++)
         {
-            plans[stack] = (await new PlanService(session.Services).PlanAsync(new PlanRequest(stack, "dev", "alice@example.com"), NullOutputSink.Instance, CancellationToken.None)).Record.PlanId;
+            var stack = StackNames()[n % Stacks];
+            var planId = (await new PlanService(session.Services).PlanAsync(new PlanRequest(stack, "dev", "alice@example.com"), NullOutputSink.Instance, CancellationToken.None)).Record.PlanId;
+            planned.Add(planId);
+            stackOfPlan[planId] = stack;
         }
 
         var token = (await new TokenService(store.Tokens, session.Services.Time).CreateAsync("bob@example.com", ["platform"], "test-admin@example.com", null, CancellationToken.None)).Secret;
@@ -72,7 +77,7 @@ public sealed partial class MultiReplicaTests
             var runIds = new List<string>();
             for (var n = 0; n < Stacks * rounds; n++)
             {
-                var posted = await replicas[n % 3].Client.PostAsJsonAsync("api/applies", new JsonObject { ["plan_id"] = plans[StackNames()[n % Stacks]] });
+                var posted = await replicas[n % 3].Client.PostAsJsonAsync("api/applies", new JsonObject { ["plan_id"] = planned[n] });
                 Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
                 runIds.Add((string)(await posted.Content.ReadFromJsonAsync<JsonObject>())!["run_id"]!);
             }
@@ -152,7 +157,7 @@ public sealed partial class MultiReplicaTests
             Assert.Contains(events, e => e.To == "needs_reconciliation" && e.Actor == "airlock");
             var killedStart = intervals.Single(i => i.RunId == killedRun).Start;
             Assert.DoesNotContain(intervals, i => i.Stack == killedStack && i.Start > killedStart);
-            var later = requests.Where(q => plans[killedStack] == q.PlanId && q.RunId != killedRun && states[q.RunId] != "succeeded" && states[q.RunId] != "needs_reconciliation").ToList();
+            var later = requests.Where(q => stackOfPlan[q.PlanId] == killedStack && q.RunId != killedRun && states[q.RunId] != "succeeded" && states[q.RunId] != "needs_reconciliation").ToList();
             Assert.All(later, q => Assert.Contains(states[q.RunId], new[] { "rejected", "failed" }));
 
             // The evidence chain (three writers, one killed mid-run) verifies.
