@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 
 using Airlock.Application.Plans;
+using Airlock.Domain.Locks;
 using Airlock.Domain.Storage;
 using Airlock.Engines.Processes;
 
@@ -115,6 +116,54 @@ public sealed class AppliesTests
         Assert.Equal((ApplyRequestStates.Done, "cancelled"), (request!.State, request.Outcome));
         Assert.Contains(await store.RunLogs.ReadAsync(runId, 0, 1000, CancellationToken.None), l => l.Stream == "stderr" && l.Line.Contains("apply cancelled; nothing changed", StringComparison.Ordinal));
         Assert.False(File.Exists(Path.Combine(server.Root, "target", "dev", "site", "index.html")));
+    }
+
+    [Fact]
+    public async Task A_run_whose_lock_lease_was_lost_before_the_apply_stops_without_changing_anything()
+    {
+        await using var server = await ServerHarness.StartAsync(workers: 1, lease: TimeSpan.FromSeconds(6)); // short, but long enough for a loaded machine's heartbeats
+        // The re-plan at apply time waits while target/slow-replan exists (target/ is git-ignored: the tree stays clean).
+        var plan = Path.Combine(server.Root, "stacks", "site", "plan.sh");
+        File.WriteAllText(plan, File.ReadAllText(plan).Replace(". ./common.sh\n", ". ./common.sh\nwhile [ -f ../../target/slow-replan ]; do sleep 0.1; done\n", StringComparison.Ordinal));
+        server.Git.Commit("a re-plan that can be held");
+        var planned = await new PlanService(server.Host.Services).PlanAsync(new PlanRequest("site", "dev", "alice@example.com"), NullOutputSink.Instance, CancellationToken.None);
+        var hold = Path.Combine(server.Root, "target", "slow-replan");
+        Directory.CreateDirectory(Path.GetDirectoryName(hold)!);
+        File.WriteAllText(hold, "held by the test\n");
+        var bob = await server.ClientAsync("bob@example.com");
+        var runId = (string)(await (await bob.PostAsJsonAsync("api/applies", new JsonObject { ["plan_id"] = planned.Record.PlanId })).Content.ReadFromJsonAsync<JsonObject>())!["run_id"]!;
+        var store = server.Host.Services.Store;
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(60);
+        while ((await store.Runs.GetAsync(runId, CancellationToken.None))?.State != "planning")
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, "the run never started its re-plan");
+            await Task.Delay(50);
+        }
+
+        // What a stall past the lease looks like from outside: the lease lapsed and another holder took the key.
+        var lease = (await store.Locks.ListAsync(CancellationToken.None)).Single(l => l.Holder.RunId == runId && l.Key.ToString().StartsWith("stack:", StringComparison.Ordinal));
+        Assert.True(await store.Locks.ReleaseAsync(lease.Key, lease.FencingToken, CancellationToken.None));
+        var other = await store.Locks.TryAcquireAsync(lease.Key, new LockRequest("run-other", "carol@example.com", "took over a lapsed lease", TimeSpan.FromMinutes(5)), CancellationToken.None);
+        Assert.True(other.Acquired);
+        await Task.Delay(TimeSpan.FromSeconds(4.5)); // more than the renewal interval (a third of the lease)
+        File.Delete(hold);
+
+        deadline = DateTimeOffset.UtcNow.AddSeconds(60);
+        while ((await store.ApplyRequests.GetAsync(runId, CancellationToken.None))!.State != ApplyRequestStates.Done)
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, "the run never ended: " + string.Join(" | ", (await store.Runs.ReadEventsAsync(runId, CancellationToken.None)).Select(e => $"{e.To}: {e.Detail}")));
+            await Task.Delay(100);
+        }
+
+        var run = await store.Runs.GetAsync(runId, CancellationToken.None);
+        var details = await store.Runs.GetDetailsAsync(runId, CancellationToken.None);
+        Assert.Equal(("failed", "lock_unavailable"), (run!.State, details!.FailureClass));
+        Assert.StartsWith("this run lost its lock lease before the apply started", details.Statement, StringComparison.Ordinal);
+        Assert.Contains("nothing was changed", details.Statement, StringComparison.Ordinal);
+        Assert.DoesNotContain(await store.Runs.ReadEventsAsync(runId, CancellationToken.None), e => e.To == "applying");
+        Assert.False(File.Exists(Path.Combine(server.Root, "target", "dev", "site", "index.html")));
+        // The other holder still holds the key: the lost run released nothing that was not its own.
+        Assert.Equal("run-other", (await store.Locks.ListAsync(CancellationToken.None)).Single(l => l.Key == lease.Key).Holder.RunId);
     }
 
     [Fact]

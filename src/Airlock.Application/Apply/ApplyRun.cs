@@ -210,6 +210,14 @@ internal sealed class ApplyRun(
         policy = await EvaluatePolicyAsync(appliedSummary!, cancellationToken);
         RefuseIfDenied(policy, "apply-time policy");
 
+        // Never start the engine on a lease this process may no longer hold: a lapsed lock lease may already be another
+        // run's, a lapsed queue claim another item's slot. Once the engine runs it is not stopped for this (a tool
+        // killed mid-apply is worse); the run's expected-state transitions then tell whether it still owns the run.
+        if (LostLease() is { } lost)
+        {
+            return await EndAsync(RunState.Failed, ExitCodes.Failed, $"{lost} before the apply started (the store could not be reached to renew it in time, or this process stalled); nothing was changed; locks are never force-released automatically", FailureClass.LockUnavailable, "lock-unavailable");
+        }
+
         await MoveAsync(RunState.Applying, request.Actor, $"applying {appliedDigest}");
         var failure = await ApplyWithRetriesAsync(cancellationToken);
         if (failure is not null)
@@ -230,6 +238,11 @@ internal sealed class ApplyRun(
         var summary = Counts(appliedSummary!);
         return await EndAsync(RunState.Succeeded, ExitCodes.Ok, $"{stack.Name} in {environment.Name}: {summary}; verified ({verification.Count} check(s) passed)", null, null);
     }
+
+    private string? LostLease() =>
+        locks?.LeaseLost.IsCancellationRequested == true ? "this run lost its lock lease"
+        : claimKeeper?.ClaimLost.IsCancellationRequested == true ? "this run lost its queue claim"
+        : null;
 
     private async Task ValidateAsync(CancellationToken cancellationToken)
     {

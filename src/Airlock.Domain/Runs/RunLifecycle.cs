@@ -22,14 +22,15 @@ public sealed class RunLifecycle
 {
     private static readonly Dictionary<RunState, RunState[]> Allowed = new()
     {
-        [RunState.Requested] = [RunState.Validating, RunState.Cancelled],
-        [RunState.Validating] = [RunState.Queued, RunState.Rejected, RunState.Cancelled],
+        // Every non-final state may end failed: a fault of Airlock or its store, or a lost lease, can happen at any step.
+        [RunState.Requested] = [RunState.Validating, RunState.Failed, RunState.Cancelled],
+        [RunState.Validating] = [RunState.Queued, RunState.Rejected, RunState.Failed, RunState.Cancelled],
         [RunState.Queued] = [RunState.AcquiringLocks, RunState.Rejected, RunState.Failed, RunState.Cancelled],
         [RunState.AcquiringLocks] = [RunState.Preparing, RunState.Failed, RunState.Cancelled],
         [RunState.Preparing] = [RunState.Planning, RunState.VerifyingSavedPlan, RunState.Failed, RunState.Cancelled],
         [RunState.Planning] = [RunState.PolicyCheck, RunState.Rejected, RunState.Failed, RunState.Cancelled],
         [RunState.VerifyingSavedPlan] = [RunState.PolicyCheck, RunState.Rejected, RunState.Failed, RunState.Cancelled],
-        [RunState.PolicyCheck] = [RunState.Applying, RunState.Rejected, RunState.Cancelled],
+        [RunState.PolicyCheck] = [RunState.Applying, RunState.Rejected, RunState.Failed, RunState.Cancelled],
         [RunState.Applying] = [RunState.Verifying, RunState.Failed, RunState.Cancelled, RunState.NeedsReconciliation],
         [RunState.Verifying] = [RunState.Publishing, RunState.Failed, RunState.Cancelled, RunState.NeedsReconciliation],
         [RunState.Publishing] = [RunState.Succeeded, RunState.Failed, RunState.NeedsReconciliation],

@@ -65,6 +65,15 @@ public class RunLifecycleTests
     }
 
     [Fact]
+    public void Every_state_that_is_not_final_can_end_failed_so_a_fault_at_any_step_has_a_legal_end()
+    {
+        var open = Enum.GetValues<RunState>().Where(s => !s.IsFinal()).ToList();
+
+        Assert.All(open, s => Assert.True(new RunLifecycle("r", 1, s, time).CanMoveTo(RunState.Failed), $"{s.WireName()} cannot end failed"));
+        Assert.Contains(RunState.PolicyCheck, open);
+    }
+
+    [Fact]
     public void An_unknown_outcome_needs_a_person_and_ends_in_a_final_state()
     {
         var run = new RunLifecycle("run-1", 2, RunState.Applying, time);
