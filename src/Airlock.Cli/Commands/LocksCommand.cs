@@ -51,29 +51,15 @@ internal static class LocksCommand
             }
 
             var now = TimeProvider.System.GetUtcNow();
+            // The same shape as GET /api/locks (what --server prints).
+            var held = JsonViews.Locks(locks, now);
             if (parseResult.GetValue(json))
             {
-                var body = new
-                {
-                    Locks = locks.Select(l => new
-                    {
-                        Key = l.Key.Value,
-                        Kind = l.Key.Kind.ToString().ToLowerInvariant(),
-                        l.Holder.RunId,
-                        l.Holder.Actor,
-                        l.Holder.Reason,
-                        Since = StoreCommandSupport.Instant(l.Holder.Since),
-                        Expires = StoreCommandSupport.Instant(l.Holder.Expires),
-                        AgeSeconds = (long)(now - l.Holder.Since).TotalSeconds,
-                        Expired = l.IsExpiredAt(now),
-                        l.FencingToken,
-                    }),
-                };
-                Console.Out.WriteLine(JsonSerializer.Serialize(body, StoreCommandSupport.Json));
+                GovernedCommand.WriteJson(held);
                 return 0;
             }
 
-            Render(JsonViews.Locks(locks, now), now);
+            Render(held, now);
             return 0;
         }));
         return command;

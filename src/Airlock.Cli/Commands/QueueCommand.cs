@@ -56,25 +56,15 @@ internal static class QueueCommand
 
             var now = TimeProvider.System.GetUtcNow();
             var views = QueueBoard.Build(items, WorkspaceQueues(), locks, now);
+            // The same shape as GET /api/queue (what --server prints).
+            var board = JsonViews.Queue(views, now);
             if (parseResult.GetValue(json))
             {
-                var body = new
-                {
-                    Queues = views.Select(v => new
-                    {
-                        v.Queue,
-                        v.Concurrency,
-                        v.Key,
-                        Current = v.Current.Select(c => new { c.Item.Id, c.Item.RunId, c.Item.Environment, c.Item.Stack, c.Item.PriorityClass, c.Item.ClaimedBy, RunningSeconds = (long)c.RunningFor.TotalSeconds }),
-                        Waiting = v.Waiting.Select(w => new { w.Item.Id, w.Item.RunId, w.Item.Environment, w.Item.Stack, w.Item.PriorityClass, w.Position, AgeSeconds = (long)w.Age.TotalSeconds, w.BlockedReason }),
-                        Abandoned = v.Abandoned.Select(a => new { a.Item.Id, a.Item.RunId, a.Item.Environment, a.Item.Stack, a.Item.PriorityClass, a.Item.ClaimedBy, a.AbandonedAt, a.Description }),
-                    }),
-                };
-                Console.Out.WriteLine(JsonSerializer.Serialize(body, StoreCommandSupport.Json));
+                GovernedCommand.WriteJson(board);
                 return 0;
             }
 
-            Render(JsonViews.Queue(views, now));
+            Render(board);
             return 0;
         }));
         return command;
