@@ -425,7 +425,7 @@ internal sealed class ApplyRun(
     {
         var queues = QueueDefinitions.From(services.Workspace.Config);
         queue = QueueMatcher.Match(queues, environment.Name, stack.Name)
-            ?? new QueueDefinition($"{environment.Name}/{stack.Name}", new QueueMatch(environment.Name, [stack.Name]), 1, null, [], StalePlanPolicy.Fail);
+            ?? QueueDefinition.ImplicitFor(environment.Name, stack.Name);
         var classes = queue.EffectivePriorityClasses;
         var priority = breakGlass is not null && classes.Contains("emergency") ? "emergency"
             : classes.Contains(QueueDefinition.StandardClass) ? QueueDefinition.StandardClass

@@ -48,7 +48,7 @@ public static class QueueBoard
         var views = new List<QueueView>();
         foreach (var group in activeItems.GroupBy(i => i.Queue, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            var definition = definitions.FirstOrDefault(d => d.Name == group.Key);
+            var definition = definitions.FirstOrDefault(d => d.Name == group.Key) ?? ImplicitDefinition(group);
             var current = group.Where(i => i.State == QueueItemState.Claimed && !i.IsAbandonedAt(now)).OrderBy(i => i.Id).ToList();
             var abandoned = group.Where(i => i.IsAbandonedAt(now)).OrderBy(i => i.Id).Select(i => new AbandonedQueueEntry(i, i.ClaimedUntil!.Value)).ToList();
             var waiting = group.Where(i => i.State == QueueItemState.Waiting).OrderBy(i => i.PriorityRank).ThenBy(i => i.Id).ToList();
@@ -69,6 +69,14 @@ public static class QueueBoard
         }
 
         return views;
+    }
+
+    // A stack no configured queue matches queues alone, under "<environment>/<stack>" with a limit of one.
+    private static QueueDefinition? ImplicitDefinition(IGrouping<string, QueueItem> group)
+    {
+        var first = group.First();
+        var implicitQueue = QueueDefinition.ImplicitFor(first.Environment, first.Stack);
+        return group.All(i => i.Queue == implicitQueue.Name && i.Environment == first.Environment && i.Stack == first.Stack) ? implicitQueue : null;
     }
 
     private static string BlockedReason(QueueItem item, QueueDefinition? definition, List<QueueItem> current, Dictionary<string, int> claimedByKey, Dictionary<LockKey, LockLease> locks, bool isNext)

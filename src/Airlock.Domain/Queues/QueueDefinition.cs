@@ -31,6 +31,10 @@ public sealed record QueueDefinition(string Name, QueueMatch Match, int Concurre
     /// <summary>The class used when a queue declares none.</summary>
     public const string StandardClass = "standard";
 
+    /// <summary>The queue of a stack that no configured queue matches: one apply at a time per environment and stack.</summary>
+    public static QueueDefinition ImplicitFor(string environment, string stack) =>
+        new($"{environment}/{stack}", new QueueMatch(environment, [stack]), 1, null, [], StalePlanPolicy.Fail);
+
     /// <summary>The effective classes, most urgent first.</summary>
     public IReadOnlyList<string> EffectivePriorityClasses => PriorityClasses.Count == 0 ? [StandardClass] : PriorityClasses;
 

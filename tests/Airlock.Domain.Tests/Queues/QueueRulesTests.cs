@@ -67,4 +67,18 @@ public sealed class QueueRulesTests
         Assert.Null(unknown.Concurrency);
         Assert.Equal("waiting (queue limits not loaded)", unknown.Waiting[0].BlockedReason);
     }
+
+    [Fact]
+    public void A_stacks_implicit_queue_shows_its_limit_of_one_without_configuration()
+    {
+        var now = DateTimeOffset.UnixEpoch.AddMinutes(10);
+        var running = Item(1, "running") with { Queue = "dev/site", Environment = "dev", Stack = "site", State = QueueItemState.Claimed, ClaimedBy = "running", ClaimedAt = now, ClaimedUntil = now.AddMinutes(2) };
+        var waiting = Item(2, "waiting") with { Queue = "dev/site", Environment = "dev", Stack = "site" };
+
+        var view = Assert.Single(QueueBoard.Build([running, waiting], [], [], now));
+
+        Assert.Equal(1, view.Concurrency);
+        Assert.Equal("queue at concurrency limit (1/1), running: running", view.Waiting[0].BlockedReason);
+        Assert.Equal(QueueDefinition.ImplicitFor("dev", "site").Name, view.Queue);
+    }
 }
