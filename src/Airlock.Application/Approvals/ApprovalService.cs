@@ -1,5 +1,6 @@
 using System.Globalization;
 
+using Airlock.Application.Apply;
 using Airlock.Application.Plans;
 using Airlock.Domain.Approvals;
 using Airlock.Domain.Config;
@@ -285,6 +286,12 @@ public sealed class ApprovalService(AirlockServices services)
         {
             var where = plan.Region is null ? plan.Environment : $"{plan.Environment} ({plan.Region})";
             throw new RefusedException($"plan {plan.PlanId} is superseded by {latest.PlanId}, made later for {plan.Stack} in {where}: review and approve that one");
+        }
+
+        // Nothing left to decide on a plan that was already applied (an approval covers one apply).
+        if (await new ApplyService(services).SpentReasonAsync(plan, null, cancellationToken) is { } spent)
+        {
+            throw new RefusedException(spent);
         }
 
         if ((string?)metadata.Policy["decision"] == "deny")

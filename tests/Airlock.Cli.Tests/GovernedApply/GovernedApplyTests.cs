@@ -291,6 +291,11 @@ public sealed class GovernedApplyTests
         Assert.Contains("acquiring_locks", racingEvents, StringComparison.Ordinal);
         Assert.DoesNotContain("preparing", racingEvents, StringComparison.Ordinal);
 
+        // Nothing left to decide on it either.
+        var lateApproval = await ws.RunAsync("approve", planId, "--as", "bob@example.com");
+        Assert.Equal(3, lateApproval.ExitCode);
+        Assert.Contains($"plan {planId} was already applied by run {(string)firstRun["run_id"]!}", lateApproval.Stderr, StringComparison.Ordinal);
+
         // Later, the same plan again: refused at validation, before queueing; a fresh plan applies.
         var again = await ws.ApplyJsonAsync(planId, "alice@example.com", 3);
         Assert.Contains($"was already applied by run {(string)firstRun["run_id"]!}", (string)again["statement"]!, StringComparison.Ordinal);
