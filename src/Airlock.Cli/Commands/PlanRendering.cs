@@ -11,12 +11,21 @@ namespace Airlock.Cli.Commands;
 /// <summary>Text, markdown and JSON renderings of a plan summary. Shows addresses, actions and paths only: never attribute values.</summary>
 internal static class PlanRendering
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions Indented = new() { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     // Changes that matter most come first; no-ops are only counted.
     private static readonly PlanAction[] ShownActions = [PlanAction.Delete, PlanAction.Replace, PlanAction.Create, PlanAction.Update, PlanAction.Forget, PlanAction.Read];
 
-    public static string Json(PlanSummary summary) => PlanSummaryJson.ToJson(summary).ToJsonString(Indented) + "\n";
+    /// <summary>
+    /// The summary JSON, indented (the bytes <c>PlanSummaryJson.ToJson(summary).ToJsonString</c> gives with these options),
+    /// streamed to <paramref name="output"/>: a 137k-resource summary built as one node tree and one string peaked at ~650 MB.
+    /// </summary>
+    public static void WriteJson(PlanSummary summary, Stream output)
+    {
+        PlanSummaryJson.WriteJson(summary, output, Indented);
+        output.Write("\n"u8);
+        output.Flush();
+    }
 
     public static string CountsLine(PlanSummary summary) => PlanMarkdown.CountsLine(summary);
 

@@ -26,19 +26,22 @@ internal static class SummarizeCommand
                 return 1;
             }
 
-            var output = parseResult.GetValue(format) switch
+            switch (parseResult.GetValue(format))
             {
-                "json" => PlanRendering.Json(summary),
-                "markdown" => PlanRendering.Markdown(summary),
-                _ => null,
-            };
-            if (output is null)
-            {
-                PlanRendering.Text(summary);
-            }
-            else
-            {
-                Console.Out.Write(output);
+                case "json":
+                    Console.Out.Flush();
+                    using (var stdout = Console.OpenStandardOutput())
+                    {
+                        PlanRendering.WriteJson(summary, stdout);
+                    }
+
+                    break;
+                case "markdown":
+                    Console.Out.Write(PlanRendering.Markdown(summary));
+                    break;
+                default:
+                    PlanRendering.Text(summary);
+                    break;
             }
 
             return parseResult.GetValue(detailed) && summary.HasChanges ? 2 : 0;

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -19,7 +20,50 @@ public static class PlanSummaryJson
     /// artifact digest and tool/format versions, so that the same changes hash the same whatever
     /// bytes or tool version produced them.
     /// </summary>
-    public static string Digest(PlanSummary summary) => CanonicalJson.Sha256Digest(SemanticNode(summary));
+    /// <remarks>
+    /// Streamed into the hash item by item: the same bytes as the canonical form of the whole
+    /// node tree, without holding that tree (a 137k-resource summary as nodes is hundreds of MB).
+    /// </remarks>
+    public static string Digest(PlanSummary summary)
+    {
+        using var hash = new HashingBufferWriter();
+        using (var writer = new Utf8JsonWriter(hash, CanonicalJson.WriterOptions))
+        {
+            WriteSemantic(writer, summary, canonical: true);
+        }
+
+        return hash.Digest();
+    }
+
+    /// <summary>
+    /// Writes what <see cref="ToJson"/> builds (byte-identical to its <c>ToJsonString</c> with the
+    /// same writer options) one item at a time, so memory stays at the summary itself.
+    /// </summary>
+    public static void WriteJson(PlanSummary summary, Stream output, JsonWriterOptions options)
+    {
+        var digest = Digest(summary);
+        using var writer = new Utf8JsonWriter(output, options);
+        writer.WriteStartObject();
+        var header = new JsonObject
+        {
+            ["schema"] = Schema,
+            ["engine"] = summary.Engine,
+            ["format_version"] = summary.FormatVersion,
+            ["tool_version"] = summary.ToolVersion,
+            ["errored"] = summary.Errored,
+            ["has_changes"] = summary.HasChanges,
+            ["digest"] = digest,
+            ["artifact_digest"] = summary.ArtifactDigest,
+        };
+        foreach (var (key, value) in header)
+        {
+            // engine and errored are also semantic keys: ToJson keeps them at their header position.
+            WriteProperty(writer, key, value, canonical: false);
+        }
+
+        WriteSemantic(writer, summary, canonical: false, skipHeaderKeys: true);
+        writer.WriteEndObject();
+    }
 
     /// <summary>The full JSON document, including the digest.</summary>
     public static JsonObject ToJson(PlanSummary summary)
@@ -45,37 +89,138 @@ public static class PlanSummaryJson
 
     private static JsonObject SemanticNode(PlanSummary summary)
     {
-        var counts = summary.Counts;
         var node = new JsonObject
         {
             ["engine"] = summary.Engine,
             ["errored"] = summary.Errored,
-            ["counts"] = new JsonObject(PlanActionNames.All.OrderBy(a => (int)a).Select(a => KeyValuePair.Create(a.ToCountKey(), (JsonNode?)counts[a]))),
-            ["resources"] = new JsonArray([.. summary.Resources.Select(ResourceNode)]),
-            ["risks"] = new JsonArray([.. summary.Risks.Select(r => (JsonNode)new JsonObject { ["kind"] = r.Kind, ["address"] = r.Address, ["detail"] = r.Detail })]),
-            ["drift"] = new JsonArray([.. summary.Drift.Select(d => (JsonNode)new JsonObject
-            {
-                ["address"] = d.Address,
-                ["type"] = d.Type,
-                ["action"] = d.Action.ToWire(),
-                ["changed_paths"] = Strings(d.ChangedPaths),
-            })]),
-            ["outputs"] = new JsonArray([.. summary.Outputs.Select(o => (JsonNode)new JsonObject
-            {
-                ["name"] = o.Name,
-                ["action"] = o.Action.ToWire(),
-                ["sensitive"] = o.Sensitive,
-                ["unknown"] = o.Unknown,
-                ["value"] = o.DisplayValue,
-            })]),
+            ["counts"] = CountsNode(summary.Counts),
+            ["resources"] = new JsonArray([.. summary.Resources.Select(r => (JsonNode)ResourceNode(r))]),
+            ["risks"] = new JsonArray([.. summary.Risks.Select(r => (JsonNode)RiskNode(r))]),
+            ["drift"] = new JsonArray([.. summary.Drift.Select(d => (JsonNode)DriftNode(d))]),
+            ["outputs"] = new JsonArray([.. summary.Outputs.Select(o => (JsonNode)OutputNode(o))]),
         };
         if (summary.Target is { } target)
         {
-            node["target"] = new JsonObject { ["account"] = target.Account, ["region"] = target.Region, ["environment"] = target.Environment };
+            node["target"] = TargetNode(target);
         }
 
         return node;
     }
+
+    // The keys of SemanticNode in its order; the canonical form sorts them (ordinal).
+    private static readonly string[] SemanticKeys = ["engine", "errored", "counts", "resources", "risks", "drift", "outputs", "target"];
+    private static readonly string[] SortedSemanticKeys = [.. SemanticKeys.Order(StringComparer.Ordinal)];
+
+    // SemanticNode written section by section; each array item is built as its own small node and
+    // written at once, so only one item's nodes are alive at a time.
+    private static void WriteSemantic(Utf8JsonWriter writer, PlanSummary summary, bool canonical, bool skipHeaderKeys = false)
+    {
+        if (!skipHeaderKeys)
+        {
+            writer.WriteStartObject();
+        }
+
+        foreach (var key in canonical ? SortedSemanticKeys : SemanticKeys)
+        {
+            switch (key)
+            {
+                case "engine" when !skipHeaderKeys:
+                    WriteProperty(writer, key, summary.Engine, canonical);
+                    break;
+                case "errored" when !skipHeaderKeys:
+                    WriteProperty(writer, key, summary.Errored, canonical);
+                    break;
+                case "counts":
+                    WriteProperty(writer, key, CountsNode(summary.Counts), canonical);
+                    break;
+                case "resources":
+                    WriteArray(writer, key, summary.Resources, ResourceNode, canonical);
+                    break;
+                case "risks":
+                    WriteArray(writer, key, summary.Risks, RiskNode, canonical);
+                    break;
+                case "drift":
+                    WriteArray(writer, key, summary.Drift, DriftNode, canonical);
+                    break;
+                case "outputs":
+                    WriteArray(writer, key, summary.Outputs, OutputNode, canonical);
+                    break;
+                case "target" when summary.Target is { } target:
+                    WriteProperty(writer, key, TargetNode(target), canonical);
+                    break;
+            }
+        }
+
+        if (!skipHeaderKeys)
+        {
+            writer.WriteEndObject();
+        }
+    }
+
+    private static void WriteArray<T>(Utf8JsonWriter writer, string key, IEnumerable<T> items, Func<T, JsonNode> node, bool canonical)
+    {
+        writer.WritePropertyName(key);
+        writer.WriteStartArray();
+        foreach (var item in items)
+        {
+            WriteValue(writer, node(item), canonical);
+            if (writer.BytesPending > FlushBytes)
+            {
+                // Bound the writer's own buffer: it grows until flushed.
+                writer.Flush();
+            }
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private const int FlushBytes = 64 * 1024;
+
+    private static void WriteProperty(Utf8JsonWriter writer, string key, JsonNode? value, bool canonical)
+    {
+        writer.WritePropertyName(key);
+        WriteValue(writer, value, canonical);
+    }
+
+    private static void WriteValue(Utf8JsonWriter writer, JsonNode? value, bool canonical)
+    {
+        if (canonical)
+        {
+            CanonicalJson.Write(writer, value);
+        }
+        else if (value is null)
+        {
+            writer.WriteNullValue();
+        }
+        else
+        {
+            value.WriteTo(writer);
+        }
+    }
+
+    private static JsonObject CountsNode(PlanCounts counts) =>
+        new(PlanActionNames.All.OrderBy(a => (int)a).Select(a => KeyValuePair.Create(a.ToCountKey(), (JsonNode?)counts[a])));
+
+    private static JsonObject RiskNode(RiskFinding r) => new() { ["kind"] = r.Kind, ["address"] = r.Address, ["detail"] = r.Detail };
+
+    private static JsonObject DriftNode(DriftEntry d) => new()
+    {
+        ["address"] = d.Address,
+        ["type"] = d.Type,
+        ["action"] = d.Action.ToWire(),
+        ["changed_paths"] = Strings(d.ChangedPaths),
+    };
+
+    private static JsonObject OutputNode(OutputChange o) => new()
+    {
+        ["name"] = o.Name,
+        ["action"] = o.Action.ToWire(),
+        ["sensitive"] = o.Sensitive,
+        ["unknown"] = o.Unknown,
+        ["value"] = o.DisplayValue,
+    };
+
+    private static JsonObject TargetNode(PlanTarget target) => new() { ["account"] = target.Account, ["region"] = target.Region, ["environment"] = target.Environment };
 
     private static JsonObject ResourceNode(ResourceChange r)
     {
@@ -132,6 +277,31 @@ public static class PlanSummaryJson
     }
 
     private static JsonArray Strings(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode?)v)]);
+
+    /// <summary>SHA-256 of everything a <see cref="Utf8JsonWriter"/> writes into it, through one reused buffer.</summary>
+    private sealed class HashingBufferWriter : System.Buffers.IBufferWriter<byte>, IDisposable
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private byte[] _buffer = new byte[16 * 1024];
+
+        public void Advance(int count) => _hash.AppendData(_buffer, 0, count);
+
+        public Memory<byte> GetMemory(int sizeHint = 0)
+        {
+            if (sizeHint > _buffer.Length)
+            {
+                _buffer = new byte[sizeHint];
+            }
+
+            return _buffer;
+        }
+
+        public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+
+        public string Digest() => "sha256:" + Convert.ToHexStringLower(_hash.GetHashAndReset());
+
+        public void Dispose() => _hash.Dispose();
+    }
 
     /// <summary>Reads a summary document back (for `compare` against a stored approved summary).</summary>
     internal static PlanSummary Read(Stream stream)

@@ -7,7 +7,7 @@ namespace Airlock.Domain.Plans;
 /// resource_change is materialised at a time; prior_state, planned_values and configuration are
 /// skipped token by token.
 /// </summary>
-internal sealed class TerraformPlanReader
+internal sealed partial class TerraformPlanReader
 {
     private static readonly HashSet<string> PlanMarkers = new(StringComparer.Ordinal)
     {
@@ -22,6 +22,7 @@ internal sealed class TerraformPlanReader
     private const int MaxInternedBytes = 256;
 
     private readonly Dictionary<string, string> _interned = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _workerInterned = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _internedByText;
     private readonly List<string> _actionNames = new(2);
     private readonly ChunkedList<ResourceChange> _resources = new();
@@ -228,6 +229,7 @@ internal sealed class TerraformPlanReader
             throw new PlanParseException(PlanErrorKind.NotAPlan, "not a plan: resource_changes is not an array", line, column);
         }
 
+        using var pipeline = new ResourcePipeline(this);
         while (true)
         {
             var window = _json.Window;
@@ -236,6 +238,7 @@ internal sealed class TerraformPlanReader
             {
                 if (!_json.FetchMore())
                 {
+                    pipeline.Finish();
                     return;
                 }
 
@@ -245,6 +248,7 @@ internal sealed class TerraformPlanReader
             if (reader.TokenType is JsonTokenType.EndArray or JsonTokenType.EndObject)
             {
                 _json.Advance(ref reader, captureText: true);
+                pipeline.Finish();
                 return;
             }
 
@@ -255,7 +259,7 @@ internal sealed class TerraformPlanReader
                 throw new PlanParseException(PlanErrorKind.NotAPlan, "not a plan: resource_changes item is not an object", line, column);
             }
 
-            if (ReadResourceChange(ref reader, window))
+            if (ReadResourceChange(ref reader, window, pipeline))
             {
                 _json.Advance(ref reader);
             }
@@ -269,11 +273,11 @@ internal sealed class TerraformPlanReader
 
     // The hot path, one tokenising pass per resource_change, in place in the stream's buffer: the
     // scan picks the scalars (type/provider/module/actions interned straight from UTF-8) and
-    // remembers where before/after/... lie; a DOM is built only for the values that are needed:
-    // diffs of updates and replacements, and resources a risk rule reads. Returns false, having
-    // changed nothing, when the window ends inside the resource: the caller fetches more input and
-    // scans it again from its start.
-    private bool ReadResourceChange(ref Utf8JsonReader reader, ReadOnlyMemory<byte> window)
+    // remembers where before/after/... lie, then hands the resource (its change object copied) to
+    // the pipeline, whose worker thread does the rest (Complete). Returns false, having changed
+    // nothing, when the window ends inside the resource: the caller fetches more input and scans
+    // it again from its start.
+    private bool ReadResourceChange(ref Utf8JsonReader reader, ReadOnlyMemory<byte> window, ResourcePipeline pipeline)
     {
         string? address = null, previous = null, module = null, type = null, provider = null, deposed = null, reason = null;
         var data = false;
@@ -425,11 +429,40 @@ internal sealed class TerraformPlanReader
             }
         }
 
-        var span = window.Span;
         var (action, order) = Actions(actions);
-        type ??= Intern("");
+        pipeline.Add(
+            new PendingResource
+            {
+                Address = address ?? "",
+                Type = type ?? Intern(""),
+                Mode = data ? ResourceMode.Data : ResourceMode.Managed,
+                Action = action,
+                Order = order,
+                Provider = provider,
+                Module = module,
+                Previous = previous,
+                Deposed = deposed,
+                Reason = reason,
+                Before = Relative(before, change),
+                After = Relative(after, change),
+                ReplacePaths = Relative(replacePaths, change),
+                Importing = Relative(importing, change),
+            },
+            change.Equals(default(Range)) ? default : window.Span[change]);
+        return true;
+    }
+
+    private static Range Relative(Range range, Range within) =>
+        range.Equals(default(Range)) ? default : (range.Start.Value - within.Start.Value)..(range.End.Value - within.Start.Value);
+
+    // The rest of a resource, on the pipeline's worker: a DOM is built only for the values that are
+    // needed (diffs of updates and replacements, and resources a risk rule reads), then the risk
+    // rules. Touches only the worker's state (_resources, _risks, _workerInterned).
+    private void Complete(in PendingResource pending, ReadOnlyMemory<byte> change)
+    {
+        var span = change.Span;
+        var (type, action, mode, before, after, importing, replacePaths) = (pending.Type, pending.Action, pending.Mode, pending.Before, pending.After, pending.Importing, pending.ReplacePaths);
         var diffs = action is PlanAction.Update or PlanAction.Replace;
-        var mode = data ? ResourceMode.Data : ResourceMode.Managed;
         var needValues = diffs || RiskDetector.NeedsValues(mode, action, type, span[after]);
 
         // The unknown/sensitive marks are read by the diff, the IAM rules and rules comparing
@@ -437,16 +470,16 @@ internal sealed class TerraformPlanReader
         var needMarks = diffs || (needValues && (RiskDetector.ReadsMarks(type) || !before.Equals(default(Range))));
         // One DOM over the whole change object: a document per value cost more in fixed
         // per-parse overhead than the values themselves (most are a few hundred bytes).
-        using var changeDoc = needValues ? Parse(window, change) : null;
+        using var changeDoc = needValues && !change.IsEmpty ? JsonDocument.Parse(change) : null;
         var changeRoot = Root(changeDoc);
         var beforeValue = Prop(changeRoot, "before");
         var afterValue = Prop(changeRoot, "after");
         var unknownValue = needMarks ? Prop(changeRoot, "after_unknown") : null;
         var sensitiveValue = needMarks ? Prop(changeRoot, "after_sensitive") : null;
-        IReadOnlyList<string> changed = diffs ? InternAll(AttributeDiff.ChangedPaths(beforeValue, afterValue, unknownValue)) : [];
+        IReadOnlyList<string> changed = diffs ? WorkerInternAll(AttributeDiff.ChangedPaths(beforeValue, afterValue, unknownValue)) : [];
 
         ImportingInfo? importingInfo = null;
-        using (var importingDoc = Parse(window, importing))
+        using (var importingDoc = Parse(change, importing))
         {
             if (Root(importingDoc) is { ValueKind: JsonValueKind.Object } imp)
             {
@@ -455,25 +488,25 @@ internal sealed class TerraformPlanReader
         }
 
         List<string> replace;
-        using (var replaceDoc = Parse(window, replacePaths))
+        using (var replaceDoc = Parse(change, replacePaths))
         {
             replace = ReplacePaths(Root(replaceDoc));
         }
 
         var resource = new ResourceChange
         {
-            Address = address ?? "",
+            Address = pending.Address,
             Type = type,
             Action = action,
             Mode = mode,
-            Provider = provider,
-            Module = module,
-            ReplaceOrder = order,
-            PreviousAddress = previous,
+            Provider = pending.Provider,
+            Module = pending.Module,
+            ReplaceOrder = pending.Order,
+            PreviousAddress = pending.Previous,
             Importing = importingInfo,
-            Deposed = deposed,
+            Deposed = pending.Deposed,
             ReplacePaths = replace,
-            ActionReason = reason,
+            ActionReason = pending.Reason,
             TagOnly = action == PlanAction.Update && AttributeDiff.IsTagOnly(changed),
             ChangedPaths = changed,
         };
@@ -484,25 +517,31 @@ internal sealed class TerraformPlanReader
         {
             // Details repeat across resources of a type ("aws_instance is destroyed"): keep one copy.
             var risk = _risks[i];
-            if (_interned.TryGetValue(risk.Detail, out var detail))
+            if (_workerInterned.TryGetValue(risk.Detail, out var detail))
             {
                 _risks[i] = risk with { Detail = detail };
             }
             else
             {
-                _interned[risk.Detail] = risk.Detail;
+                _workerInterned[risk.Detail] = risk.Detail;
             }
         }
-
-        return true;
     }
 
-    // Changed paths repeat across resources (tags, tags_all, ...): keep one copy of each.
-    private List<string> InternAll(List<string> paths)
+    // Changed paths repeat across resources (tags, tags_all, ...): keep one copy of each. The
+    // worker's own table: _interned belongs to the reading thread.
+    private List<string> WorkerInternAll(List<string> paths)
     {
         for (var i = 0; i < paths.Count; i++)
         {
-            paths[i] = Intern(paths[i]);
+            if (_workerInterned.TryGetValue(paths[i], out var existing))
+            {
+                paths[i] = existing;
+            }
+            else
+            {
+                _workerInterned[paths[i]] = paths[i];
+            }
         }
 
         return paths;

@@ -12,7 +12,8 @@ namespace Airlock.Domain.Serialization;
 /// </summary>
 public static class CanonicalJson
 {
-    private static readonly JsonWriterOptions WriterOptions = new()
+    /// <summary>The writer settings of the canonical form (for callers streaming it with <see cref="Write(Utf8JsonWriter, JsonNode?)"/>).</summary>
+    internal static readonly JsonWriterOptions WriterOptions = new()
     {
         Indented = false,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
@@ -51,7 +52,8 @@ public static class CanonicalJson
     /// <summary>"sha256:" + lowercase hex of the canonical form.</summary>
     public static string Sha256Digest(JsonElement element) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(ToUtf8Bytes(element)));
 
-    private static void Write(Utf8JsonWriter writer, JsonNode? node)
+    /// <summary>Writes <paramref name="node"/> canonically (keys sorted) into <paramref name="writer"/>.</summary>
+    internal static void Write(Utf8JsonWriter writer, JsonNode? node)
     {
         switch (node)
         {
