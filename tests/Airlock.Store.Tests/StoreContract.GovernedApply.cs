@@ -237,6 +237,35 @@ public abstract partial class StoreContract<TBackend>
     }
 
     [Fact]
+    public async Task Finished_runs_come_with_their_failure_class_and_plan_commit_filtered_by_state_environment_and_time()
+    {
+        var (store, time, _) = await Backend.FreshAsync();
+        await using var _s = store;
+        var artifact = new byte[] { 1, 2, 3 };
+        await store.Plans.SaveAsync(new NewPlan("p1", "network", "prod", "c1", "sha256:a", time.GetUtcNow().AddHours(1), "{}"), artifact, default);
+        await store.Runs.CreateAsync("old", "network", "prod", "succeeded", "alice", default);
+        time.Advance(TimeSpan.FromHours(2));
+        var since = time.GetUtcNow();
+        await store.Runs.CreateAsync("ok", "network", "prod", "succeeded", "alice", default);
+        await store.Runs.SaveDetailsAsync(new RunDetails("ok", "p1", "alice", 1, null, null, null, "{}"), default);
+        time.Advance(TimeSpan.FromMinutes(1));
+        await store.Runs.CreateAsync("bad", "network", "prod", "failed", "bob", default);
+        await store.Runs.SaveDetailsAsync(new RunDetails("bad", "p-gone", "bob", 1, "partial_mutation", "x", null, "{}"), default);
+        await store.Runs.CreateAsync("dev", "network", "dev", "failed", "bob", default);
+        await store.Runs.CreateAsync("busy", "network", "prod", "applying", "carol", default);
+
+        var all = await store.Runs.ListFinishedAsync(["succeeded", "failed"], null, since, 10, default);
+        Assert.Equal(["dev", "bad", "ok"], all.Select(f => f.Run.Id));
+        Assert.Equal(new FinishedRun(all[2].Run, null, "p1", "c1"), all[2]);
+        Assert.Equal(("partial_mutation", "p-gone", (string?)null), (all[1].FailureClass, all[1].PlanId, all[1].Commit));
+        Assert.Equal((null, null, null), (all[0].FailureClass, all[0].PlanId, all[0].Commit));
+        Assert.Equal(["bad", "ok"], (await store.Runs.ListFinishedAsync(["succeeded", "failed"], "prod", since, 10, default)).Select(f => f.Run.Id));
+        Assert.Equal(["dev"], (await store.Runs.ListFinishedAsync(["succeeded", "failed"], null, since, 1, default)).Select(f => f.Run.Id));
+        Assert.Equal(["ok", "old"], (await store.Runs.ListFinishedAsync(["succeeded"], null, since.AddHours(-3), 10, default)).Select(f => f.Run.Id));
+        Assert.Empty(await store.Runs.ListFinishedAsync([], null, since, 10, default));
+    }
+
+    [Fact]
     public async Task Runs_are_listed_newest_first_filtered_and_limited()
     {
         var (store, time, _) = await Backend.FreshAsync();

@@ -30,43 +30,25 @@ public sealed class DeliveryService(AirlockServices services)
     /// <summary>Deployments (see <see cref="DeliveryMetrics.Classify"/>) that finished at or after <paramref name="since"/>.</summary>
     public async Task<IReadOnlyList<DeliveryChange>> ChangesAsync(string? environment, DateTimeOffset since, CancellationToken cancellationToken)
     {
-        var runs = await services.Store.Runs.ListAsync(new RunQuery(Environment: environment, Limit: MaxRuns), cancellationToken);
-        var commitTimes = new Dictionary<string, DateTimeOffset?>(StringComparer.Ordinal);
+        // One query for the runs with their failure class and plan commit: the dashboard's overview reads this on
+        // every page view, over thousands of runs.
+        var finished = await services.Store.Runs.ListFinishedAsync(FinishedStates, environment, since, MaxRuns, cancellationToken);
         var changes = new List<DeliveryChange>();
-        foreach (var run in runs.Where(r => r.UpdatedAt >= since))
+        foreach (var (run, failureClassName, _, commit) in finished)
         {
             var state = RunStates.ParseWireName(run.State);
-            if (state is not (RunState.Succeeded or RunState.Failed or RunState.NeedsReconciliation))
-            {
-                continue;
-            }
-
-            var details = await services.Store.Runs.GetDetailsAsync(run.Id, cancellationToken);
-            var failureClass = details?.FailureClass is { } name && FailureClassNames.TryParse(name, out var parsed) ? parsed : (FailureClass?)null;
+            var failureClass = failureClassName is { } name && FailureClassNames.TryParse(name, out var parsed) ? parsed : (FailureClass?)null;
             if (DeliveryMetrics.Classify(state, failureClass) is not { } outcome)
             {
                 continue;
             }
 
-            changes.Add(new DeliveryChange(run.Id, run.Stack, run.Environment, run.Region, outcome, run.UpdatedAt, await CommitTimeAsync(details?.PlanId, commitTimes, cancellationToken)));
+            var committedAt = commit is null ? null : await services.Git.CommitTimeAsync(commit, cancellationToken);
+            changes.Add(new DeliveryChange(run.Id, run.Stack, run.Environment, run.Region, outcome, run.UpdatedAt, committedAt));
         }
 
         return changes;
     }
 
-    private async Task<DateTimeOffset?> CommitTimeAsync(string? planId, Dictionary<string, DateTimeOffset?> cache, CancellationToken cancellationToken)
-    {
-        if (planId is null || await services.Store.Plans.GetAsync(planId, cancellationToken) is not { } plan)
-        {
-            return null;
-        }
-
-        if (!cache.TryGetValue(plan.Commit, out var at))
-        {
-            at = await services.Git.CommitTimeAsync(plan.Commit, cancellationToken);
-            cache[plan.Commit] = at;
-        }
-
-        return at;
-    }
+    private static readonly string[] FinishedStates = [RunState.Succeeded.WireName(), RunState.Failed.WireName(), RunState.NeedsReconciliation.WireName()];
 }

@@ -15,6 +15,8 @@ public sealed record SourceSnapshot(string Repository, string Commit, string? Br
 /// <summary>Reads facts from git (the real CLI): commit, branch, cleanliness, ancestry.</summary>
 public sealed class GitRepository(string directory)
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> commitTimes = new(StringComparer.Ordinal);
+
     /// <summary>HEAD, branch, remote and cleanliness; a <see cref="UserInputException"/> outside a repository or before the first commit.</summary>
     public async Task<SourceSnapshot> SnapshotAsync(CancellationToken cancellationToken)
     {
@@ -94,11 +96,25 @@ public sealed class GitRepository(string directory)
         return tags?.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
     }
 
-    /// <summary>When <paramref name="commit"/> was committed (committer date), or null when it is unknown here.</summary>
+    /// <summary>
+    /// When <paramref name="commit"/> was committed (committer date), or null when it is unknown here. A commit's time
+    /// never changes, so known ones are remembered (delivery metrics ask for the same commits on every page view).
+    /// </summary>
     public async Task<DateTimeOffset?> CommitTimeAsync(string commit, CancellationToken cancellationToken)
     {
+        if (commitTimes.TryGetValue(commit, out var known))
+        {
+            return known;
+        }
+
         var text = await TryGitAsync(["show", "-s", "--format=%cI", commit + "^{commit}", "--"], cancellationToken).ConfigureAwait(false);
-        return DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var at) ? at : null;
+        if (!DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var at))
+        {
+            return null; // not remembered: it may be fetched later
+        }
+
+        commitTimes[commit] = at;
+        return at;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 
 using Airlock.Application;
@@ -68,6 +69,11 @@ public sealed class DashboardReads(AirlockServices services)
     // Most dangerous actions first, so a reviewer reads deletions before creations.
     private static readonly string[] ActionOrder = ["delete", "replace", "update", "create", "read", "forget", "no-op"];
 
+    // Delivery metrics scan up to a month of runs, and the overview shows them on every view: one report per window
+    // is shared for a few seconds, so a busy dashboard costs the store one scan per interval, not one per page view.
+    private static readonly TimeSpan DeliveryReportReuse = TimeSpan.FromSeconds(15);
+    private readonly ConcurrentDictionary<(string? Environment, int Days), (DateTimeOffset At, Task<DeliveryReport> Report)> deliveryReports = new();
+
     /// <summary>The clock.</summary>
     public DateTimeOffset Now => services.Time.GetUtcNow();
 
@@ -77,7 +83,7 @@ public sealed class DashboardReads(AirlockServices services)
         var queues = await QueuesAsync(cancellationToken);
         var locks = await LocksAsync(cancellationToken);
         var runs = await services.Store.Runs.ListAsync(new RunQuery(Limit: 10), cancellationToken);
-        var delivery = await new DeliveryService(services).ReportAsync(null, 30, cancellationToken);
+        var delivery = await DeliveryReportAsync(null, 30).WaitAsync(cancellationToken);
         return new OverviewModel(queues.Queues, locks, runs, delivery, Now);
     }
 
@@ -188,7 +194,26 @@ public sealed class DashboardReads(AirlockServices services)
             throw new UserInputException($"unknown environment '{environment}' (known: {string.Join(", ", environments)})");
         }
 
-        return new DeliveryModel(await new DeliveryService(services).ReportAsync(environment, days, cancellationToken), environment, days, environments);
+        return new DeliveryModel(await DeliveryReportAsync(environment, days).WaitAsync(cancellationToken), environment, days, environments);
+    }
+
+    private Task<DeliveryReport> DeliveryReportAsync(string? environment, int days)
+    {
+        if (days is < 1 or > 365)
+        {
+            return new DeliveryService(services).ReportAsync(environment, days, CancellationToken.None); // refuses; never kept
+        }
+
+        var now = Now;
+        if (deliveryReports.TryGetValue((environment, days), out var shared) && now - shared.At < DeliveryReportReuse && !shared.Report.IsFaulted && !shared.Report.IsCanceled)
+        {
+            return shared.Report;
+        }
+
+        // Not tied to one request's cancellation: other page views may be waiting for the same report.
+        var report = new DeliveryService(services).ReportAsync(environment, days, CancellationToken.None);
+        deliveryReports[(environment, days)] = (now, report);
+        return report;
     }
 
     private static string? Empty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

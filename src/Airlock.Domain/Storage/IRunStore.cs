@@ -39,6 +39,13 @@ public sealed class RunStateConflictException(string runId, string? expected, st
 /// <param name="DetailJson">Anything else as a JSON object (break-glass, verification results...).</param>
 public sealed record RunDetails(string RunId, string PlanId, string RequestedBy, int Attempt, string? FailureClass, string? Statement, long? EvidenceSequence, string DetailJson);
 
+/// <summary>A run in a final or reconciliation state, with what delivery metrics need from its details and plan.</summary>
+/// <param name="Run">The run.</param>
+/// <param name="FailureClass">Wire name of its failure class, if any.</param>
+/// <param name="PlanId">The plan it applied, when its details were saved.</param>
+/// <param name="Commit">That plan's commit, when the plan is still stored.</param>
+public sealed record FinishedRun(RunRecord Run, string? FailureClass, string? PlanId, string? Commit);
+
 /// <summary>Someone asked a running apply to stop; the process running it polls for this.</summary>
 /// <param name="RunId">The run.</param>
 /// <param name="Actor">Who asked (already authorised by the environment's cancellation policy).</param>
@@ -114,6 +121,12 @@ public interface IRunStore
 
     /// <summary>Runs matching <paramref name="query"/>, newest first (by creation, then id).</summary>
     Task<IReadOnlyList<RunRecord>> ListAsync(RunQuery query, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs in one of <paramref name="states"/> (wire names) last updated at or after <paramref name="since"/>, for one
+    /// environment or all (null), newest first, at most <paramref name="limit"/>: one query joining details and plans.
+    /// </summary>
+    Task<IReadOnlyList<FinishedRun>> ListFinishedAsync(IReadOnlyList<string> states, string? environment, DateTimeOffset since, int limit, CancellationToken cancellationToken);
 
     /// <summary>Runs whose details name <paramref name="planId"/> as the plan they apply, newest first.</summary>
     Task<IReadOnlyList<RunRecord>> ListForPlanAsync(string planId, CancellationToken cancellationToken);

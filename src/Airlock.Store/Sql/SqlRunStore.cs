@@ -129,6 +129,42 @@ internal sealed class SqlRunStore(SqlContext context) : IRunStore
             ReadRun, cancellationToken, [.. parameters]).ConfigureAwait(false);
     }
 
+    public async Task<IReadOnlyList<FinishedRun>> ListFinishedAsync(IReadOnlyList<string> states, string? environment, DateTimeOffset since, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(states);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        if (states.Count == 0)
+        {
+            return [];
+        }
+
+        var parameters = new List<(string, object?)> { ("@since", Db.Ms(since)), ("@limit", limit) };
+        var names = new List<string>();
+        for (var i = 0; i < states.Count; i++)
+        {
+            names.Add($"@s{i}");
+            parameters.Add(($"@s{i}", states[i]));
+        }
+
+        var byEnvironment = string.Empty;
+        if (environment is not null)
+        {
+            byEnvironment = " AND r.environment = @env";
+            parameters.Add(("@env", environment));
+        }
+
+        await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await connection.QueryAsync(null,
+            $"""
+            SELECT r.id, r.stack, r.environment, r.state, r.created_at, r.updated_at, r.region, d.failure_class, d.plan_id, p.commit_sha
+            FROM runs r LEFT JOIN run_details d ON d.run_id = r.id LEFT JOIN plans p ON p.plan_id = d.plan_id
+            WHERE r.state IN ({string.Join(", ", names)}) AND r.updated_at >= @since{byEnvironment}
+            ORDER BY r.created_at DESC, r.id DESC LIMIT @limit
+            """,
+            r => new FinishedRun(ReadRun(r), r.NullableString(7), r.NullableString(8), r.NullableString(9)),
+            cancellationToken, [.. parameters]).ConfigureAwait(false);
+    }
+
     public async Task<IReadOnlyList<RunRecord>> ListForPlanAsync(string planId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(planId);
