@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 
 using Airlock.Application.Deployments;
 using Airlock.Application.Workspace;
@@ -140,12 +138,7 @@ internal sealed class DeploymentWorkspace : IAsyncDisposable
     /// <summary>Kills the instance the deploy script started on <paramref name="port"/>.</summary>
     public void KillAppOn(int port) => Kill(int.Parse(Read($"app-{port}.pid").Trim(), CultureInfo.InvariantCulture));
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => LoopbackPorts.Reserve();
 
     public static async Task<(int Status, string Body)> GetAsync(int port, string path)
     {

@@ -245,8 +245,8 @@ public class ReleaseTests
         Assert.Contains("incident 42", listed.Stdout, StringComparison.Ordinal);
 
         Assert.Equal(0, (await workspace.RunAsync("freeze", "stop", "--env", "dev")).ExitCode);
-        var (resumed, done, _) = await workspace.ReleaseJsonAsync("release", "resume", (string)held["id"]!, "--no-wait");
-        Assert.Equal(0, resumed);
+        var (resumed, done, resumedRaw) = await workspace.ReleaseJsonAsync("release", "resume", (string)held["id"]!, "--no-wait");
+        Assert.True(resumed == 0, resumedRaw.ToString());
         Assert.Equal("succeeded", (string?)done["status"]);
     }
 

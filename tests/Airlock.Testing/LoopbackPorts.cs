@@ -1,0 +1,48 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Airlock.Testing;
+
+/// <summary>
+/// Ports for test services that a script starts later (so the test cannot hold the socket until then). They are
+/// taken below the kernel's ephemeral range (32768–60999 on Linux): a port from "bind to 0" is an ephemeral one,
+/// which any outgoing connection of a parallel test (HTTP clients, PostgreSQL) can take before the service binds.
+/// Never hands out the same port twice in one process.
+/// </summary>
+public static class LoopbackPorts
+{
+    private const int First = 20000;
+    private const int Last = 32000;
+    private static readonly HashSet<int> Given = [];
+
+    /// <summary>A loopback port nothing listens on now, outside the ephemeral range.</summary>
+    public static int Reserve()
+    {
+        lock (Given)
+        {
+            for (var attempt = 0; attempt < 1000; attempt++)
+            {
+                var port = Random.Shared.Next(First, Last);
+                if (Given.Contains(port))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    using var listener = new TcpListener(IPAddress.Loopback, port);
+                    listener.Start();
+                }
+                catch (SocketException)
+                {
+                    continue; // someone listens there
+                }
+
+                Given.Add(port);
+                return port;
+            }
+
+            throw new InvalidOperationException($"no free loopback port between {First} and {Last}");
+        }
+    }
+}
