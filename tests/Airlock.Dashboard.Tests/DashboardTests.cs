@@ -117,7 +117,7 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
         await SignInAsync(requester, server, "bob@example.com", "platform");
         await requester.GotoAsync(planUrl);
         var sections = await requester.Locator("main section[id]").EvaluateAllAsync<string[]>("els => els.map(e => e.id)");
-        Assert.Equal(["risks", "changes", "policy", "approvals"], sections);
+        Assert.Equal(["risks", "changes", "policy", "approvals", "plan-runs"], sections);
         Assert.Contains("local_file.old_html", await requester.InnerTextAsync("#risks"), StringComparison.Ordinal);
         Assert.Equal("delete (1)", await requester.Locator("#changes h3").First.InnerTextAsync());
         Assert.True(await requester.IsDisabledAsync("#approve"));
@@ -186,6 +186,13 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
         await SignInAsync(page, server, "alice@example.com", "platform");
         await page.GotoAsync(server.BaseUrl + "/runs");
         await page.ClickAsync($"a[href='/runs/{runId}']");
+
+        // The plan page lists the plan's applies, linked to their runs.
+        var planPage = await browser.NewPageAsync();
+        await SignInAsync(planPage, server, "alice@example.com", "platform");
+        await planPage.GotoAsync(server.BaseUrl + "/plans/" + plan.Record.PlanId);
+        Assert.Equal(["acquiring_locks"], await planPage.Locator($"#plan-runs tr[data-run='{runId}'] .pill").AllInnerTextsAsync());
+        Assert.Equal(1, await planPage.Locator($"#plan-runs a[href='/runs/{runId}']").CountAsync());
         var steps = await page.Locator("#timeline li").EvaluateAllAsync<string[]>("els => els.map(e => e.dataset.to)");
         Assert.Equal(["requested", "validating", "queued", "acquiring_locks"], steps);
         Assert.Equal("acquiring_locks", await page.InnerTextAsync("#run-state"));

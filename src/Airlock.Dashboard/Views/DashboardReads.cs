@@ -45,8 +45,9 @@ public sealed record RuleRow(string Id, string Result, string? Message);
 /// <param name="Rules">Plan-time policy rules.</param>
 /// <param name="ApproveBlockedReason">Null when the viewer may approve; else the one-line reason.</param>
 /// <param name="RejectBlockedReason">Null when the viewer may reject; else the one-line reason.</param>
+/// <param name="Runs">Applies of this plan, newest first (an approved plan is applied at most once; refused tries stay listed).</param>
 public sealed record PlanModel(PlanApprovals Approvals, IReadOnlyList<RiskRow> Risks, IReadOnlyList<IGrouping<string, ResourceRow>> Groups, string PolicyDecision,
-    IReadOnlyList<RuleRow> Rules, string? ApproveBlockedReason, string? RejectBlockedReason);
+    IReadOnlyList<RuleRow> Rules, string? ApproveBlockedReason, string? RejectBlockedReason, IReadOnlyList<RunRecord> Runs);
 
 /// <summary>The evidence page: the newest records and the verification of the whole chain.</summary>
 public sealed record EvidenceModel(IReadOnlyList<ChainRecord> Records, long Total, ChainVerificationResult Verification);
@@ -147,7 +148,8 @@ public sealed class DashboardReads(AirlockServices services)
         var alreadyApproved = approvals.Decisions.Any(d => d.Decision == ApprovalRecord.Approved && string.Equals(d.Approver, viewer, StringComparison.OrdinalIgnoreCase));
         return new PlanModel(approvals, risks, groups, (string?)policy["decision"] ?? "?", rules,
             whyNot ?? (alreadyApproved ? $"you ({viewer}) already approved this plan" : null),
-            whyNot);
+            whyNot,
+            await services.Store.Runs.ListForPlanAsync(planId, cancellationToken));
     }
 
     /// <summary>The newest evidence records and the verification of the whole chain with this installation's keyring.</summary>
