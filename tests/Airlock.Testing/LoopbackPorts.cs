@@ -7,12 +7,13 @@ namespace Airlock.Testing;
 /// Ports for test services that a script starts later (so the test cannot hold the socket until then). They are
 /// taken below the kernel's ephemeral range (32768–60999 on Linux): a port from "bind to 0" is an ephemeral one,
 /// which any outgoing connection of a parallel test (HTTP clients, PostgreSQL) can take before the service binds.
-/// Never hands out the same port twice in one process.
+/// Never hands out the same port twice in one process; test processes running side by side (dotnet test runs the
+/// test projects in parallel) draw from different thousands, by process id.
 /// </summary>
 public static class LoopbackPorts
 {
-    private const int First = 20000;
-    private const int Last = 32000;
+    private static readonly int First = 20000 + (Environment.ProcessId % 12 * 1000);
+    private static readonly int Last = First + 1000;
     private static readonly HashSet<int> Given = [];
 
     /// <summary>A loopback port nothing listens on now, outside the ephemeral range.</summary>

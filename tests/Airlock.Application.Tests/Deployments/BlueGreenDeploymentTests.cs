@@ -21,7 +21,7 @@ public sealed class BlueGreenDeploymentTests
         DeploymentWorkspace.App(
             "sh ./bg-deploy.sh {blue_port} {green_port}",
             new DeploymentStrategy(DeploymentStrategyKind.BlueGreen, [], TimeSpan.Zero) { Switch = switchCommand },
-            health: [new HttpCheck("{url}/health", 200, 60, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), null), DeploymentWorkspace.HealthChecks[1]]);
+            health: DeploymentWorkspace.HealthChecks);
 
     private static async Task<(DeploymentWorkspace Ws, Ports Ports)> WithV1OnBlueAsync(ApplicationConfig app)
     {

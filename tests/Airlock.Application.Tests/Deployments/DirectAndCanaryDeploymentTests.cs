@@ -93,7 +93,7 @@ public sealed class DirectAndCanaryDeploymentTests
         await using var ws = await DeploymentWorkspace.CreateAsync();
         var port = DeploymentWorkspace.FreePort();
         var canary = new DeploymentStrategy(DeploymentStrategyKind.Canary, [50, 100], TimeSpan.FromMilliseconds(300));
-        var app = DeploymentWorkspace.App(Deploy(port), canary, health: [new HttpCheck("{url}/health", 200, 40, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(2), null), DeploymentWorkspace.HealthChecks[1]]);
+        var app = DeploymentWorkspace.App(Deploy(port), canary, health: [new HttpCheck("{url}/health", 200, 75, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(2), null), DeploymentWorkspace.HealthChecks[1]]);
         await ws.BuildAsync(app);
         var first = await ws.Deployer.DeployAsync(ws.Request(app, "v1", previous: null), ws.Observer, CancellationToken.None);
         Assert.Equal(DeploymentResult.Live, first.Outcome);
