@@ -44,17 +44,7 @@ public static class PlanSummaryJson
         var digest = Digest(summary);
         using var writer = new Utf8JsonWriter(output, options);
         writer.WriteStartObject();
-        var header = new JsonObject
-        {
-            ["schema"] = Schema,
-            ["engine"] = summary.Engine,
-            ["format_version"] = summary.FormatVersion,
-            ["tool_version"] = summary.ToolVersion,
-            ["errored"] = summary.Errored,
-            ["has_changes"] = summary.HasChanges,
-            ["digest"] = digest,
-            ["artifact_digest"] = summary.ArtifactDigest,
-        };
+        var header = Header(summary, digest);
         foreach (var (key, value) in header)
         {
             // engine and errored are also semantic keys: ToJson keeps them at their header position.
@@ -68,17 +58,7 @@ public static class PlanSummaryJson
     /// <summary>The full JSON document, including the digest.</summary>
     public static JsonObject ToJson(PlanSummary summary)
     {
-        var node = new JsonObject
-        {
-            ["schema"] = Schema,
-            ["engine"] = summary.Engine,
-            ["format_version"] = summary.FormatVersion,
-            ["tool_version"] = summary.ToolVersion,
-            ["errored"] = summary.Errored,
-            ["has_changes"] = summary.HasChanges,
-            ["digest"] = Digest(summary),
-            ["artifact_digest"] = summary.ArtifactDigest,
-        };
+        var node = Header(summary, Digest(summary));
         foreach (var (key, value) in SemanticNode(summary))
         {
             node[key] = value?.DeepClone();
@@ -86,6 +66,19 @@ public static class PlanSummaryJson
 
         return node;
     }
+
+    // The document's leading keys, in order: shared by the streamed and the node form so both stay byte-identical.
+    private static JsonObject Header(PlanSummary summary, string digest) => new()
+    {
+        ["schema"] = Schema,
+        ["engine"] = summary.Engine,
+        ["format_version"] = summary.FormatVersion,
+        ["tool_version"] = summary.ToolVersion,
+        ["errored"] = summary.Errored,
+        ["has_changes"] = summary.HasChanges,
+        ["digest"] = digest,
+        ["artifact_digest"] = summary.ArtifactDigest,
+    };
 
     private static JsonObject SemanticNode(PlanSummary summary)
     {
