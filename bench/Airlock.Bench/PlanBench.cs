@@ -46,6 +46,18 @@ internal static class PlanBench
             return 0;
         }
 
+        if (args is ["--repeat", var repeatPath, var times])
+        {
+            // For profilers (perf with DOTNET_PerfMapEnabled=1): summarize only, N times.
+            for (var i = 0; i < int.Parse(times, CultureInfo.InvariantCulture); i++)
+            {
+                using var stream = OpenSequential(repeatPath);
+                PlanReader.Read(stream);
+            }
+
+            return 0;
+        }
+
         if (args is ["--time", var timePath])
         {
             // Quick loop for tuning: summarize vs ceiling on an existing file.

@@ -50,16 +50,10 @@ public static class RiskDetector
     private static readonly string[] DeletionProtectionFlags = ["deletion_protection", "enable_deletion_protection", "deletion_protection_enabled"];
     private static readonly string[] AwsPolicyAttributes = ["policy", "assume_role_policy"];
 
-    // Attribute names the generic rules read; a value without any of them cannot trigger those rules.
-    private static readonly byte[][] GenericRuleNeedles =
-    [
-        "encrypt"u8.ToArray(), "backup_retention"u8.ToArray(), "skip_final_snapshot"u8.ToArray(), "deletion_protection"u8.ToArray(), "backup_configuration"u8.ToArray(),
-    ];
-
     /// <summary>
     /// Whether a rule would read the values of a resource of this mode, action and type whose after
     /// value is <paramref name="afterJson"/>. Lets the reader skip building a DOM for the vast
-    /// majority of resources (creates of types no rule inspects, no-ops, reads, deletes).
+    /// majority of resources (no-ops, reads, deletes, and creates no rule can report on).
     /// </summary>
     public static bool NeedsValues(ResourceMode mode, PlanAction action, string terraformType, ReadOnlySpan<byte> afterJson)
     {
@@ -69,20 +63,55 @@ public static class RiskDetector
             return false;
         }
 
-        if (IsIamType(terraformType) || IngressTypes.Contains(terraformType))
+        // Updates and replacements compare against a before value this does not see (and are diffed anyway).
+        return action != PlanAction.Create || RulesToRun(terraformType, afterJson, default, hasBefore: false) != ValueRules.None;
+    }
+
+    /// <summary>The value rules of <see cref="Detect"/>; a rule runs only when its prefilter says it could report.</summary>
+    [Flags]
+    private enum ValueRules
+    {
+        None = 0,
+        Iam = 1,
+        PublicIngress = 2,
+        Encryption = 4,
+        Backup = 8,
+        DeletionProtection = 16,
+    }
+
+    // The generic rules look up a dozen attributes each (a linear search per lookup); most values
+    // hold none of them, which one vectorised scan of the raw JSON settles. Detect and NeedsValues
+    // share this, so the reader never skips a DOM a rule would have read.
+    private static ValueRules RulesToRun(string type, ReadOnlySpan<byte> afterJson, ReadOnlySpan<byte> beforeJson, bool hasBefore)
+    {
+        var rules = IsIamType(type) ? ValueRules.Iam : ValueRules.None;
+        var escaped = afterJson.IndexOf("\\u"u8) >= 0 || beforeJson.IndexOf("\\u"u8) >= 0;
+
+        // Only rules whose source is exactly a public range can be reported, so an after value
+        // without one (and without any escape that could spell one) adds none.
+        if (IngressTypes.Contains(type) && (afterJson.IndexOf((byte)'\\') >= 0 || ContainsAny(afterJson, type.StartsWith("azurerm_", StringComparison.Ordinal) ? PublicAzureNeedles : PublicCidrNeedles)))
         {
-            return true;
+            rules |= ValueRules.PublicIngress;
         }
 
-        foreach (var needle in GenericRuleNeedles)
+        // A new resource can only report a flag that is false (the S3 rule needs a before value).
+        if (escaped || ((afterJson.IndexOf("ncrypt"u8) >= 0 || beforeJson.IndexOf("ncrypt"u8) >= 0) && (hasBefore || afterJson.IndexOf("false"u8) >= 0)))
         {
-            if (afterJson.IndexOf(needle) >= 0)
-            {
-                return true;
-            }
+            rules |= ValueRules.Encryption;
         }
 
-        return false;
+        if (escaped || ContainsAny(afterJson, BackupNeedles))
+        {
+            rules |= ValueRules.Backup;
+        }
+
+        // Deletion protection is reported only when it was on before.
+        if (hasBefore && (escaped || ContainsAny(afterJson, DeletionProtectionNeedles)))
+        {
+            rules |= ValueRules.DeletionProtection;
+        }
+
+        return rules;
     }
 
     // What each generic rule must find in the raw after (or before) value to have anything to
@@ -157,32 +186,28 @@ public static class RiskDetector
 
         var before = input.Before is { ValueKind: JsonValueKind.Object } b ? b : (JsonElement?)null;
         var context = new Context(input, before, after, sink);
-        Iam(context);
+        var rules = RulesToRun(input.TerraformType, JsonMarshal.GetRawUtf8Value(after), before is { } known ? JsonMarshal.GetRawUtf8Value(known) : default, before is not null);
+        if (rules.HasFlag(ValueRules.Iam))
+        {
+            Iam(context);
+        }
 
-        // The generic rules look up a dozen attributes each (a linear search per lookup); most
-        // values hold none of them, which one vectorised scan of the raw JSON settles.
-        var afterJson = JsonMarshal.GetRawUtf8Value(after);
-        var beforeJson = before is { } known ? JsonMarshal.GetRawUtf8Value(known) : default;
-        var escaped = afterJson.IndexOf("\\u"u8) >= 0 || beforeJson.IndexOf("\\u"u8) >= 0;
-
-        // Only rules whose source is exactly a public range can be reported, so an after value
-        // without one (and without any escape that could spell one) adds none.
-        if (IngressTypes.Contains(input.TerraformType) && (afterJson.IndexOf((byte)'\\') >= 0 || ContainsAny(afterJson, input.TerraformType.StartsWith("azurerm_", StringComparison.Ordinal) ? PublicAzureNeedles : PublicCidrNeedles)))
+        if (rules.HasFlag(ValueRules.PublicIngress))
         {
             PublicIngress(context);
         }
-        // A new resource can only report a flag that is false (the S3 rule needs a before value).
-        if (escaped || ((afterJson.IndexOf("ncrypt"u8) >= 0 || beforeJson.IndexOf("ncrypt"u8) >= 0) && (before is not null || afterJson.IndexOf("false"u8) >= 0)))
+
+        if (rules.HasFlag(ValueRules.Encryption))
         {
             Encryption(context);
         }
 
-        if (escaped || ContainsAny(afterJson, BackupNeedles))
+        if (rules.HasFlag(ValueRules.Backup))
         {
             Backup(context);
         }
 
-        if (escaped || ContainsAny(afterJson, DeletionProtectionNeedles))
+        if (rules.HasFlag(ValueRules.DeletionProtection))
         {
             DeletionProtection(context);
         }

@@ -59,7 +59,29 @@ public class RiskValueShortcutTests
     {
         Assert.True(RiskDetector.NeedsValues(ResourceMode.Managed, action, "aws_iam_role", "{}"u8));
         Assert.True(RiskDetector.NeedsValues(ResourceMode.Managed, action, "aws_ebs_volume", """{"encrypted":false}"""u8));
-        Assert.False(RiskDetector.NeedsValues(ResourceMode.Managed, action, "aws_ebs_volume", """{"size":8}"""u8));
+        Assert.True(RiskDetector.NeedsValues(ResourceMode.Managed, action, "aws_db_instance", """{"backup_retention_period":0}"""u8));
+        Assert.True(RiskDetector.NeedsValues(ResourceMode.Managed, action, "aws_security_group", """{"ingress":[{"cidr_blocks":["0.0.0.0/0"]}]}"""u8));
+    }
+
+    [Theory]
+    [InlineData("aws_ebs_volume", """{"size":8}""")]
+    [InlineData("aws_ebs_volume", """{"encrypted":true}""")]
+    [InlineData("aws_db_instance", """{"deletion_protection":false}""")]
+    [InlineData("aws_security_group", """{"ingress":[{"cidr_blocks":["10.0.0.0/8"]}]}""")]
+    public void A_create_no_rule_can_report_on_needs_no_values(string type, string after)
+    {
+        // A new resource has no before value: a flag can only be reported when it is false, and
+        // deletion protection only when it was on before.
+        Assert.False(RiskDetector.NeedsValues(ResourceMode.Managed, PlanAction.Create, type, System.Text.Encoding.UTF8.GetBytes(after)));
+    }
+
+    [Theory]
+    [InlineData(PlanAction.Update)]
+    [InlineData(PlanAction.Replace)]
+    public void Updates_and_replacements_always_need_values(PlanAction action)
+    {
+        // The rules compare with the before value, which NeedsValues does not see.
+        Assert.True(RiskDetector.NeedsValues(ResourceMode.Managed, action, "aws_ebs_volume", """{"size":8}"""u8));
     }
 
     private static JsonElement? Value(JsonElement change, string name) =>
