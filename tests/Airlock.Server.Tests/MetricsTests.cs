@@ -9,7 +9,8 @@ namespace Airlock.Server.Tests;
 
 /// <summary>
 /// /metrics over a real replica, parsed as Prometheus text: every figure is compared with what the store holds for runs
-/// the test really applied (the command engine, a slow apply and a failing one) and a queue item left waiting.
+/// the test really applied (the command engine, a slow apply and a failing one), a queue item left waiting and a run
+/// seeded in acquiring_locks.
 /// </summary>
 public sealed class MetricsTests
 {
@@ -84,6 +85,15 @@ public sealed class MetricsTests
                 Assert.True(expected.Count(d => d <= le) == count, $"{series} is {count}; the run events give {string.Join(", ", expected)} s");
             }
         }
+
+        // A run waiting for its locks now (seeded in acquiring_locks): the gauge shows how long; the histogram does not count it.
+        await store.Runs.CreateAsync("run-locking", "site", "prod", RunState.AcquiringLocks.WireName(), "alice@example.com", CancellationToken.None);
+        var locking = DateTimeOffset.UtcNow;
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        var again = Parse(await client.GetStringAsync("metrics")).Samples;
+        Assert.InRange(again["airlock_lock_waiting_oldest_seconds"], 0.4, (DateTimeOffset.UtcNow - locking).TotalSeconds + 1);
+        Assert.Equal(2, again["airlock_lock_wait_seconds_count"]);
+        Assert.Equal(1, again["airlock_runs{state=\"acquiring_locks\"}"]);
 
         // The apply histogram is the apply, not request to end: each run started well before it entered applying.
         var requestToEnd = await PhaseSecondsAsync(server, runs, e => e.From is null, e => e.To is "succeeded" or "failed");
