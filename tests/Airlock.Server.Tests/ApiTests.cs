@@ -259,8 +259,8 @@ public sealed class ApiTests
         var metrics = await client.GetStringAsync("metrics");
         Assert.Contains("airlock_runs{state=\"succeeded\"} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("airlock_apply_duration_seconds_count 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("airlock_apply_duration_seconds_le{le=\"+Inf\"} 1", metrics, StringComparison.Ordinal);
-        foreach (var family in new[] { "airlock_run_failures", "airlock_queue_depth", "airlock_queue_wait_max_seconds", "airlock_locks_held", "airlock_locks_expired", "airlock_lock_wait_seconds", "airlock_apply_duration_seconds_sum", "http_requests_received_total" })
+        Assert.Contains("airlock_apply_duration_seconds_bucket{le=\"+Inf\"} 1", metrics, StringComparison.Ordinal);
+        foreach (var family in new[] { "airlock_run_failures", "airlock_queue_depth", "airlock_queue_waiting_oldest_seconds", "airlock_queue_waiting_total_seconds", "airlock_locks_held", "airlock_locks_expired", "airlock_lock_waiting_oldest_seconds", "airlock_apply_duration_seconds", "airlock_queue_wait_seconds", "airlock_lock_wait_seconds", "http_requests_received_total" })
         {
             Assert.Contains("# TYPE " + family, metrics, StringComparison.Ordinal);
         }

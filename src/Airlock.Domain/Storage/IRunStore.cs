@@ -63,19 +63,27 @@ public sealed record RunQuery(string? Stack = null, string? Environment = null, 
 
 /// <summary>Aggregates over the run store that the server's /metrics reads at scrape time.</summary>
 /// <param name="ByState">Number of runs per state (wire name).</param>
-/// <param name="OldestUpdateByState">Per state, the oldest last-transition instant of a run in it (how long the longest has been there).</param>
+/// <param name="OldestUpdateByState">Per state, the oldest last-event instant of a run in it (how long the longest has been there).</param>
 /// <param name="FailuresByClass">Runs with a failure class, per class.</param>
-/// <param name="Durations">Apply durations of finished runs (created → last transition) since the window start.</param>
+/// <param name="ApplyDurations">
+/// Runs created since the window start that entered <c>applying</c> and then ended succeeded, failed or cancelled: the time
+/// from entering <c>applying</c> to that end (applying, verifying, publishing). Runs whose outcome is unknown
+/// (<c>needs_reconciliation</c>) have no end and are not counted.
+/// </param>
+/// <param name="QueueWaits">Runs created since the window start that left <c>queued</c> for <c>acquiring_locks</c>: the time from entering <c>queued</c> to that claim.</param>
+/// <param name="LockWaits">Runs created since the window start that left <c>acquiring_locks</c> (locks taken, or given up): the time spent taking locks.</param>
 public sealed record RunStatistics(
     IReadOnlyDictionary<string, long> ByState,
     IReadOnlyDictionary<string, DateTimeOffset> OldestUpdateByState,
     IReadOnlyDictionary<string, long> FailuresByClass,
-    RunDurationStatistics Durations);
+    RunDurationStatistics ApplyDurations,
+    RunDurationStatistics QueueWaits,
+    RunDurationStatistics LockWaits);
 
-/// <summary>Durations of finished runs as cumulative bucket counts (Prometheus histogram style).</summary>
-/// <param name="Buckets">Upper bounds in seconds, ascending, each with the number of runs at or under it.</param>
-/// <param name="Count">Runs counted.</param>
-/// <param name="SumSeconds">Sum of their durations in seconds.</param>
+/// <summary>Durations as cumulative bucket counts (Prometheus histogram style).</summary>
+/// <param name="Buckets">Upper bounds in seconds, ascending, each with the number of durations at or under it.</param>
+/// <param name="Count">Durations counted.</param>
+/// <param name="SumSeconds">Their sum in seconds.</param>
 public sealed record RunDurationStatistics(IReadOnlyList<(double UpperBoundSeconds, long Count)> Buckets, long Count, double SumSeconds);
 
 /// <summary>Runs and their append-only event log.</summary>
@@ -132,8 +140,9 @@ public interface IRunStore
     Task<IReadOnlyList<RunRecord>> ListForPlanAsync(string planId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Counts by state and failure class, and durations of runs in <paramref name="finishedStates"/> created at or after
-    /// <paramref name="since"/>, bucketed by <paramref name="bucketSeconds"/> (one aggregate query each, on both backends).
+    /// Counts by state and failure class (all time), and the apply durations, queue waits and lock waits (from the run
+    /// events) of runs created at or after <paramref name="since"/>, bucketed by <paramref name="bucketSeconds"/>
+    /// (ascending): a few aggregate queries, the same on both backends.
     /// </summary>
-    Task<RunStatistics> StatisticsAsync(IReadOnlyList<string> finishedStates, DateTimeOffset since, IReadOnlyList<double> bucketSeconds, CancellationToken cancellationToken);
+    Task<RunStatistics> StatisticsAsync(DateTimeOffset since, IReadOnlyList<double> bucketSeconds, CancellationToken cancellationToken);
 }

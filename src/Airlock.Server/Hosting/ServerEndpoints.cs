@@ -1,12 +1,10 @@
 using Airlock.Dashboard;
 using Airlock.Server.Api;
 using Airlock.Server.GitHub;
+using Airlock.Server.Metrics;
 
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-
-using Prometheus;
 
 namespace Airlock.Server.Hosting;
 
@@ -16,7 +14,7 @@ internal static class ServerEndpoints
     public static void Map(WebApplication app)
     {
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>());
+        app.MapStoreMetrics("/metrics");
         app.MapHealth();
         app.MapGitHubWebhooks();
         var api = app.MapGroup("/api").RequireAuthorization();

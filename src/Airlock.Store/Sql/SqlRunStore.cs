@@ -219,9 +219,8 @@ internal sealed class SqlRunStore(SqlContext context) : IRunStore
         await AppendEventAsync(connection, transaction, runId, current, RunState.NeedsReconciliation.WireName(), now, actor ?? SystemActor, detail, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<RunStatistics> StatisticsAsync(IReadOnlyList<string> finishedStates, DateTimeOffset since, IReadOnlyList<double> bucketSeconds, CancellationToken cancellationToken)
+    public async Task<RunStatistics> StatisticsAsync(DateTimeOffset since, IReadOnlyList<double> bucketSeconds, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(finishedStates);
         ArgumentNullException.ThrowIfNull(bucketSeconds);
         await using var connection = await context.Dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
         var byState = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -241,35 +240,58 @@ internal sealed class SqlRunStore(SqlContext context) : IRunStore
             failures[failureClass] = count;
         }
 
-        // One pass over the window (runs_newest): a SUM(CASE) per bucket works the same on SQLite and PostgreSQL.
-        var parameters = new List<(string, object?)> { ("@since", Db.Ms(since)) };
-        var states = new List<string>();
-        for (var i = 0; i < finishedStates.Count; i++)
+        // Each run of the window (runs_newest) with the instants its events (run_events_by_run) give for the start and end
+        // of each phase; the first matching event counts, so notes (from = to) never move a start. Then one pass sums
+        // each phase into its buckets with SUM(CASE), which works the same on SQLite and PostgreSQL.
+        var phases = new (string Name, string Start, string End)[]
         {
-            states.Add($"@s{i}");
-            parameters.Add(($"@s{i}", finishedStates[i]));
-        }
-
-        var columns = new List<string> { "COUNT(*)", "COALESCE(SUM(updated_at - created_at), 0)" };
+            ("apply", $"e.to_state = '{W(RunState.Applying)}'",
+                $"e.from_state IN ('{W(RunState.Applying)}', '{W(RunState.Verifying)}', '{W(RunState.Publishing)}') AND e.to_state IN ('{W(RunState.Succeeded)}', '{W(RunState.Failed)}', '{W(RunState.Cancelled)}')"),
+            ("queue", $"e.to_state = '{W(RunState.Queued)}'", $"e.from_state = '{W(RunState.Queued)}' AND e.to_state = '{W(RunState.AcquiringLocks)}'"),
+            ("lock", $"e.to_state = '{W(RunState.AcquiringLocks)}'", $"e.from_state = '{W(RunState.AcquiringLocks)}' AND e.to_state <> '{W(RunState.AcquiringLocks)}'"),
+        };
+        var parameters = new List<(string, object?)> { ("@since", Db.Ms(since)) };
         for (var i = 0; i < bucketSeconds.Count; i++)
         {
-            columns.Add($"COALESCE(SUM(CASE WHEN updated_at - created_at <= @b{i} THEN 1 ELSE 0 END), 0)");
             parameters.Add(($"@b{i}", (long)Math.Round(bucketSeconds[i] * 1000)));
         }
 
-        var stateFilter = states.Count == 0 ? "1 = 0" : $"state IN ({string.Join(", ", states)})";
-        var durations = (await connection.QueryAsync(null, $"SELECT {string.Join(", ", columns)} FROM runs WHERE created_at >= @since AND {stateFilter}",
-            r =>
+        var inner = string.Join(", ", phases.Select(p => $"MIN(CASE WHEN {p.Start} THEN e.at END) AS {p.Name}_start, MIN(CASE WHEN {p.End} THEN e.at END) AS {p.Name}_end"));
+        var columns = new List<string>();
+        foreach (var (name, _, _) in phases)
+        {
+            var duration = $"(p.{name}_end - p.{name}_start)";
+            columns.Add($"COUNT({duration})");
+            columns.Add($"COALESCE(SUM({duration}), 0)");
+            columns.AddRange(Enumerable.Range(0, bucketSeconds.Count).Select(i => $"COALESCE(SUM(CASE WHEN {duration} <= @b{i} THEN 1 ELSE 0 END), 0)"));
+        }
+
+        var sql = $"""
+            SELECT {string.Join(", ", columns)}
+            FROM (SELECT {inner} FROM runs r JOIN run_events e ON e.run_id = r.id WHERE r.created_at >= @since GROUP BY r.id) p
+            """;
+        var durations = (await connection.QueryAsync(null, sql, r =>
+        {
+            var result = new List<RunDurationStatistics>();
+            var stride = 2 + bucketSeconds.Count;
+            for (var phase = 0; phase < phases.Length; phase++)
             {
+                var at = phase * stride;
                 var buckets = new List<(double, long)>();
                 for (var i = 0; i < bucketSeconds.Count; i++)
                 {
-                    buckets.Add((bucketSeconds[i], Convert.ToInt64(r.GetValue(2 + i), System.Globalization.CultureInfo.InvariantCulture)));
+                    buckets.Add((bucketSeconds[i], Long(r.GetValue(at + 2 + i))));
                 }
 
-                return new RunDurationStatistics(buckets, r.GetInt64(0), Convert.ToInt64(r.GetValue(1), System.Globalization.CultureInfo.InvariantCulture) / 1000.0);
-            }, cancellationToken, [.. parameters]).ConfigureAwait(false))[0];
-        return new RunStatistics(byState, oldest, failures, durations);
+                result.Add(new RunDurationStatistics(buckets, Long(r.GetValue(at)), Long(r.GetValue(at + 1)) / 1000.0));
+            }
+
+            return result;
+        }, cancellationToken, [.. parameters]).ConfigureAwait(false))[0];
+        return new RunStatistics(byState, oldest, failures, durations[0], durations[1], durations[2]);
+
+        static string W(RunState state) => state.WireName();
+        static long Long(object value) => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static RunRecord ReadRun(DbDataReader r) =>

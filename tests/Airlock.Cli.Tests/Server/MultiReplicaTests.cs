@@ -29,7 +29,7 @@ public sealed partial class MultiReplicaTests
     private const string Lease = "6s"; // short, so the test sees a lapse soon; long enough that a loaded machine does not miss three heartbeats
 
     [Fact]
-    public async Task Three_replicas_share_the_applies_exactly_once_without_overlap_and_a_killed_replicas_run_is_reconciled_and_its_stack_stays_blocked()
+    public async Task Three_replicas_share_the_applies_exactly_once_without_overlap_and_a_killed_replicas_run_is_shown_for_reconciliation_and_only_a_fresh_plan_unblocks_its_stack()
     {
         var rounds = int.TryParse(Environment.GetEnvironmentVariable("AIRLOCK_MULTI_REPLICA_ROUNDS"), CultureInfo.InvariantCulture, out var r) && r > 0 ? r : 10;
         using var dir = new TempDir("airlock-replicas");
@@ -162,6 +162,47 @@ public sealed partial class MultiReplicaTests
             var later = requests.Where(q => stackOfPlan[q.PlanId] == killedStack && q.RunId != killedRun && states[q.RunId] != "succeeded" && states[q.RunId] != "needs_reconciliation").ToList();
             Assert.All(later, q => Assert.Contains(states[q.RunId], new[] { "rejected", "failed" }));
 
+            // A surviving replica shows the killed run as needs_reconciliation, over the API and on its dashboard page.
+            var survivor = replicas[1];
+            var shown = await survivor.Client.GetFromJsonAsync<JsonObject>($"api/runs/{killedRun}");
+            Assert.Equal("needs_reconciliation", (string?)shown!["state"]);
+            Assert.Contains(shown["events"]!.AsArray(), e => (string?)e!["to"] == "needs_reconciliation" && (string?)e["actor"] == "airlock");
+            using (var cookies = new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false })
+            using (var browser = new HttpClient(cookies) { BaseAddress = survivor.Client.BaseAddress, Timeout = TimeSpan.FromSeconds(60) })
+            {
+                var signIn = await browser.PostAsync("login", new FormUrlEncodedContent([new("token", token), new("return_url", $"/runs/{killedRun}")]));
+                Assert.True(signIn.StatusCode == HttpStatusCode.Redirect, $"{(int)signIn.StatusCode}: {await signIn.Content.ReadAsStringAsync()}");
+                var page = await browser.GetAsync($"runs/{killedRun}");
+                Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+                Assert.Equal("needs_reconciliation", RunStateOnPage().Match(await page.Content.ReadAsStringAsync()).Groups[1].Value);
+            }
+
+            // The way out the product requires: someone inspects the target (above), plans again (the fresh plan reads
+            // the real state, made after the failure), the plan is approved, and the new plan applies on a surviving
+            // replica, taking over the dead run's lapsed lock. Nothing is force-unlocked.
+            var fresh = (await new PlanService(session.Services).PlanAsync(new PlanRequest(killedStack, "dev", "alice@example.com"), NullOutputSink.Instance, CancellationToken.None)).Record;
+            var approved = await survivor.Client.PostAsync($"api/plans/{fresh.PlanId}/approvals", null);
+            Assert.True(approved.StatusCode == HttpStatusCode.OK, $"{(int)approved.StatusCode}: {await approved.Content.ReadAsStringAsync()}");
+            Assert.True((bool)(await approved.Content.ReadFromJsonAsync<JsonObject>())!["satisfied"]!);
+            var freshPost = await replicas[2].Client.PostAsJsonAsync("api/applies", new JsonObject { ["plan_id"] = fresh.PlanId });
+            Assert.Equal(HttpStatusCode.Accepted, freshPost.StatusCode);
+            var freshRun = (string)(await freshPost.Content.ReadFromJsonAsync<JsonObject>())!["run_id"]!;
+            var freshDeadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(120);
+            JsonObject? freshRequest;
+            while ((string?)(freshRequest = await survivor.Client.GetFromJsonAsync<JsonObject>($"api/applies/{freshRun}"))!["status"] != "done")
+            {
+                Assert.True(DateTimeOffset.UtcNow < freshDeadline, $"the fresh apply is still {freshRequest["status"]}");
+                await Task.Delay(250);
+            }
+
+            Assert.True((string?)freshRequest["outcome"] == "succeeded", freshRequest.ToJsonString());
+            var freshEvents = await store.Runs.ReadEventsAsync(freshRun, CancellationToken.None);
+            Assert.Contains(freshEvents, e => e.To == "succeeded");
+            var freshInterval = Assert.Single(ReadIntervals(dir.Path), i => i.RunId == freshRun);
+            Assert.Equal(killedStack, freshInterval.Stack);
+            Assert.True(freshInterval.Start > killedStart && freshInterval.End is not null);
+            Assert.Equal("needs_reconciliation", (await store.Runs.GetAsync(killedRun, CancellationToken.None))!.State);
+
             // The evidence chain (three writers, one killed mid-run) verifies.
             var verified = await CliRunner.RunAsync(dir.Path, environment, "evidence", "verify");
             Assert.True(verified.ExitCode == 0, verified.ToString());
@@ -285,6 +326,9 @@ public sealed partial class MultiReplicaTests
         git.Write("bin/serial.sh", """cat "../../target/$AIRLOCK_STACK.serial" 2>/dev/null || echo 0""" + "\n");
         git.Write("bin/outputs.sh", "echo '{}'\n");
     }
+
+    [GeneratedRegex(@"id=""run-state""[^>]*>([^<]+)<")]
+    private static partial Regex RunStateOnPage();
 
     [GeneratedRegex(@"listening on (http://127\.0\.0\.1:\d+) \(replica ([^,]+),")]
     private static partial Regex Listening();
