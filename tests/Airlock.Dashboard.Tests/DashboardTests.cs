@@ -220,40 +220,47 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
         var hold = Path.Combine(server.Root, "target", "hold-apply");
         Directory.CreateDirectory(Path.GetDirectoryName(hold)!);
         await File.WriteAllTextAsync(hold, "held by the test\n");
-        var plan = await server.PlanAsync("bob@example.com", "dev");
-        var bob = await server.ClientAsync("bob@example.com");
-        var posted = await bob.PostAsJsonAsync("api/applies", new JsonObject { ["plan_id"] = plan.Record.PlanId });
-        var runId = (string)(await posted.Content.ReadFromJsonAsync<JsonObject>())!["run_id"]!;
-        var store = server.Host.Services.Store;
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(90);
-        while ((await store.RunLogs.ReadAsync(runId, 0, 1000, None)).All(l => l.Line != "site: held by the test"))
+        try
         {
-            Assert.True(DateTimeOffset.UtcNow < deadline, "the apply never started");
-            await Task.Delay(100);
+            var plan = await server.PlanAsync("bob@example.com", "dev");
+            var bob = await server.ClientAsync("bob@example.com");
+            var posted = await bob.PostAsJsonAsync("api/applies", new JsonObject { ["plan_id"] = plan.Record.PlanId });
+            var runId = (string)(await posted.Content.ReadFromJsonAsync<JsonObject>())!["run_id"]!;
+            var store = server.Host.Services.Store;
+            var deadline = DateTimeOffset.UtcNow.AddSeconds(90);
+            while ((await store.RunLogs.ReadAsync(runId, 0, 1000, None)).All(l => l.Line != "site: held by the test"))
+            {
+                Assert.True(DateTimeOffset.UtcNow < deadline, "the apply never started");
+                await Task.Delay(100);
+            }
+
+            var page = await browser.NewPageAsync();
+            await SignInAsync(page, server, "alice@example.com", "platform");
+            await page.GotoAsync(server.BaseUrl + "/runs/" + runId);
+            // While the apply is held: the lines so far arrive over the stream, which stays open.
+            await page.WaitForFunctionAsync("() => document.getElementById('log').textContent.includes('site: held by the test')");
+            Assert.Equal("live", await page.InnerTextAsync("#log-status"));
+            Assert.Equal("applying", await page.InnerTextAsync("#run-state"));
+            Assert.DoesNotContain("Apply complete!", await page.InnerTextAsync("#log"), StringComparison.Ordinal);
+
+            // Released: the rest of the log arrives in the open page, then the end of the stream.
+            File.Delete(hold);
+            await page.WaitForFunctionAsync(
+                "() => document.getElementById('log-status').textContent === 'finished'",
+                null,
+                new PageWaitForFunctionOptions { Timeout = 90_000 });
+            var log = await page.InnerTextAsync("#log");
+            Assert.Contains("Apply complete! Resources: ", log, StringComparison.Ordinal);
+            Assert.Contains("→ succeeded", log, StringComparison.Ordinal);
+            Assert.Equal("succeeded", await page.InnerTextAsync("#run-state"));
+            Assert.True(log.IndexOf("site: held by the test", StringComparison.Ordinal) < log.IndexOf("Apply complete!", StringComparison.Ordinal));
+            Assert.Equal(1, await page.Locator("#log .line.stdout", new PageLocatorOptions { HasTextString = "Apply complete!" }).CountAsync());
+            await BrowserFixture.ScreenshotAsync(page, "run-live-log");
         }
-
-        var page = await browser.NewPageAsync();
-        await SignInAsync(page, server, "alice@example.com", "platform");
-        await page.GotoAsync(server.BaseUrl + "/runs/" + runId);
-        // While the apply is held: the lines so far arrive over the stream, which stays open.
-        await page.WaitForFunctionAsync("() => document.getElementById('log').textContent.includes('site: held by the test')");
-        Assert.Equal("live", await page.InnerTextAsync("#log-status"));
-        Assert.Equal("applying", await page.InnerTextAsync("#run-state"));
-        Assert.DoesNotContain("Apply complete!", await page.InnerTextAsync("#log"), StringComparison.Ordinal);
-
-        // Released: the rest of the log arrives in the open page, then the end of the stream.
-        File.Delete(hold);
-        await page.WaitForFunctionAsync(
-            "() => document.getElementById('log-status').textContent === 'finished'",
-            null,
-            new PageWaitForFunctionOptions { Timeout = 90_000 });
-        var log = await page.InnerTextAsync("#log");
-        Assert.Contains("Apply complete! Resources: ", log, StringComparison.Ordinal);
-        Assert.Contains("→ succeeded", log, StringComparison.Ordinal);
-        Assert.Equal("succeeded", await page.InnerTextAsync("#run-state"));
-        Assert.True(log.IndexOf("site: held by the test", StringComparison.Ordinal) < log.IndexOf("Apply complete!", StringComparison.Ordinal));
-        Assert.Equal(1, await page.Locator("#log .line.stdout", new PageLocatorOptions { HasTextString = "Apply complete!" }).CountAsync());
-        await BrowserFixture.ScreenshotAsync(page, "run-live-log");
+        finally
+        {
+            File.Delete(hold); // a failed wait must not leave the apply held for the replica to cancel
+        }
     }
 
     [Fact]
