@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using Airlock.Application.Approvals;
 using Airlock.Application.Delivery;
 using Airlock.Domain.Delivery;
@@ -136,12 +138,14 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
         Assert.True(await approver.IsDisabledAsync("#approve"));
         await BrowserFixture.ScreenshotAsync(approver, "plan-approved");
 
-        // What the API and CLI read: the store's decisions through the approval service, as the signed-in actor.
-        var recorded = await new ApprovalService(server.Host.Services).ListAsync(plan.Record.PlanId, None);
-        var decision = Assert.Single(recorded.Decisions);
-        Assert.Equal(("alice@example.com", ApprovalRecord.Approved), (decision.Approver, decision.Decision));
-        Assert.Contains("local_file.old_html", decision.BindingJson, StringComparison.Ordinal);
-        Assert.Contains("alice@example.com", recorded.Verdict.Counted);
+        // The API reflects the click: read over HTTP with someone else's token, the decision is the signed-in actor's.
+        var carol = await server.ClientAsync("carol@example.com");
+        var recorded = (await carol.GetFromJsonAsync<JsonObject>($"api/plans/{plan.Record.PlanId}/approvals"))!;
+        var decision = Assert.Single(recorded["decisions"]!.AsArray())!;
+        Assert.Equal(("alice@example.com", ApprovalRecord.Approved), ((string?)decision["approver"], (string?)decision["decision"]));
+        Assert.Contains("local_file.old_html", decision["binding"]!.ToJsonString(), StringComparison.Ordinal);
+        Assert.Equal(["alice@example.com"], recorded["counted"]!.AsArray().Select(a => (string?)a));
+        Assert.False((bool)recorded["satisfied"]!); // prod needs a second approver, from security
     }
 
     [Fact]
@@ -200,6 +204,63 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
         var logStatus = await page.InnerTextAsync("#log-status");
         Assert.True(logStatus is "no log" or "live" or "finished", logStatus);
         await BrowserFixture.ScreenshotAsync(page, "run");
+    }
+
+    [Fact]
+    public async Task The_run_page_follows_a_real_apply_and_shows_its_log_lines_live_until_it_finishes()
+    {
+        await using var server = await ServerHarness.StartAsync(workers: 1);
+        // The apply says a known line, then holds (before changing anything) while target/hold-apply exists.
+        var apply = Path.Combine(server.Root, "stacks", "site", "apply.sh");
+        File.WriteAllText(apply, File.ReadAllText(apply).Replace(
+            ". ./common.sh\n",
+            ". ./common.sh\necho \"site: held by the test\"\nwhile [ -f ../../target/hold-apply ]; do sleep 0.1; done\n",
+            StringComparison.Ordinal));
+        server.Git.Commit("an apply the test can hold");
+        var hold = Path.Combine(server.Root, "target", "hold-apply");
+        Directory.CreateDirectory(Path.GetDirectoryName(hold)!);
+        await File.WriteAllTextAsync(hold, "held by the test\n");
+        try
+        {
+            var plan = await server.PlanAsync("bob@example.com", "dev");
+            var bob = await server.ClientAsync("bob@example.com");
+            var posted = await bob.PostAsJsonAsync("api/applies", new JsonObject { ["plan_id"] = plan.Record.PlanId });
+            var runId = (string)(await posted.Content.ReadFromJsonAsync<JsonObject>())!["run_id"]!;
+            var store = server.Host.Services.Store;
+            var deadline = DateTimeOffset.UtcNow.AddSeconds(90);
+            while ((await store.RunLogs.ReadAsync(runId, 0, 1000, None)).All(l => l.Line != "site: held by the test"))
+            {
+                Assert.True(DateTimeOffset.UtcNow < deadline, "the apply never started");
+                await Task.Delay(100);
+            }
+
+            var page = await browser.NewPageAsync();
+            await SignInAsync(page, server, "alice@example.com", "platform");
+            await page.GotoAsync(server.BaseUrl + "/runs/" + runId);
+            // While the apply is held: the lines so far arrive over the stream, which stays open.
+            await page.WaitForFunctionAsync("() => document.getElementById('log').textContent.includes('site: held by the test')");
+            Assert.Equal("live", await page.InnerTextAsync("#log-status"));
+            Assert.Equal("applying", await page.InnerTextAsync("#run-state"));
+            Assert.DoesNotContain("Apply complete!", await page.InnerTextAsync("#log"), StringComparison.Ordinal);
+
+            // Released: the rest of the log arrives in the open page, then the end of the stream.
+            File.Delete(hold);
+            await page.WaitForFunctionAsync(
+                "() => document.getElementById('log-status').textContent === 'finished'",
+                null,
+                new PageWaitForFunctionOptions { Timeout = 90_000 });
+            var log = await page.InnerTextAsync("#log");
+            Assert.Contains("Apply complete! Resources: ", log, StringComparison.Ordinal);
+            Assert.Contains("→ succeeded", log, StringComparison.Ordinal);
+            Assert.Equal("succeeded", await page.InnerTextAsync("#run-state"));
+            Assert.True(log.IndexOf("site: held by the test", StringComparison.Ordinal) < log.IndexOf("Apply complete!", StringComparison.Ordinal));
+            Assert.Equal(1, await page.Locator("#log .line.stdout", new PageLocatorOptions { HasTextString = "Apply complete!" }).CountAsync());
+            await BrowserFixture.ScreenshotAsync(page, "run-live-log");
+        }
+        finally
+        {
+            File.Delete(hold); // a failed wait must not leave the apply held for the replica to cancel
+        }
     }
 
     [Fact]

@@ -68,6 +68,48 @@ public sealed class GitHubFlowTests
     }
 
     [Fact]
+    public async Task An_airlock_plan_comment_plans_the_head_comments_each_plan_and_sets_a_status()
+    {
+        await using var scenario = await PullRequestScenario.StartAsync();
+        var store = scenario.Server.Host.Services.Store;
+        Assert.Null(await store.Plans.LatestAsync("site", "dev", CancellationToken.None));
+
+        // No pull_request event: the comment alone asks for the plan, and the pull request is read from GitHub.
+        var response = await scenario.SendAsync("issue_comment", PullRequestScenario.Comment("octocat", "airlock plan"));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var status = await scenario.Api.WaitForFinalStatusAsync("airlock/plan");
+        Assert.Equal("success", (string?)status["state"]);
+        Assert.Contains(scenario.Api.Requests, r => r.Method == "GET" && r.Path.EndsWith($"/pulls/{PullRequestScenario.Number}", StringComparison.Ordinal));
+
+        var dev = await store.Plans.LatestAsync("site", "dev", CancellationToken.None);
+        var prod = await store.Plans.LatestAsync("site", "prod", CancellationToken.None);
+        Assert.NotNull(dev);
+        Assert.NotNull(prod);
+        foreach (var plan in new[] { dev!, prod! })
+        {
+            Assert.Equal(scenario.HeadSha, plan.Commit);
+            var metadata = PlanMetadata.FromJson(plan.MetadataJson);
+            Assert.Equal(PullRequestScenario.Number, metadata.PullRequest);
+            Assert.Equal("bob@example.com", metadata.Requester); // the author requests it, not octocat who asked
+        }
+
+        Assert.Equal(scenario.Server.BaseAddress + "plans/" + dev!.PlanId, (string?)status["target_url"]);
+        Assert.Contains(scenario.Api.Statuses, s => (string?)s["context"] == "airlock/plan" && (string?)s["state"] == "pending");
+        Assert.Contains(scenario.Api.Requests, r => r.Path.EndsWith("/statuses/" + scenario.HeadSha, StringComparison.Ordinal));
+        var comments = scenario.Api.Comments;
+        Assert.Equal(2, comments.Count);
+        Assert.Contains(comments, c => c.Contains("#### Airlock plan: `site` in `dev`", StringComparison.Ordinal) && c.Contains(dev.PlanId, StringComparison.Ordinal));
+        var prodComment = Assert.Single(comments, c => c.Contains("#### Airlock plan: `site` in `prod`", StringComparison.Ordinal));
+        Assert.Contains(prod!.PlanId, prodComment, StringComparison.Ordinal);
+        Assert.Contains("local_file.index_html", prodComment, StringComparison.Ordinal);
+
+        // Since the author requested it, the commenter may approve the plan the comment made.
+        await scenario.SendAsync("pull_request_review", scenario.Review("octocat"));
+        Assert.Contains("approved plan `" + prod.PlanId + "` as alice@example.com", await scenario.Api.WaitForCommentAsync("Airlock approvals by @octocat"), StringComparison.Ordinal);
+        Assert.Empty(scenario.Api.Violations);
+    }
+
+    [Fact]
     public async Task A_review_by_a_mapped_eligible_reviewer_approves_and_the_authors_own_approval_is_refused_with_a_comment()
     {
         await using var scenario = await PullRequestScenario.StartAsync();

@@ -68,14 +68,16 @@ internal static class AppliesEndpoints
             var breakGlass = body.BreakGlass is { } b ? new BreakGlassUse(b.Incident, b.Reason) : null;
             var request = await dispatch.EnqueueAsync(body.PlanId ?? string.Empty, user.Actor(), breakGlass, cancellationToken);
             return TypedResults.Accepted($"/api/applies/{request.RunId}", new ApplyAccepted(request.RunId, request.State));
-        }).WithSummary("Request the apply of an approved plan as the token's actor; a worker on any replica runs it (202 with the run id to follow)");
+        }).WithName("RequestApply").WithSummary("Request the apply of an approved plan as the token's actor; a worker on any replica runs it (202 with the run id to follow)")
+          .Produces(StatusCodes.Status400BadRequest);
 
         applies.MapGet("/{id}", async Task<Ok<ApplyRequestView>> (ApplyDispatch dispatch, AirlockServices services, string id, CancellationToken cancellationToken) =>
         {
             var request = await dispatch.GetAsync(id, cancellationToken) ?? throw new NotFoundException($"no apply request {id}");
             var run = await services.Store.Runs.GetAsync(id, cancellationToken);
             return TypedResults.Ok(View(request, run));
-        }).WithSummary("One apply request: its status on the worker queue and its run's state");
+        }).WithName("GetApply").WithSummary("One apply request: its status on the worker queue and its run's state")
+          .Produces(StatusCodes.Status404NotFound);
     }
 
     private static ApplyRequestView View(ApplyRequestRecord r, RunRecord? run) =>

@@ -16,6 +16,6 @@ internal static class IdentityEndpoints
     public static void MapIdentity(this IEndpointRouteBuilder api)
     {
         api.MapGet("/me", (ClaimsPrincipal user) => TypedResults.Ok(new IdentityView(user.Actor(), user.Teams(), user.FindFirstValue(TokenAuthentication.TokenIdClaim)!)))
-            .WithSummary("The identity the token acts as").WithTags("identity");
+            .WithName("GetIdentity").WithSummary("The identity the token acts as").WithTags("identity");
     }
 }

@@ -45,8 +45,8 @@ internal static class RunLogEndpoints
             }
 
             await StreamAsync(http, services, id, LastEventId(http), cancellationToken);
-        }).WithSummary("The run's log as Server-Sent Events (live, resumable with Last-Event-ID), or ?format=text for the plain log")
-        .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
+        }).WithName("GetRunLog").WithSummary("The run's log as Server-Sent Events (live, resumable with Last-Event-ID), or ?format=text for the plain log")
+        .Produces(StatusCodes.Status200OK, contentType: "text/event-stream").Produces(StatusCodes.Status404NotFound);
     }
 
     private static long LastEventId(HttpContext http)
