@@ -3,7 +3,8 @@
 #   artifacts/packages/airlock.<version>.nupkg   a .NET tool: dotnet tool install -g --add-source artifacts/packages airlock
 #   artifacts/linux-x64/airlock                  a self-contained single-file executable for Linux x64 (no .NET needed)
 # With --smoke it then installs the tool into a temporary tool path and runs both, checking that
-# `airlock --version` names this commit. .ci/run uses --smoke.
+# `airlock --version` names this commit, and that the tool runs `airlock demo --no-serve` (about a
+# minute) while the single-file build refuses it in one line. .ci/run uses --smoke.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,5 +30,14 @@ if [[ "${1:-}" == "--smoke" ]]; then
     fi
     "$airlock" validate examples/getting-started >/dev/null
   done
-  echo "package smoke test: the .NET tool and the single-file build both run and name commit ${commit:0:12}"
+  # The README's first command from the installed tool (its sample app ships beside it), and the
+  # single-file build's one-line refusal (it bundles the sample app inside the executable, where
+  # dotnet cannot start it).
+  "$tools/airlock" demo --no-serve >/dev/null || { echo "package smoke test: airlock demo failed from the .NET tool" >&2; exit 1; }
+  refusal="$("$out/linux-x64/airlock" demo --no-serve 2>&1 >/dev/null)" && refused=0 || refused=$?
+  if [[ "$refused" != 3 || "$refusal" != *"single-file build does not carry it"* ]]; then
+    echo "package smoke test: the single-file airlock demo should refuse in one line (exit 3), got exit $refused: $refusal" >&2
+    exit 1
+  fi
+  echo "package smoke test: the .NET tool and the single-file build both run and name commit ${commit:0:12}; the tool runs the demo"
 fi

@@ -3,10 +3,16 @@ using System.Net;
 using System.Text;
 
 // Usage: Airlock.SampleApp --port N --version V [--color C] [--unhealthy | --unhealthy-after N]
+//        Airlock.SampleApp sqlite DB [SQL]   (runs SQL on a SQLite file: see SqliteMode)
 // GET /health → 200 "ok" (503 "unhealthy" with --unhealthy or AIRLOCK_SAMPLE_UNHEALTHY=1, or once N health
 // requests have been answered with --unhealthy-after N: a defect that only shows after the first checks),
 // GET /version → V, GET / → "V C".
 // HttpListener rather than Kestrel: it answers within a few hundred milliseconds of starting, which keeps deploy tests short.
+if (args is ["sqlite", .. var sqliteArgs])
+{
+    return SqliteMode.Run(sqliteArgs);
+}
+
 var options = SampleOptions.Parse(args);
 if (options is null)
 {

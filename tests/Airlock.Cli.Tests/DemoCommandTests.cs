@@ -21,9 +21,10 @@ public class DemoCommandTests
     [Fact]
     public async Task The_demo_releases_v1_everywhere_then_rolls_back_the_failing_v2_canary_and_its_evidence_verifies()
     {
-        // TMPDIR decides where the demo's workspace goes, so this test finds it and removes it.
+        // TMPDIR decides where the demo's workspace goes, so this test finds it and removes it. The PATH has
+        // every program of the test machine's but sqlite3: the demo needs only the .NET SDK (and git).
         using var temp = new TempDir("airlock-demo-test");
-        using var demo = CliRunner.Start(null, new Dictionary<string, string?> { ["TMPDIR"] = temp.Path }, "demo", "--no-serve", "--keep");
+        using var demo = CliRunner.Start(null, new Dictionary<string, string?> { ["TMPDIR"] = temp.Path, ["PATH"] = PathWithout(temp, "sqlite3") }, "demo", "--no-serve", "--keep");
         var result = await demo.WaitForExitAsync(TimeSpan.FromMinutes(5));
 
         Assert.True(result.ExitCode == 0, result.ToString());
@@ -37,6 +38,8 @@ public class DemoCommandTests
         Assert.DoesNotContain("not as scripted", stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("alk_", result.Stdout + result.Stderr, StringComparison.Ordinal); // token secrets stay in their file
         var workspace = Assert.Single(Directory.GetDirectories(temp.Path, "airlock-demo-*"));
+        Assert.Contains("(kept: --keep)", stdout, StringComparison.Ordinal);
+        Assert.Contains("&& airlock serve (this run's server stops at exit: --no-serve)", stdout, StringComparison.Ordinal);
         if (!OperatingSystem.IsWindows())
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(workspace, ".airlock", "demo-tokens")));
@@ -108,17 +111,76 @@ public class DemoCommandTests
     }
 
     [Fact]
-    public async Task The_demo_says_in_one_line_that_it_needs_sqlite3_and_creates_nothing()
+    public async Task The_demo_serves_the_dashboard_until_interrupted_then_stops_what_it_started_and_removes_its_workspace()
     {
         using var temp = new TempDir("airlock-demo-test");
-        // A PATH with git but no sqlite3.
-        var bin = Directory.CreateDirectory(Path.Combine(temp.Path, "bin")).FullName;
-        File.CreateSymbolicLink(Path.Combine(bin, "git"), Which("git"));
+        using var demo = CliRunner.Start(null, new Dictionary<string, string?> { ["TMPDIR"] = temp.Path, ["PATH"] = PathWithout(temp, "sqlite3") }, "demo");
+        await demo.WaitForLineAsync(" until Ctrl+C", TimeSpan.FromMinutes(5));
 
-        var result = await CliRunner.RunAsync(null, new Dictionary<string, string?> { ["TMPDIR"] = temp.Path, ["PATH"] = bin }, "demo", "--no-serve");
+        var url = Regex.Match(demo.Output, @"Serving (http://127\.0\.0\.1:\d+)/ until Ctrl\+C").Groups[1].Value;
+        Assert.True(url.Length > 0, demo.Output);
+        using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) })
+        {
+            var health = await http.GetAsync(new Uri($"{url}/healthz"));
+            Assert.True(health.IsSuccessStatusCode, $"GET /healthz: {(int)health.StatusCode}");
+        }
 
-        Assert.Equal(3, result.ExitCode);
-        Assert.Equal("airlock: the demo needs the sqlite3 command (its database stack runs migrations with it): apt-get install sqlite3", result.Stderr.Trim());
+        // While it serves, the workspace is there and the sample applications run.
+        var workspace = Assert.Single(Directory.GetDirectories(temp.Path, "airlock-demo-*"));
+        var pids = Directory.EnumerateFiles(Path.Combine(workspace, "local"), "web-*.pid", SearchOption.AllDirectories)
+            .Select(f => int.Parse(File.ReadAllText(f).Trim(), CultureInfo.InvariantCulture)).ToList();
+        Assert.Contains(pids, IsSampleApp);
+
+        await demo.InterruptAsync();
+        var result = await demo.WaitForExitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("Everything went as scripted", Regex.Replace(result.Stdout, @"\s+", " "), StringComparison.Ordinal);
+        Assert.DoesNotContain("not as scripted", result.Stdout, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(workspace), "the workspace outlived the demo without --keep");
+        foreach (var pid in pids)
+        {
+            Assert.False(IsSampleApp(pid), $"sample app {pid} still runs");
+        }
+    }
+
+    [Fact]
+    public async Task Without_keep_the_demo_points_at_nothing_in_the_workspace_it_removes()
+    {
+        using var temp = new TempDir("airlock-demo-test");
+        using var demo = CliRunner.Start(null, new Dictionary<string, string?> { ["TMPDIR"] = temp.Path }, "demo", "--no-serve");
+        var result = await demo.WaitForExitAsync(TimeSpan.FromMinutes(5));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var whereToLook = Regex.Replace(result.Stdout[result.Stdout.IndexOf("Where to look", StringComparison.Ordinal)..], @"\s+", " ");
+        Assert.Contains("--no-serve --keep keeps the workspace", whereToLook, StringComparison.Ordinal);
+        Assert.DoesNotContain("airlock-demo-", whereToLook, StringComparison.Ordinal); // no path into the removed workspace
+        Assert.DoesNotContain("http://", whereToLook, StringComparison.Ordinal); // nor the stopped server
+        Assert.Empty(Directory.GetDirectories(temp.Path, "airlock-demo-*"));
+    }
+
+    [Fact]
+    public async Task Without_the_sample_app_beside_it_the_demo_says_in_one_line_how_to_run_it_and_creates_nothing()
+    {
+        // What the single-file build looks like to the demo: airlock without Airlock.SampleApp.dll beside it.
+        using var temp = new TempDir("airlock-demo-test");
+        var cli = Directory.CreateDirectory(Path.Combine(temp.Path, "cli")).FullName;
+        foreach (var file in Directory.EnumerateFiles(AppContext.BaseDirectory).Where(f => !Path.GetFileName(f).StartsWith("Airlock.SampleApp.", StringComparison.Ordinal)))
+        {
+            File.Copy(file, Path.Combine(cli, Path.GetFileName(file)));
+        }
+
+        var psi = new ProcessStartInfo("dotnet", [Path.Combine(cli, "airlock.dll"), "demo", "--no-serve"]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.Environment["TMPDIR"] = temp.Path;
+        using var airlock = Process.Start(psi)!;
+        var stdout = airlock.StandardOutput.ReadToEndAsync();
+        var stderr = await airlock.StandardError.ReadToEndAsync();
+        await airlock.WaitForExitAsync();
+
+        Assert.True(airlock.ExitCode == 3, $"exit {airlock.ExitCode}\n{await stdout}\n{stderr}");
+        Assert.Equal(
+            $"airlock: the demo needs the sample application (Airlock.SampleApp.dll) beside airlock, and {cli} has none (the single-file build does not carry it): run the demo from the .NET tool (dotnet tool install -g airlock) or a source checkout (dotnet run --project src/Airlock.Cli -- demo)",
+            stderr.Trim());
         Assert.Empty(Directory.GetDirectories(temp.Path, "airlock-demo-*"));
     }
 
@@ -172,6 +234,33 @@ public class DemoCommandTests
         return (long)command.ExecuteScalar()!;
     }
 
-    private static string Which(string program) =>
-        (System.Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, program)).First(File.Exists);
+    private static bool IsSampleApp(int pid)
+    {
+        var cmdline = $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/cmdline";
+        try
+        {
+            return File.Exists(cmdline) && File.ReadAllText(cmdline).Contains("Airlock.SampleApp", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false; // exited while being read
+        }
+    }
+
+    // A PATH with every program of this machine's PATH (symbolic links in one directory) except the ones named.
+    private static string PathWithout(TempDir temp, params string[] programs)
+    {
+        var bin = Directory.CreateDirectory(Path.Combine(temp.Path, "bin")).FullName;
+        var linked = new HashSet<string>(programs, StringComparer.Ordinal); // the first of a name on the PATH wins, as in a shell
+        foreach (var directory in (System.Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Where(Directory.Exists))
+        {
+            foreach (var program in Directory.EnumerateFiles(directory).Where(p => linked.Add(Path.GetFileName(p))))
+            {
+                File.CreateSymbolicLink(Path.Combine(bin, Path.GetFileName(program)), program);
+            }
+        }
+
+        Assert.All(programs, p => Assert.False(File.Exists(Path.Combine(bin, p))));
+        return bin;
+    }
 }

@@ -78,7 +78,7 @@ internal static class DemoCommand
         try
         {
             Environment.CurrentDirectory = workspace.Root;
-            return await new DemoRun(workspace, log, serve).RunAsync(cancellationToken);
+            return await new DemoRun(workspace, log, serve, keep).RunAsync(cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -109,7 +109,7 @@ internal static class DemoCommand
     }
 
     /// <summary>One demo: the steps, in order, against one workspace and one in-process server.</summary>
-    private sealed class DemoRun(DemoWorkspace workspace, DemoLog log, bool serve)
+    private sealed class DemoRun(DemoWorkspace workspace, DemoLog log, bool serve, bool keep)
     {
         private int _problems;
 
@@ -117,7 +117,7 @@ internal static class DemoCommand
         {
             AnsiConsole.Write(new Rule("[bold]Airlock demo: a governed release on a real local platform[/]").LeftJustified());
             AnsiConsole.MarkupLine($"[grey]Workspace (a fresh git repository): {Markup.Escape(workspace.Root)}[/]");
-            AnsiConsole.MarkupLine("[grey]Stacks: database (SQLite file + migrations via sqlite3, class \"database\": destroy-guarded), edge (routing config: ports of blue and green, which is live).[/]");
+            AnsiConsole.MarkupLine("[grey]Stacks: database (SQLite file + migrations, run by the sample app's sqlite mode; class \"database\": destroy-guarded), edge (routing config: ports of blue and green, which is live).[/]");
             AnsiConsole.MarkupLine("[grey]Application: web (samples/Airlock.SampleApp), blue-green on 127.0.0.1. Environments dev → stage → prod; prod rolls out eu-west (canary) then us-east, and needs two approvers.[/]");
             AnsiConsole.WriteLine();
 
@@ -169,7 +169,9 @@ internal static class DemoCommand
                 : $"[red]✗ {_problems} step(s) did not go as scripted[/]; details in {Markup.Escape(log.Path)}");
             if (serve && _problems == 0)
             {
-                AnsiConsole.MarkupLine($"[bold]Serving {url}/ until Ctrl+C[/] (the sample applications keep running until then).");
+                // One short line (Spectre wraps at the terminal's width) that scripts and tests can wait for.
+                AnsiConsole.MarkupLine($"[bold]Serving {url}/ until Ctrl+C[/]");
+                AnsiConsole.MarkupLine("[grey](the sample applications keep running until then)[/]");
                 await host.ServeUntilCancelledAsync(ct);
             }
 
@@ -302,9 +304,25 @@ internal static class DemoCommand
         {
             AnsiConsole.Write(new Rule("[bold]Where to look[/]").LeftJustified());
             var table = new Table().Border(TableBorder.Simple).HideHeaders().AddColumn("what").AddColumn("where");
-            table.AddRow("dashboard", Markup.Escape($"{url}/" + (serve ? " (until Ctrl+C)" : " (stops at exit: --no-serve)")));
-            table.AddRow("API", Markup.Escape($"{url}/api/runs (Authorization: Bearer <token from {tokens}>), {url}/openapi/v1.json"));
-            table.AddRow("workspace", Markup.Escape(workspace.Root + (serve ? "" : " (removed at exit unless --keep)")));
+            if (!serve && !keep)
+            {
+                // The server stops and the workspace is removed at exit: nothing here would still be there.
+                table.AddRow("next time", Markup.Escape("airlock demo serves the dashboard and API until Ctrl+C; --no-serve --keep keeps the workspace to inspect (airlock evidence verify, airlock releases)"));
+                AnsiConsole.Write(table);
+                return;
+            }
+
+            if (serve)
+            {
+                table.AddRow("dashboard", Markup.Escape($"{url}/ (until Ctrl+C)"));
+                table.AddRow("API", Markup.Escape($"{url}/api/runs (Authorization: Bearer <token from {tokens}>), {url}/openapi/v1.json"));
+            }
+            else
+            {
+                table.AddRow("dashboard", Markup.Escape($"cd {workspace.Root} && airlock serve (this run's server stops at exit: --no-serve)"));
+            }
+
+            table.AddRow("workspace", Markup.Escape(workspace.Root + (keep ? " (kept: --keep)" : " (removed at exit: --keep keeps it)")));
             table.AddRow("evidence", Markup.Escape($"cd {workspace.Root} && airlock evidence verify"));
             table.AddRow("releases", Markup.Escape("airlock releases · airlock release show ID · airlock trace app:v1"));
             table.AddRow("log", Markup.Escape(log.Path));

@@ -24,19 +24,16 @@ internal sealed class DemoWorkspace
     /// <summary>Why the demo cannot run here, in one line; null when it can.</summary>
     public static string? MissingPrerequisite()
     {
+        // The .NET tool and a build of this repository carry the sample application beside airlock.dll; the
+        // self-contained single-file build bundles it inside the executable, where dotnet cannot start it.
+        if (!File.Exists(Path.Combine(AppContext.BaseDirectory, SampleApp)))
+        {
+            return $"the demo needs the sample application ({SampleApp}) beside airlock, and {AppContext.BaseDirectory.TrimEnd('/')} has none (the single-file build does not carry it): run the demo from the .NET tool (dotnet tool install -g airlock) or a source checkout (dotnet run --project src/Airlock.Cli -- demo)";
+        }
+
         if (!Succeeds("git", "--version"))
         {
             return "the demo needs git (plans and approvals bind to a commit): install git";
-        }
-
-        if (!Succeeds("sqlite3", "-version"))
-        {
-            return "the demo needs the sqlite3 command (its database stack runs migrations with it): apt-get install sqlite3";
-        }
-
-        if (!File.Exists(Path.Combine(AppContext.BaseDirectory, SampleApp)))
-        {
-            return $"the sample application ({SampleApp}) is not beside airlock in {AppContext.BaseDirectory}: run the demo from a build of this repository (dotnet run --project src/Airlock.Cli -- demo)";
         }
 
         return null;

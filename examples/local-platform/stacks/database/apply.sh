@@ -14,7 +14,7 @@ now=$(applied | grep -c . || true)
 mkdir -p "$DIR"
 if [ ! -f "$DB" ]; then
   echo "sqlite_database.app: Creating..."
-  sqlite3 -bail "$DB" "PRAGMA journal_mode=WAL; CREATE TABLE schema_migrations (id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, applied_at TEXT NOT NULL);" >/dev/null
+  sql "$DB" "PRAGMA journal_mode=WAL; CREATE TABLE schema_migrations (id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, applied_at TEXT NOT NULL);" >/dev/null
   echo "sqlite_database.app: Creation complete after 0s [id=$LOCAL/app.db]"
   added=1
 else
@@ -22,11 +22,11 @@ else
 fi
 
 tail -n +2 "$AIRLOCK_PLAN_FILE" | while read -r id sha data; do
-  sql=$(printf '%s' "$data" | base64 -d)
+  migration=$(printf '%s' "$data" | base64 -d)
   [ "$(printf '%s' "$data" | base64 -d | sha256sum | cut -d' ' -f1)" = "$sha" ] || fail "the plan artifact is corrupt ($id)"
   echo "sqlite_migration.m$id: Creating..."
   printf 'BEGIN;\n%s\nINSERT INTO schema_migrations (id, sha256, applied_at) VALUES ('"'%s'"', '"'%s'"', datetime('"'now'"'));\nCOMMIT;\n' \
-    "$sql" "$id" "$sha" | sqlite3 -bail "$DB"
+    "$migration" "$id" "$sha" | sql "$DB"
   echo "sqlite_migration.m$id: Creation complete after 0s [id=$id]"
 done
 migrations_added=$(( $(tail -n +2 "$AIRLOCK_PLAN_FILE" | grep -c . || true) ))

@@ -3,9 +3,9 @@
 # with the content it has now (an edited, already-applied migration is reported).
 . ./common.sh
 [ -f "$DB" ] || fail "$LOCAL/app.db does not exist"
-[ "$(sqlite3 "$DB" 'PRAGMA integrity_check;')" = ok ] || fail "$LOCAL/app.db fails PRAGMA integrity_check"
+[ "$(sql "$DB" 'PRAGMA integrity_check;')" = ok ] || fail "$LOCAL/app.db fails PRAGMA integrity_check"
 for id in $(migrations); do
-  recorded=$(sqlite3 "$DB" "SELECT sha256 FROM schema_migrations WHERE id = '$id';")
+  recorded=$(sql "$DB" "SELECT sha256 FROM schema_migrations WHERE id = '$id';")
   [ -n "$recorded" ] || fail "migration $id is not applied"
   [ "$recorded" = "$(hash_of "migrations/$id.sql")" ] || fail "migration $id was edited after it was applied"
 done
