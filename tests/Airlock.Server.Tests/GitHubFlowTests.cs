@@ -41,25 +41,13 @@ public sealed class GitHubFlowTests
 
         var status = await scenario.Api.WaitForFinalStatusAsync("airlock/plan");
         Assert.Equal("success", (string?)status["state"]);
-        var store = scenario.Server.Host.Services.Store;
-        var dev = await store.Plans.LatestAsync("site", "dev", CancellationToken.None);
-        var prod = await store.Plans.LatestAsync("site", "prod", CancellationToken.None);
-        Assert.NotNull(dev);
-        Assert.NotNull(prod);
-        foreach (var plan in new[] { dev!, prod! })
-        {
-            Assert.Equal(scenario.HeadSha, plan.Commit);
-            var metadata = PlanMetadata.FromJson(plan.MetadataJson);
-            Assert.Equal(PullRequestScenario.Number, metadata.PullRequest);
-            Assert.Equal("bob@example.com", metadata.Requester); // the author's mapped identity
-        }
-
-        Assert.Equal(scenario.Server.BaseAddress + "plans/" + dev!.PlanId, (string?)status["target_url"]);
+        var (dev, prod) = await HeadPlansAsync(scenario);
+        Assert.Equal(scenario.Server.BaseAddress + "plans/" + dev.PlanId, (string?)status["target_url"]);
         var comments = scenario.Api.Comments;
         Assert.Equal(2, comments.Count);
         Assert.Contains(comments, c => c.Contains("#### Airlock plan: `site` in `dev`", StringComparison.Ordinal) && c.Contains(dev.PlanId, StringComparison.Ordinal));
         var prodComment = Assert.Single(comments, c => c.Contains("#### Airlock plan: `site` in `prod`", StringComparison.Ordinal));
-        Assert.Contains(prod!.PlanId, prodComment, StringComparison.Ordinal);
+        Assert.Contains(prod.PlanId, prodComment, StringComparison.Ordinal);
         Assert.Contains("### Plan: ", prodComment, StringComparison.Ordinal); // the shared markdown rendering
         Assert.Contains("local_file.index_html", prodComment, StringComparison.Ordinal);
         Assert.All(scenario.Api.Requests, r => Assert.StartsWith($"/repos/{PullRequestScenario.Repository}/", r.Path, StringComparison.Ordinal));
@@ -81,26 +69,15 @@ public sealed class GitHubFlowTests
         Assert.Equal("success", (string?)status["state"]);
         Assert.Contains(scenario.Api.Requests, r => r.Method == "GET" && r.Path.EndsWith($"/pulls/{PullRequestScenario.Number}", StringComparison.Ordinal));
 
-        var dev = await store.Plans.LatestAsync("site", "dev", CancellationToken.None);
-        var prod = await store.Plans.LatestAsync("site", "prod", CancellationToken.None);
-        Assert.NotNull(dev);
-        Assert.NotNull(prod);
-        foreach (var plan in new[] { dev!, prod! })
-        {
-            Assert.Equal(scenario.HeadSha, plan.Commit);
-            var metadata = PlanMetadata.FromJson(plan.MetadataJson);
-            Assert.Equal(PullRequestScenario.Number, metadata.PullRequest);
-            Assert.Equal("bob@example.com", metadata.Requester); // the author requests it, not octocat who asked
-        }
-
-        Assert.Equal(scenario.Server.BaseAddress + "plans/" + dev!.PlanId, (string?)status["target_url"]);
+        var (dev, prod) = await HeadPlansAsync(scenario); // the author requests them, not octocat who asked
+        Assert.Equal(scenario.Server.BaseAddress + "plans/" + dev.PlanId, (string?)status["target_url"]);
         Assert.Contains(scenario.Api.Statuses, s => (string?)s["context"] == "airlock/plan" && (string?)s["state"] == "pending");
         Assert.Contains(scenario.Api.Requests, r => r.Path.EndsWith("/statuses/" + scenario.HeadSha, StringComparison.Ordinal));
         var comments = scenario.Api.Comments;
         Assert.Equal(2, comments.Count);
         Assert.Contains(comments, c => c.Contains("#### Airlock plan: `site` in `dev`", StringComparison.Ordinal) && c.Contains(dev.PlanId, StringComparison.Ordinal));
         var prodComment = Assert.Single(comments, c => c.Contains("#### Airlock plan: `site` in `prod`", StringComparison.Ordinal));
-        Assert.Contains(prod!.PlanId, prodComment, StringComparison.Ordinal);
+        Assert.Contains(prod.PlanId, prodComment, StringComparison.Ordinal);
         Assert.Contains("local_file.index_html", prodComment, StringComparison.Ordinal);
 
         // Since the author requested it, the commenter may approve the plan the comment made.
@@ -248,5 +225,24 @@ public sealed class GitHubFlowTests
         await scenario.Api.WaitForAsync(r => ((string?)r.Body?["body"])?.Contains("could not plan `site` in `prod`", StringComparison.Ordinal) == true, 2);
         Assert.Null(await scenario.Server.Host.Services.Store.Plans.LatestAsync("site", "prod", CancellationToken.None));
         Assert.Empty(scenario.Api.Violations);
+    }
+
+    // The dev and prod plans the flow made: at the pull request's head, tagged with its number, requested by its author.
+    private static async Task<(PlanRecord Dev, PlanRecord Prod)> HeadPlansAsync(PullRequestScenario scenario)
+    {
+        var store = scenario.Server.Host.Services.Store;
+        var dev = await store.Plans.LatestAsync("site", "dev", CancellationToken.None);
+        var prod = await store.Plans.LatestAsync("site", "prod", CancellationToken.None);
+        Assert.NotNull(dev);
+        Assert.NotNull(prod);
+        foreach (var plan in new[] { dev, prod })
+        {
+            Assert.Equal(scenario.HeadSha, plan.Commit);
+            var metadata = PlanMetadata.FromJson(plan.MetadataJson);
+            Assert.Equal(PullRequestScenario.Number, metadata.PullRequest);
+            Assert.Equal("bob@example.com", metadata.Requester); // the author's mapped identity
+        }
+
+        return (dev, prod);
     }
 }
