@@ -85,6 +85,225 @@ public sealed partial class ServerModeTests
         Assert.Equal(0, (await served.WaitForExitAsync()).ExitCode);
     }
 
+    [Fact]
+    public async Task Apply_freeze_break_glass_and_evidence_run_against_the_server_with_the_local_exit_codes_and_output()
+    {
+        using var workspace = await GovernedWorkspace.CreateAsync("sqlite");
+        var local = await workspace.RunAsync("apply", await workspace.PlanAsync("dev"), "--as", "alice@example.com", "--json");
+        Assert.True(local.ExitCode == 0, local.ToString());
+        var localJson = JsonNode.Parse(local.Stdout)!.AsObject();
+        var alice = await TokenAsync(workspace, "alice@example.com");
+        var bob = await TokenAsync(workspace, "bob@example.com");
+        var erin = await TokenAsync(workspace, "erin@example.com");
+
+        using var served = CliRunner.Start(workspace.Root, null, "serve", "--urls", "http://127.0.0.1:0");
+        await served.WaitForLineAsync("airlock serve: listening on");
+        var url = ListeningOn().Match(served.Output).Groups[1].Value;
+        using var elsewhere = new TempDir("airlock-no-workspace");
+        Task<CliResult> Remote(string? token, params string[] args) =>
+            CliRunner.RunAsync(elsewhere.Path, new Dictionary<string, string?> { ["AIRLOCK_TOKEN"] = token, ["AIRLOCK_ACTOR"] = null }, [.. args, "--server", url]);
+
+        // apply --json: the log on stderr as the local apply prints it (same transitions), the same outcome keys on stdout.
+        var remote = await Remote(alice, "apply", await workspace.PlanAsync("dev"), "--json");
+        Assert.True(remote.ExitCode == 0, remote.ToString());
+        var remoteJson = JsonNode.Parse(remote.Stdout)!.AsObject();
+        Assert.Equal(localJson.Select(p => p.Key), remoteJson.Select(p => p.Key));
+        Assert.Equal("succeeded", (string?)remoteJson["state"]);
+        Assert.Equal(0, (int)remoteJson["exit_code"]!);
+        Assert.Equal(localJson["verification"]!.AsArray().Count, remoteJson["verification"]!.AsArray().Count);
+        Assert.Equal((string?)localJson["policy"]!["decision"], (string?)remoteJson["policy"]!["decision"]);
+        Assert.NotNull((long?)remoteJson["serial_before"]);
+        Assert.Equal(Transitions(local.Stderr), Transitions(remote.Stderr));
+        var remoteRun = (string)remoteJson["run_id"]!;
+        Assert.Equal((long?)remoteJson["evidence_sequence"], (long?)JsonNode.Parse((await workspace.RunAsync("run", "show", remoteRun, "--json")).Stdout)!["evidence_sequence"]);
+
+        // A refusal (prod needs two approvals) is exit 3, as locally; the human rendering is the local one.
+        var unapproved = await workspace.PlanAsync("prod");
+        var refused = await Remote(alice, "apply", unapproved);
+        Assert.True(refused.ExitCode == 3, refused.ToString());
+        Assert.Contains("\n✖ refused: ", refused.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"\nrun run-\S+ · evidence #\d+ · airlock run show run-\S+\n", refused.Stdout);
+        Assert.Contains("▸ validating", refused.Stdout, StringComparison.Ordinal);
+        var unknown = await Remote(alice, "apply", "plan-nope");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.StartsWith("airlock: unknown plan 'plan-nope'", unknown.Stderr, StringComparison.Ordinal);
+        Assert.Single(unknown.Stderr.Trim().Split('\n'));
+        var withAs = await Remote(alice, "apply", unapproved, "--as", "bob@example.com");
+        Assert.Equal(2, withAs.ExitCode);
+        var unreachable = await CliRunner.RunAsync(elsewhere.Path, new Dictionary<string, string?> { ["AIRLOCK_TOKEN"] = alice }, "apply", unapproved, "--server", "http://127.0.0.1:1");
+        Assert.Equal(1, unreachable.ExitCode);
+        Assert.StartsWith("airlock: cannot reach the server at http://127.0.0.1:1/", unreachable.Stderr, StringComparison.Ordinal);
+        Assert.Single(unreachable.Stderr.Trim().Split('\n'));
+
+        // freeze start / list / stop as the token's actor; break-glass through the API's break_glass body.
+        var frozen = await Remote(bob, "freeze", "start", "--env", "prod", "--reason", "SEV1 payments outage");
+        Assert.True(frozen.ExitCode == 0, frozen.ToString());
+        Assert.Equal("prod is frozen (by bob@example.com: SEV1 payments outage). Lift it with: airlock freeze stop --env prod", frozen.Stdout.Trim());
+        Assert.Equal(3, (await Remote(bob, "freeze", "start", "--env", "prod", "--reason", "again")).ExitCode);
+        Assert.Equal((await workspace.RunAsync("freeze", "list")).Stdout, (await Remote(bob, "freeze", "list")).Stdout);
+        Assert.Equal((await workspace.RunAsync("freeze", "list", "--json")).Stdout, (await Remote(bob, "freeze", "list", "--json")).Stdout);
+        var emergency = await workspace.PlanAsync("prod");
+        var granted = await Remote(erin, "approve", emergency, "--break-glass", "--incident", "INC-7", "--reason", "restore payments");
+        Assert.True(granted.ExitCode == 0, granted.ToString());
+        var incomplete = await Remote(alice, "apply", emergency, "--break-glass", "--reason", "hotfix");
+        Assert.Equal(2, incomplete.ExitCode);
+        var breakGlass = await Remote(alice, "apply", emergency, "--break-glass", "--incident", "INC-7", "--reason", "hotfix for INC-7", "--json");
+        Assert.True(breakGlass.ExitCode == 0, breakGlass.ToString());
+        Assert.Contains(JsonNode.Parse(breakGlass.Stdout)!["policy"]!["rules"]!.AsArray(), r => (string)r!["id"]! == "break-glass" && (string)r["result"]! == "warn");
+        Assert.True(File.Exists(workspace.TargetFile("prod", "index.html")));
+        var lifted = await Remote(bob, "freeze", "stop", "--env", "prod");
+        Assert.True(lifted.ExitCode == 0, lifted.ToString());
+        Assert.StartsWith("prod is no longer frozen (freeze by bob@example.com since ", lifted.Stdout, StringComparison.Ordinal);
+
+        // evidence list / show / verify / export read the server's chain and print what the local store prints.
+        Assert.Equal((await workspace.RunAsync("evidence", "list")).Stdout, (await Remote(bob, "evidence", "list")).Stdout);
+        Assert.Equal((await workspace.RunAsync("evidence", "list", "--json", "--env", "prod")).Stdout, (await Remote(bob, "evidence", "list", "--json", "--env", "prod")).Stdout);
+        var breakGlassRun = (string)JsonNode.Parse(breakGlass.Stdout)!["run_id"]!;
+        Assert.Equal((await workspace.RunAsync("evidence", "show", breakGlassRun)).Stdout, (await Remote(bob, "evidence", "show", breakGlassRun)).Stdout);
+        var shown = await Remote(bob, "evidence", "show", breakGlassRun, "--json");
+        Assert.Equal((await workspace.RunAsync("evidence", "show", breakGlassRun, "--json")).Stdout, shown.Stdout);
+        Assert.Contains("INC-7", shown.Stdout, StringComparison.Ordinal);
+        var verified = await Remote(bob, "evidence", "verify");
+        Assert.True(verified.ExitCode == 0, verified.ToString());
+        Assert.StartsWith("OK: ", verified.Stdout, StringComparison.Ordinal);
+        var remoteVerify = JsonNode.Parse((await Remote(bob, "evidence", "verify", "--json")).Stdout)!.AsObject();
+        var localVerify = JsonNode.Parse((await workspace.RunAsync("evidence", "verify", "--json")).Stdout)!.AsObject();
+        Assert.Equal($"the server at {url}/", (string?)remoteVerify["source"]);
+        Assert.Equal(localVerify.Select(p => p.Key), remoteVerify.Select(p => p.Key));
+        Assert.True((bool)remoteVerify["ok"]!);
+        Assert.Equal((long)localVerify["last_sequence"]!, (long)remoteVerify["last_sequence"]!);
+        Assert.Equal(2, (await Remote(bob, "evidence", "verify", "--file", "x.ndjson")).ExitCode);
+
+        var exportFile = Path.Combine(elsewhere.Path, "evidence.ndjson");
+        var exported = await Remote(bob, "evidence", "export", "--output", exportFile);
+        Assert.True(exported.ExitCode == 0, exported.ToString());
+        var records = File.ReadLines(exportFile).Count(l => l.StartsWith("{\"type\":\"record\"", StringComparison.Ordinal));
+        Assert.True(records > 10, exported.ToString());
+        Assert.Equal($"exported {records} records to {exportFile}", exported.Stderr.Trim());
+        var keyFile = Path.Combine(elsewhere.Path, "key.pem");
+        File.WriteAllText(keyFile, (await workspace.RunAsync("evidence", "public-key")).Stdout);
+        var offline = await CliRunner.RunAsync(elsewhere.Path, (IDictionary<string, string?>?)null, "evidence", "verify", "--file", exportFile, "--public-key", keyFile);
+        Assert.True(offline.ExitCode == 0, offline.ToString());
+        Assert.Equal(2, (await Remote(bob, "evidence", "export", "--since", "1h")).ExitCode);
+
+        // cancel: refused once the run ended (exit 3), unknown run (exit 2).
+        var ended = await Remote(alice, "cancel", remoteRun, "--reason", "too late");
+        Assert.Equal(3, ended.ExitCode);
+        Assert.Equal($"airlock: refused: run {remoteRun} already ended (succeeded)", ended.Stderr.Trim());
+        var noRun = await Remote(alice, "cancel", "run-nope");
+        Assert.Equal(2, noRun.ExitCode);
+        Assert.Equal("airlock: unknown run 'run-nope' (airlock runs lists them)", noRun.Stderr.Trim());
+
+        await served.InterruptAsync();
+        Assert.Equal(0, (await served.WaitForExitAsync()).ExitCode);
+    }
+
+    [Fact]
+    public async Task A_running_server_apply_is_followed_cancelled_detached_from_and_force_unlocked_through_the_cli()
+    {
+        using var workspace = await GovernedWorkspace.CreateAsync("sqlite");
+        workspace.Write("airlock.yaml", workspace.Read("airlock.yaml") + "\nlocks:\n  admins: [security]\n");
+        workspace.Commit("carol's team may force-unlock");
+        var alice = await TokenAsync(workspace, "alice@example.com");
+        var bob = await TokenAsync(workspace, "bob@example.com");
+        var carol = await TokenAsync(workspace, "carol@example.com");
+        workspace.SetVariable("SITE_APPLY_DELAY", "30");
+        using var served = workspace.Start("serve", "--urls", "http://127.0.0.1:0");
+        workspace.SetVariable("SITE_APPLY_DELAY", null);
+        await served.WaitForLineAsync("airlock serve: listening on");
+        var url = ListeningOn().Match(served.Output).Groups[1].Value;
+        using var elsewhere = new TempDir("airlock-no-workspace");
+        var environment = (string? token) => new Dictionary<string, string?> { ["AIRLOCK_TOKEN"] = token, ["AIRLOCK_ACTOR"] = null };
+        Task<CliResult> Remote(string? token, params string[] args) => CliRunner.RunAsync(elsewhere.Path, environment(token), [.. args, "--server", url]);
+
+        // The log is followed live (the tool's own lines included); `cancel --server` stops the run: exit 130 as locally.
+        using (var following = CliRunner.Start(elsewhere.Path, environment(alice), "apply", await workspace.PlanAsync("dev"), "--server", url))
+        {
+            await following.WaitForLineAsync("  │ site: waiting");
+            var runId = RunIdOf().Match(following.Output).Groups[1].Value;
+            var cancel = await Remote(alice, "cancel", runId, "--reason", "wrong change");
+            Assert.True(cancel.ExitCode == 0, cancel.ToString());
+            Assert.Equal($"Cancel of {runId} requested by alice@example.com (wrong change); the run stops gracefully and records how it ended (airlock run show {runId}).", cancel.Stdout.Trim());
+            var cancelled = await following.WaitForExitAsync();
+            Assert.True(cancelled.ExitCode == 130, cancelled.ToString());
+            Assert.Contains("\n■ cancelled: cancelled by alice@example.com", cancelled.Stdout, StringComparison.Ordinal);
+            Assert.Contains("▸ applying", cancelled.Stdout, StringComparison.Ordinal);
+        }
+
+        // Ctrl+C only stops following: the apply goes on, holding its lock, until an administrator force-unlocks it.
+        using var detached = CliRunner.Start(elsewhere.Path, environment(alice), "apply", await workspace.PlanAsync("dev"), "--server", url);
+        await detached.WaitForLineAsync("  │ site: waiting");
+        var held = RunIdOf().Match(detached.Output).Groups[1].Value;
+        await detached.InterruptAsync();
+        var stopped = await detached.WaitForExitAsync();
+        Assert.True(stopped.ExitCode == 130, stopped.ToString());
+        Assert.StartsWith($"airlock: stopped following run {held}; the apply goes on on the server", stopped.Stderr, StringComparison.Ordinal);
+        Assert.Equal("applying", (string?)JsonNode.Parse((await Remote(bob, "run", "show", held, "--json")).Stdout)!["state"]);
+
+        const string Key = "stack:getting-started/dev/default/default/site";
+        Assert.Contains(JsonNode.Parse((await Remote(bob, "locks", "--json")).Stdout)!["locks"]!.AsArray(), l => (string?)l!["key"] == Key && (string?)l["run_id"] == held);
+        var notAdmin = await Remote(bob, "unlock", Key, "--reason", "looks stuck");
+        Assert.Equal(3, notAdmin.ExitCode);
+        Assert.Single(notAdmin.Stderr.Trim().Split('\n'));
+        var unlocked = await Remote(carol, "unlock", Key, "--reason", "looks stuck");
+        Assert.True(unlocked.ExitCode == 0, unlocked.ToString());
+        Assert.Matches($@"^unlocked {Key} \(was held by run {held}, alice@example\.com, token \d+\); run {held} is marked NeedsReconciliation$", unlocked.Stdout.Trim());
+        Assert.Equal("needs_reconciliation", (string?)JsonNode.Parse((await Remote(bob, "run", "show", held, "--json")).Stdout)!["state"]);
+        var noLock = await Remote(carol, "unlock", Key, "--reason", "again");
+        Assert.Equal(2, noLock.ExitCode);
+
+        await served.InterruptAsync();
+        Assert.Equal(0, (await served.WaitForExitAsync()).ExitCode);
+    }
+
+    [Fact]
+    public async Task Releases_release_show_and_trace_read_the_servers_store_and_print_what_the_local_store_prints()
+    {
+        using var workspace = await Releases.ReleaseWorkspace.CreateAsync();
+        var (exit, v1, _) = await workspace.ReleaseJsonAsync("release", "v1", "--all", "--through", "dev", "--no-wait");
+        Assert.Equal(0, exit);
+        var releaseId = (string)v1["id"]!;
+        var created = await workspace.RunAsync("token", "create", "--actor", "bob@example.com", "--as", "admin@example.com", "--json");
+        Assert.True(created.ExitCode == 0, created.ToString());
+        var bob = (string)JsonNode.Parse(created.Stdout)!["secret"]!;
+
+        using var served = workspace.Start("serve", "--urls", "http://127.0.0.1:0", "--workers", "0");
+        await served.WaitForLineAsync("airlock serve: listening on");
+        var url = ListeningOn().Match(served.Output).Groups[1].Value;
+        using var elsewhere = new TempDir("airlock-no-workspace");
+        Task<CliResult> Remote(params string[] args) =>
+            CliRunner.RunAsync(elsewhere.Path, new Dictionary<string, string?> { ["AIRLOCK_TOKEN"] = bob, ["AIRLOCK_ACTOR"] = null }, [.. args, "--server", url]);
+        async Task Same(params string[] args)
+        {
+            var (here, there) = (await workspace.RunAsync(args), await Remote(args));
+            Assert.True(there.ExitCode == 0, there.ToString());
+            Assert.Equal(here.Stdout, there.Stdout);
+        }
+
+        await Same("release", "show", releaseId);
+        await Same("release", "show", releaseId, "--json");
+        await Same("releases", "--json");
+        await Same("trace", "app:v1");
+        await Same("trace", "app:v1", "--json");
+        await Same("trace", "app:v9");
+        var list = await Remote("releases");
+        Assert.Equal(Aged().Replace((await workspace.RunAsync("releases")).Stdout, "AGE"), Aged().Replace(list.Stdout, "AGE"));
+        Assert.Contains(releaseId, list.Stdout, StringComparison.Ordinal);
+        Assert.Contains("app:v1-infra:", (await Remote("trace", "app:v1")).Stdout, StringComparison.Ordinal);
+
+        var unknown = await Remote("release", "show", "rel-nope");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Equal("airlock: unknown release 'rel-nope' (airlock releases lists them)", unknown.Stderr.Trim());
+        Assert.Equal((await workspace.RunAsync("release", "show", "rel-nope")).Stderr, unknown.Stderr);
+
+        await served.InterruptAsync();
+        Assert.Equal(0, (await served.WaitForExitAsync()).ExitCode);
+    }
+
+    // The states of "▸ state detail" lines, in order.
+    private static List<string> Transitions(string output) =>
+        [.. output.Split('\n').Where(l => l.StartsWith("▸ ", StringComparison.Ordinal)).Select(l => l[2..].Split(' ')[0])];
+
     private static async Task<string> TokenAsync(GovernedWorkspace workspace, string actor)
     {
         var created = await workspace.RunAsync("token", "create", "--actor", actor, "--as", "admin@example.com", "--json");
@@ -94,4 +313,10 @@ public sealed partial class ServerModeTests
 
     [GeneratedRegex(@"listening on (http://127\.0\.0\.1:\d+)")]
     private static partial Regex ListeningOn();
+
+    [GeneratedRegex(@"(?<= )\d+(d\d+h|h\d+m|m\d+s|s)(?= )")]
+    private static partial Regex Aged();
+
+    [GeneratedRegex(@"as run (run-\S+); a server worker runs it")]
+    private static partial Regex RunIdOf();
 }

@@ -107,7 +107,7 @@ internal sealed class ApplyRun(
             // reconciliation): this process no longer owns the run's state, only its evidence.
             var statement = $"this process lost ownership of the run while {lifecycle.State.WireName()} ({e.Message}); its lock lease lapsed: reconcile before anything else";
             var sequence = await WritePacketAsync("failed", statement, FailureClass.RunnerFailure, "runner-failure");
-            await SaveDetailsAsync(FailureClass.RunnerFailure, statement, sequence);
+            await SaveDetailsAsync(FailureClass.RunnerFailure, statement, sequence, "runner-failure");
             outcome = Outcome(RunState.NeedsReconciliation, ExitCodes.Failed, statement, FailureClass.RunnerFailure, "runner-failure", sequence);
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
@@ -722,7 +722,7 @@ internal sealed class ApplyRun(
             var sequence = await WritePacketAsync("succeeded", statement, null, runbook);
             await MoveAsync(RunState.Succeeded, System, statement);
             await services.Evidence.CheckpointHeadAsync(CancellationToken.None); // cover the final transition too
-            await SaveDetailsAsync(null, statement, sequence);
+            await SaveDetailsAsync(null, statement, sequence, runbook);
             return Outcome(final, exitCode, statement, null, runbook, sequence);
         }
 
@@ -739,7 +739,7 @@ internal sealed class ApplyRun(
             _ => "failed",
         };
         var evidence = await WritePacketAsync(status, statement, failureClass, runbook);
-        await SaveDetailsAsync(failureClass, statement, evidence);
+        await SaveDetailsAsync(failureClass, statement, evidence, runbook);
         return Outcome(final, exitCode, statement, failureClass, runbook, evidence);
     }
 
@@ -777,7 +777,9 @@ internal sealed class ApplyRun(
         return record.Sequence;
     }
 
-    private async Task SaveDetailsAsync(FailureClass? failureClass, string? statement, long? evidence)
+    // The detail carries what the apply's outcome says beyond the run's columns (runbook, policy, serials,
+    // verification), so `airlock apply --server` prints the same outcome from GET /api/runs/{id}.
+    private async Task SaveDetailsAsync(FailureClass? failureClass, string? statement, long? evidence, string? runbook = null)
     {
         var detail = new JsonObject
         {
@@ -791,6 +793,8 @@ internal sealed class ApplyRun(
             ["serial_after"] = serialAfter,
             ["break_glass"] = breakGlass is { } b ? new JsonObject { ["incident"] = b.IncidentId, ["approver"] = b.Approver, ["reason"] = b.Reason } : null,
             ["verification"] = new JsonArray([.. verification.Select(c => (JsonNode)c.ToJson())]),
+            ["runbook"] = runbook,
+            ["policy"] = policy?.ToJson(),
         };
         await services.Store.Runs.SaveDetailsAsync(new RunDetails(runId, plan.PlanId, request.Actor, attempt, failureClass?.ToWireName(), statement, evidence, detail.ToJsonString()), CancellationToken.None);
     }

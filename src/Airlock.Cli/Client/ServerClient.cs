@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 
 using Airlock.Application;
 using Airlock.Cli.Commands;
+using Airlock.Domain.Evidence;
 
 namespace Airlock.Cli.Client;
 
@@ -56,6 +57,9 @@ internal sealed class ServerClient : IDisposable
         }
     }
 
+    /// <summary>A client for <paramref name="url"/> with the token from <see cref="TokenVariable"/>.</summary>
+    public static ServerClient FromEnvironment(string url) => Create(url, Environment.GetEnvironmentVariable(TokenVariable));
+
     public static ServerClient Create(string url, string? token)
     {
         if (!Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out var baseAddress) || baseAddress.Scheme is not ("http" or "https"))
@@ -88,40 +92,165 @@ internal sealed class ServerClient : IDisposable
         return set.Count == 0 ? string.Empty : "?" + string.Join('&', set);
     }
 
+    /// <summary>
+    /// The server's evidence chain, every record in sequence order, read a page at a time from GET /api/evidence, so
+    /// the evidence queries (list, show) run over it exactly as over the local store.
+    /// </summary>
+    public async IAsyncEnumerable<ChainRecord> EvidenceRecordsAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        long after = 0;
+        while (true)
+        {
+            var page = await GetAsync("api/evidence" + Query(("after", after), ("limit", 1000)), cancellationToken);
+            foreach (var r in page["records"]!.AsArray().Select(r => r!))
+            {
+                yield return new ChainRecord(
+                    (long)r["sequence"]!,
+                    (string)r["kind"]!,
+                    (string?)r["run_id"],
+                    DateTimeOffset.Parse((string)r["recorded_at"]!, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind),
+                    r["payload"]!.ToJsonString(),
+                    (string)r["previous_hash"]!,
+                    (string)r["hash"]!);
+            }
+
+            if ((long?)page["next_after"] is not { } next)
+            {
+                yield break;
+            }
+
+            after = next;
+        }
+    }
+
+    public Task<JsonObject> DeleteAsync(string path, CancellationToken cancellationToken) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Delete, path), cancellationToken);
+
+    /// <summary>
+    /// A successful response whose body is read as it arrives (an NDJSON export, an event stream); failures are mapped
+    /// as for the JSON calls. The caller disposes it.
+    /// </summary>
+    public async Task<HttpResponseMessage> OpenAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ServerException(ExitCodes.Failed, null, $"cannot reach the server at {BaseAddress}: {e.Message}");
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ServerException(ExitCodes.Failed, null, $"the server at {BaseAddress} did not answer in time");
+        }
+
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+
+        using (response)
+        {
+            throw Failure(response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
+        }
+    }
+
+    /// <summary>
+    /// Follows a run's log (GET /api/runs/{id}/log, Server-Sent Events) until its <c>end</c> event, passing each log
+    /// line and state change to <paramref name="onEvent"/>; reconnects with <c>Last-Event-ID</c> when the stream
+    /// breaks (a replica restarting), so no line is shown twice. Returns the <c>end</c> event's data.
+    /// </summary>
+    public async Task<JsonObject> FollowLogAsync(string runId, Action<string, JsonObject> onEvent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onEvent);
+        long lastId = 0;
+        for (var attempt = 1; ; attempt++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"api/runs/{Uri.EscapeDataString(runId)}/log");
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+            if (lastId > 0)
+            {
+                request.Headers.Add("Last-Event-ID", lastId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            try
+            {
+                using var response = await OpenAsync(request, cancellationToken);
+                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+                string? type = null;
+                long? id = null;
+                var data = new System.Text.StringBuilder();
+                while (await reader.ReadLineAsync(cancellationToken) is { } line)
+                {
+                    if (line.Length == 0)
+                    {
+                        if (data.Length > 0 && JsonNode.Parse(data.ToString()) is JsonObject payload)
+                        {
+                            if (type == "end")
+                            {
+                                return payload;
+                            }
+
+                            onEvent(type ?? "message", payload);
+                            lastId = id ?? lastId;
+                            attempt = 1;
+                        }
+
+                        (type, id) = (null, null);
+                        data.Clear();
+                    }
+                    else if (line.StartsWith("event:", StringComparison.Ordinal))
+                    {
+                        type = line["event:".Length..].Trim();
+                    }
+                    else if (line.StartsWith("id:", StringComparison.Ordinal))
+                    {
+                        id = long.Parse(line["id:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                    }
+                    else if (line.StartsWith("data:", StringComparison.Ordinal))
+                    {
+                        data.Append(line["data:".Length..].TrimStart());
+                    }
+                }
+            }
+            catch (Exception e) when (attempt < 5 && !cancellationToken.IsCancellationRequested && e is IOException or HttpRequestException or ServerException { Status: null or >= HttpStatusCode.InternalServerError })
+            {
+                // The stream broke (or the replica is restarting): resume after the last line shown.
+            }
+            catch (Exception e) when (e is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+            {
+                throw new ServerException(ExitCodes.Failed, null, $"lost the log stream of run {runId} from {BaseAddress}: {e.Message}");
+            }
+            catch (JsonException)
+            {
+                throw new ServerException(ExitCodes.Failed, null, $"the server at {BaseAddress} sent a log event of run {runId} that is not Airlock JSON");
+            }
+
+            if (attempt >= 5)
+            {
+                throw new ServerException(ExitCodes.Failed, null, $"the log stream of run {runId} from {BaseAddress} keeps ending before the run does (airlock run show {runId} --server {BaseAddress})");
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(attempt), cancellationToken);
+        }
+    }
+
     private async Task<JsonObject> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         using (request)
         {
-            HttpResponseMessage response;
+            using var response = await OpenAsync(request, cancellationToken);
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
             try
             {
-                response = await _http.SendAsync(request, cancellationToken);
+                return JsonNode.Parse(text) as JsonObject ?? throw new JsonException("not an object");
             }
-            catch (HttpRequestException e)
+            catch (JsonException)
             {
-                throw new ServerException(ExitCodes.Failed, null, $"cannot reach the server at {BaseAddress}: {e.Message}");
-            }
-            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new ServerException(ExitCodes.Failed, null, $"the server at {BaseAddress} did not answer in time");
-            }
-
-            using (response)
-            {
-                var text = await response.Content.ReadAsStringAsync(cancellationToken);
-                if (response.IsSuccessStatusCode)
-                {
-                    try
-                    {
-                        return JsonNode.Parse(text) as JsonObject ?? throw new JsonException("not an object");
-                    }
-                    catch (JsonException)
-                    {
-                        throw new ServerException(ExitCodes.Failed, response.StatusCode, $"the server at {BaseAddress} answered {request.RequestUri} with something that is not Airlock JSON");
-                    }
-                }
-
-                throw Failure(response.StatusCode, text);
+                throw new ServerException(ExitCodes.Failed, response.StatusCode, $"the server at {BaseAddress} answered {request.RequestUri} with something that is not Airlock JSON");
             }
         }
     }

@@ -115,12 +115,39 @@ internal static class EvidenceCli
 
     public static Option<string?> SinceOption(string description) => new("--since") { Description = description };
 
+    public static Option<string?> ServerOption() => Airlock.Cli.Client.ServerClient.ServerOption();
+
+    /// <summary>
+    /// Runs <paramref name="use"/> over every evidence record: the server's (GET /api/evidence, with --server) or the
+    /// local store's; over no records when there is no local store.
+    /// </summary>
+    public static async Task<T> WithRecordsAsync<T>(string? databaseUrl, string? serverUrl, Func<IAsyncEnumerable<ChainRecord>, Task<T>> use, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(use);
+        if (serverUrl is null)
+        {
+            return await EvidenceWorkspace.WithRecordsAsync(databaseUrl, use, cancellationToken);
+        }
+
+        if (databaseUrl is not null)
+        {
+            throw new ArgumentException("--database does not apply with --server; the server reads its own store");
+        }
+
+        using var client = Airlock.Cli.Client.ServerClient.FromEnvironment(serverUrl);
+        return await use(client.EvidenceRecordsAsync(cancellationToken));
+    }
+
     /// <summary>Runs <paramref name="action"/>, turning expected failures into one stderr line.</summary>
     public static async Task<int> RunAsync(Func<Task<int>> action)
     {
         try
         {
             return await action();
+        }
+        catch (Airlock.Cli.Client.ServerException ex)
+        {
+            return GovernedCommand.Fail(ex.ExitCode, ex.Message);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or InvalidDataException or CryptographicException or ArgumentException or JsonException or TimeoutException or DbException or SchemaTooNewException)
         {

@@ -18,8 +18,9 @@ internal static class EvidenceListCommand
         var status = new Option<string?>("--status") { Description = "Only runs with this status (succeeded, failed, cancelled, blocked, in_progress)." };
         var json = EvidenceCli.JsonOption();
         var database = EvidenceCli.DatabaseOption();
+        var server = EvidenceCli.ServerOption();
         var command = new Command("list", "List runs recorded in the evidence log.");
-        foreach (var option in new Option[] { stack, env, since, actor, status, json, database })
+        foreach (var option in new Option[] { stack, env, since, actor, status, json, database, server })
         {
             command.Options.Add(option);
         }
@@ -27,7 +28,7 @@ internal static class EvidenceListCommand
         command.SetAction((parseResult, ct) => EvidenceCli.RunAsync(async () =>
         {
             var filter = new RunFilter(parseResult.GetValue(stack), parseResult.GetValue(env), EvidenceCli.ParseSince(parseResult.GetValue(since), TimeProvider.System), null, parseResult.GetValue(actor), parseResult.GetValue(status));
-            var runs = await EvidenceWorkspace.WithRecordsAsync(parseResult.GetValue(database), records => EvidenceQueries.Runs(records, filter, ct), ct);
+            var runs = await EvidenceCli.WithRecordsAsync(parseResult.GetValue(database), parseResult.GetValue(server), records => EvidenceQueries.Runs(records, filter, ct), ct);
             if (parseResult.GetValue(json))
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(runs, EvidenceCli.Json));

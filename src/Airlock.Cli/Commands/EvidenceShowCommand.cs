@@ -15,14 +15,16 @@ internal static class EvidenceShowCommand
         var runId = new Argument<string>("RUN_ID") { Description = "The run to show." };
         var json = EvidenceCli.JsonOption();
         var database = EvidenceCli.DatabaseOption();
+        var server = EvidenceCli.ServerOption();
         var command = new Command("show", "Show the evidence of one run.");
         command.Arguments.Add(runId);
         command.Options.Add(json);
         command.Options.Add(database);
+        command.Options.Add(server);
         command.SetAction((parseResult, ct) => EvidenceCli.RunAsync(async () =>
         {
             var id = parseResult.GetValue(runId)!;
-            var records = await EvidenceWorkspace.WithRecordsAsync(parseResult.GetValue(database), async all =>
+            var records = await EvidenceCli.WithRecordsAsync(parseResult.GetValue(database), parseResult.GetValue(server), async all =>
             {
                 var found = new List<ChainRecord>();
                 await foreach (var record in EvidenceQueries.RunRecords(all, id, ct))

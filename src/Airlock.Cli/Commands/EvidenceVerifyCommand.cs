@@ -1,11 +1,13 @@
 using System.CommandLine;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 
+using Airlock.Application.Views;
+using Airlock.Cli.Client;
 using Airlock.Domain.Evidence;
 
 namespace Airlock.Cli.Commands;
 
-/// <summary>`airlock evidence verify`: checks the chain and every checkpoint, of the store or of an export file.</summary>
+/// <summary>`airlock evidence verify`: checks the chain and every checkpoint, of the store, of an export file, or on a server (--server).</summary>
 internal static class EvidenceVerifyCommand
 {
     public static Command Create()
@@ -14,17 +16,32 @@ internal static class EvidenceVerifyCommand
         var publicKeys = new Option<string[]>("--public-key") { Description = "PEM public key(s) to trust (repeatable; a file may hold several). Required with --file.", AllowMultipleArgumentsPerToken = false };
         var json = EvidenceCli.JsonOption();
         var database = EvidenceCli.DatabaseOption();
+        var server = EvidenceCli.ServerOption();
         var command = new Command("verify", "Verify the evidence chain and signed checkpoints; exit 1 naming the first bad record.");
         command.Options.Add(file);
         command.Options.Add(publicKeys);
         command.Options.Add(json);
         command.Options.Add(database);
+        command.Options.Add(server);
         command.SetAction((parseResult, ct) => EvidenceCli.RunAsync(async () =>
         {
             var filePath = parseResult.GetValue(file);
             var keyPaths = parseResult.GetValue(publicKeys) ?? [];
             var asJson = parseResult.GetValue(json);
             var databaseUrl = parseResult.GetValue(database);
+            if (parseResult.GetValue(server) is { } url)
+            {
+                if (filePath is not null || keyPaths.Length > 0 || databaseUrl is not null)
+                {
+                    throw new ArgumentException("--server verifies the server's store with its keys: --file, --public-key and --database do not apply");
+                }
+
+                using var client = ServerClient.FromEnvironment(url);
+                var verified = await client.PostAsync("api/evidence/verify", new { }, ct);
+                verified["source"] = $"the server at {client.BaseAddress}";
+                return Render(verified, asJson);
+            }
+
             ChainVerificationResult result;
             string source;
             if (filePath is not null)
@@ -85,52 +102,50 @@ internal static class EvidenceVerifyCommand
                 }
             }
 
-            Render(result, source, asJson);
-            return result.Ok ? EvidenceCli.Ok : EvidenceCli.Failed;
+            return Render(JsonViews.Verification(result, source), asJson);
         }));
         return command;
     }
 
-    private static void Render(ChainVerificationResult result, string source, bool asJson)
+    // One rendering for the local store, an export file and --server: all give the JsonViews.Verification shape.
+    private static int Render(JsonObject result, bool asJson)
     {
+        var ok = (bool)result["ok"]!;
+        var failure = result["failure"] as JsonObject;
         if (asJson)
         {
-            var failure = result.Failure;
-            Console.Out.WriteLine(JsonSerializer.Serialize(
-                new
-                {
-                    ok = result.Ok,
-                    source,
-                    records = result.RecordCount,
-                    first_sequence = result.FirstSequence,
-                    last_sequence = result.LastSequence,
-                    head_hash = result.HeadHash,
-                    checkpoints_verified = result.CheckpointsVerified,
-                    last_checkpoint_sequence = result.LastCheckpointSequence,
-                    unsigned_tail = result.UnsignedTail,
-                    key_ids = result.KeyIds,
-                    failure = failure is null ? null : new { code = failure.Code, sequence = failure.Sequence, line = failure.Line, message = failure.Message },
-                },
-                EvidenceCli.Json));
+            Console.Out.WriteLine(result.ToJsonString(EvidenceCli.Json));
         }
-        else if (result.Ok)
+        else if (ok)
         {
-            Console.Out.WriteLine($"OK: {result.RecordCount} records ({result.FirstSequence}..{result.LastSequence}), {result.CheckpointsVerified} signed checkpoints verified, head {result.HeadHash ?? "(empty)"}");
-            if (result.UnsignedTail > 0)
+            Console.Out.WriteLine($"OK: {(long)result["records"]!} records ({(long?)result["first_sequence"]}..{(long?)result["last_sequence"]}), {(int)result["checkpoints_verified"]!} signed checkpoints verified, head {(string?)result["head_hash"] ?? "(empty)"}");
+            if ((long)result["unsigned_tail"]! > 0)
             {
-                Console.Out.WriteLine($"note: the newest {result.UnsignedTail} records are not covered by a checkpoint yet");
+                Console.Out.WriteLine($"note: the newest {(long)result["unsigned_tail"]!} records are not covered by a checkpoint yet");
             }
         }
         else
         {
-            Console.Out.WriteLine($"FAILED at {result.Failure!.Position}: {result.Failure.Code}: {result.Failure.Message}");
-            Console.Out.WriteLine($"verified before the failure: {result.RecordCount} records, {result.CheckpointsVerified} checkpoints");
+            Console.Out.WriteLine($"FAILED at {Position(failure!)}: {(string?)failure!["code"]}: {(string?)failure["message"]}");
+            Console.Out.WriteLine($"verified before the failure: {(long)result["records"]!} records, {(int)result["checkpoints_verified"]!} checkpoints");
         }
 
-        if (result.Failure is { } f)
+        if (failure is not null)
         {
-            var where = f.Line is { } line ? $"{source}:{line}" : source;
-            Console.Error.WriteLine($"airlock: {where}: {f.Position}: {f.Code}: {EvidenceCli.OneLine(f.Message)}");
+            var source = (string?)result["source"];
+            var where = (long?)failure["line"] is { } line ? $"{source}:{line}" : source;
+            Console.Error.WriteLine($"airlock: {where}: {Position(failure)}: {(string?)failure["code"]}: {EvidenceCli.OneLine((string?)failure["message"] ?? string.Empty)}");
         }
+
+        return ok ? EvidenceCli.Ok : EvidenceCli.Failed;
     }
+
+    // As ChainVerificationFailure.Position: "line 12 (record 11)", "line 12", "record 11" or "end of chain".
+    private static string Position(JsonObject failure) => ((long?)failure["line"], (long?)failure["sequence"]) switch
+    {
+        ({ } line, { } sequence) => $"line {line} (record {sequence})",
+        ({ } line, null) => $"line {line}",
+        (null, { } sequence) => $"record {sequence}",
+        _ => "end of chain",
+    };
 }

@@ -4,7 +4,9 @@ using System.Text.Json.Nodes;
 using Airlock.Application;
 using Airlock.Application.Releases;
 using Airlock.Application.Views;
+using Airlock.Cli.Client;
 using Airlock.Domain.Releases;
+using Airlock.Domain.Storage;
 using Airlock.Engines.Processes;
 
 namespace Airlock.Cli.Commands;
@@ -75,41 +77,80 @@ internal static class ReleaseCommand
         var limitOption = new Option<int>("--limit") { Description = "At most this many (newest first).", DefaultValueFactory = _ => 20 };
         var jsonOption = StoreCommandSupport.JsonOption();
         var databaseOption = StoreCommandSupport.DatabaseOption();
+        var serverOption = ServerClient.ServerOption();
         var command = new Command("releases", "List releases, newest first, with where each stands.");
         command.Options.Add(limitOption);
         command.Options.Add(jsonOption);
         command.Options.Add(databaseOption);
-        command.SetAction((parseResult, cancellationToken) => GovernedCommand.RunAsync(parseResult.GetValue(databaseOption), async services =>
+        command.Options.Add(serverOption);
+        command.SetAction((parseResult, cancellationToken) =>
         {
             var limit = parseResult.GetValue(limitOption);
             if (limit < 1)
             {
-                throw new UserInputException("--limit must be at least 1");
+                return Task.FromResult(GovernedCommand.Fail(ExitCodes.BadInput, "--limit must be at least 1"));
             }
 
-            var releases = await new ReleaseService(services).ListAsync(limit, cancellationToken);
-            if (parseResult.GetValue(jsonOption))
+            if (parseResult.GetValue(serverOption) is { } server)
             {
-                GovernedCommand.WriteJson(new JsonObject { ["releases"] = new JsonArray([.. releases.Select(r => (JsonNode)JsonViews.Release(r))]) });
-                return ExitCodes.Ok;
+                return ServerClient.RunAsync(server, async client =>
+                {
+                    var body = await client.GetAsync("api/releases" + ServerClient.Query(("limit", limit)), cancellationToken);
+                    return List(body, [.. body["releases"]!.AsArray().Select(r => FromJson(r!.AsObject()))], parseResult.GetValue(jsonOption), TimeProvider.System.GetUtcNow());
+                });
             }
 
-            if (releases.Count == 0)
+            return GovernedCommand.RunAsync(parseResult.GetValue(databaseOption), async services =>
             {
-                Console.WriteLine("no releases yet");
-                return ExitCodes.Ok;
-            }
-
-            var now = services.Time.GetUtcNow();
-            Console.WriteLine($"{"RELEASE",-16} {"VERSION",-12} {"INFRA",-14} {"STATE",-12} {"AT",-10} {"AGE",-8} STATEMENT");
-            foreach (var (record, progress) in releases)
-            {
-                Console.WriteLine($"{record.Id,-16} {record.Version,-12} {progress.InfraVersion,-14} {record.State,-12} {progress.Current?.Name ?? "-",-10} {StoreCommandSupport.Age(now - record.CreatedAt),-8} {progress.Statement ?? ""}");
-            }
-
-            return ExitCodes.Ok;
-        }, cancellationToken));
+                var releases = await new ReleaseService(services).ListAsync(limit, cancellationToken);
+                return List(new JsonObject { ["releases"] = new JsonArray([.. releases.Select(r => (JsonNode)JsonViews.Release(r))]) }, releases, parseResult.GetValue(jsonOption), services.Time.GetUtcNow());
+            }, cancellationToken);
+        });
         return command;
+    }
+
+    // One rendering for the local store and --server (the server's JsonViews.Release read back into ReleaseViews).
+    private static int List(JsonObject body, IReadOnlyList<ReleaseView> releases, bool json, DateTimeOffset now)
+    {
+        if (json)
+        {
+            GovernedCommand.WriteJson(body);
+            return ExitCodes.Ok;
+        }
+
+        if (releases.Count == 0)
+        {
+            Console.WriteLine("no releases yet");
+            return ExitCodes.Ok;
+        }
+
+        Console.WriteLine($"{"RELEASE",-16} {"VERSION",-12} {"INFRA",-14} {"STATE",-12} {"AT",-10} {"AGE",-8} STATEMENT");
+        foreach (var (record, progress) in releases)
+        {
+            Console.WriteLine($"{record.Id,-16} {record.Version,-12} {progress.InfraVersion,-14} {record.State,-12} {progress.Current?.Name ?? "-",-10} {StoreCommandSupport.Age(now - record.CreatedAt),-8} {progress.Statement ?? ""}");
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>A release as the API shows it (JsonViews.Release), read back for the local rendering.</summary>
+    private static ReleaseView FromJson(JsonObject node)
+    {
+        var progress = ReleaseProgress.FromJson(node.ToJsonString());
+        static DateTimeOffset At(JsonNode? instant) =>
+            DateTimeOffset.Parse((string)instant!, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal);
+        var record = new ReleaseRecord(
+            (string)node["id"]!,
+            progress.Version,
+            progress.Version,
+            progress.Commit,
+            (string)node["status"]!,
+            At(node["created_at"]),
+            At(node["updated_at"]),
+            progress.ToJson(),
+            (string?)node["owner"],
+            node["lease_expires"] is { } lease ? At(lease) : null);
+        return new ReleaseView(record, progress);
     }
 
     private static Option<bool> NoWaitOption() => new("--no-wait") { Description = "At a gate (approvals, change window, freeze) save and exit 4 instead of waiting; continue with airlock release resume." };
@@ -148,25 +189,54 @@ internal static class ReleaseCommand
         var idArgument = new Argument<string>("RELEASE_ID") { Description = "The release." };
         var jsonOption = StoreCommandSupport.JsonOption();
         var databaseOption = StoreCommandSupport.DatabaseOption();
+        var serverOption = ServerClient.ServerOption();
         var command = new Command("show", "A release's progress per environment, wave, stack and application, and its timeline.");
         command.Arguments.Add(idArgument);
         command.Options.Add(jsonOption);
         command.Options.Add(databaseOption);
-        command.SetAction((parseResult, cancellationToken) => GovernedCommand.RunAsync(parseResult.GetValue(databaseOption), async services =>
+        command.Options.Add(serverOption);
+        command.SetAction((parseResult, cancellationToken) =>
         {
-            var view = await new ReleaseService(services).GetAsync(parseResult.GetValue(idArgument)!, cancellationToken);
-            if (parseResult.GetValue(jsonOption))
+            var id = parseResult.GetValue(idArgument)!;
+            if (parseResult.GetValue(serverOption) is { } server)
             {
-                GovernedCommand.WriteJson(JsonViews.Release(view));
-            }
-            else
-            {
-                Render(view);
+                return ServerClient.RunAsync(server, async client =>
+                {
+                    JsonObject release;
+                    try
+                    {
+                        release = await client.GetAsync($"api/releases/{Uri.EscapeDataString(id)}", cancellationToken);
+                    }
+                    catch (ServerException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
+                    {
+                        throw new ServerException(ExitCodes.BadInput, e.Status, $"unknown release '{id}' (airlock releases lists them)");
+                    }
+
+                    return Show(release, FromJson(release), parseResult.GetValue(jsonOption));
+                });
             }
 
-            return ExitCodes.Ok;
-        }, cancellationToken));
+            return GovernedCommand.RunAsync(parseResult.GetValue(databaseOption), async services =>
+            {
+                var view = await new ReleaseService(services).GetAsync(id, cancellationToken);
+                return Show(JsonViews.Release(view), view, parseResult.GetValue(jsonOption));
+            }, cancellationToken);
+        });
         return command;
+    }
+
+    private static int Show(JsonObject release, ReleaseView view, bool json)
+    {
+        if (json)
+        {
+            GovernedCommand.WriteJson(release);
+        }
+        else
+        {
+            Render(view);
+        }
+
+        return ExitCodes.Ok;
     }
 
     private static Command CreateRevert()
