@@ -83,6 +83,19 @@ internal sealed class ServerClient : IDisposable
     public Task<JsonObject> PostAsync(string path, object body, CancellationToken cancellationToken) =>
         SendAsync(new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) }, cancellationToken);
 
+    /// <summary>Awaits <paramref name="call"/>, turning the server's 404 into the command's own one-line <paramref name="unknown"/> (exit 2, as locally).</summary>
+    public static async Task<JsonObject> UnlessUnknownAsync(Task<JsonObject> call, string unknown)
+    {
+        try
+        {
+            return await call;
+        }
+        catch (ServerException e) when (e.Status == HttpStatusCode.NotFound)
+        {
+            throw new ServerException(ExitCodes.BadInput, e.Status, unknown);
+        }
+    }
+
     public void Dispose() => _http.Dispose();
 
     /// <summary>A query string from the values that are set.</summary>

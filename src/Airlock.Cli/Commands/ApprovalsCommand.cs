@@ -40,17 +40,8 @@ internal static class ApprovalsCommand
     public static JsonObject ToJson(PlanApprovals standing) => JsonViews.Approvals(standing);
 
     /// <summary>GET /api/plans/{id}/approvals, with the local wording for an unknown plan.</summary>
-    public static async Task<JsonObject> GetAsync(ServerClient client, string planId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await client.GetAsync($"api/plans/{Uri.EscapeDataString(planId)}/approvals", cancellationToken);
-        }
-        catch (ServerException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
-        {
-            throw new ServerException(ExitCodes.BadInput, e.Status, ApprovalService.UnknownPlan(planId).Message);
-        }
-    }
+    public static Task<JsonObject> GetAsync(ServerClient client, string planId, CancellationToken cancellationToken) =>
+        ServerClient.UnlessUnknownAsync(client.GetAsync($"api/plans/{Uri.EscapeDataString(planId)}/approvals", cancellationToken), ApprovalService.UnknownPlan(planId).Message);
 
     private static int Output(JsonObject standing, bool json)
     {

@@ -36,15 +36,8 @@ internal static class CancelCommand
 
                 return ServerClient.RunAsync(server, async client =>
                 {
-                    JsonObject request;
-                    try
-                    {
-                        request = await client.PostAsync($"api/runs/{Uri.EscapeDataString(runId)}/cancel", new { reason }, cancellationToken);
-                    }
-                    catch (ServerException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
-                    {
-                        throw new ServerException(ExitCodes.BadInput, e.Status, $"unknown run '{runId}' (airlock runs lists them)");
-                    }
+                    var request = await ServerClient.UnlessUnknownAsync(
+                        client.PostAsync($"api/runs/{Uri.EscapeDataString(runId)}/cancel", new { reason }, cancellationToken), $"unknown run '{runId}' (airlock runs lists them)");
 
                     return Requested((string)request["run_id"]!, (string)request["actor"]!, (string?)request["reason"] ?? string.Empty);
                 });

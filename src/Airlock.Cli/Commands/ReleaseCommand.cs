@@ -202,15 +202,7 @@ internal static class ReleaseCommand
             {
                 return ServerClient.RunAsync(server, async client =>
                 {
-                    JsonObject release;
-                    try
-                    {
-                        release = await client.GetAsync($"api/releases/{Uri.EscapeDataString(id)}", cancellationToken);
-                    }
-                    catch (ServerException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
-                    {
-                        throw new ServerException(ExitCodes.BadInput, e.Status, $"unknown release '{id}' (airlock releases lists them)");
-                    }
+                    var release = await ServerClient.UnlessUnknownAsync(client.GetAsync($"api/releases/{Uri.EscapeDataString(id)}", cancellationToken), $"unknown release '{id}' (airlock releases lists them)");
 
                     return Show(release, FromJson(release), parseResult.GetValue(jsonOption));
                 });

@@ -80,15 +80,7 @@ internal static class RunsCommand
             {
                 return ServerClient.RunAsync(server, async client =>
                 {
-                    JsonObject run;
-                    try
-                    {
-                        run = await client.GetAsync($"api/runs/{Uri.EscapeDataString(id)}", cancellationToken);
-                    }
-                    catch (ServerException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
-                    {
-                        throw new ServerException(ExitCodes.BadInput, e.Status, unknown);
-                    }
+                    var run = await ServerClient.UnlessUnknownAsync(client.GetAsync($"api/runs/{Uri.EscapeDataString(id)}", cancellationToken), unknown);
 
                     return Show(run, parseResult.GetValue(jsonOption));
                 });
