@@ -263,14 +263,15 @@ internal static partial class ServerBench
 
     private static async Task<string> WaitForAddressAsync(Process server)
     {
-        server.ErrorDataReceived += (_, _) => { };
-        server.BeginErrorReadLine();
+        // The listening line is on stderr; stdout carries the JSON logs (drained, never read).
+        server.OutputDataReceived += (_, _) => { };
+        server.BeginOutputReadLine();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        while (await server.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        while (await server.StandardError.ReadLineAsync(timeout.Token) is { } line)
         {
             if (ListeningOn().Match(line) is { Success: true } match)
             {
-                _ = server.StandardOutput.ReadToEndAsync(CancellationToken.None); // keep draining
+                _ = server.StandardError.ReadToEndAsync(CancellationToken.None); // keep draining
                 return match.Groups[1].Value;
             }
         }
