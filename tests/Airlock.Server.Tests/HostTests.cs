@@ -54,6 +54,27 @@ public sealed class HostTests
     }
 
     [Fact]
+    public async Task Readiness_is_503_within_its_timeout_when_the_database_stops_answering()
+    {
+        // A dead link: connections to the database stay open but nothing crosses, so nothing is ever refused.
+        // Without the readiness timeout (5 s) the probe would hang until Npgsql's command timeout (30 s).
+        var direct = new NpgsqlConnectionStringBuilder(await PostgresServer.CreateDatabaseAsync());
+        await using var relay = await TcpRelay.StartAsync(direct.Host!, direct.Port);
+        var relayed = new NpgsqlConnectionStringBuilder(direct.ConnectionString) { Host = "127.0.0.1", Port = relay.Port }.ToString();
+        await using var server = await ServerHarness.StartAsync("postgresql", h => h.SetVariable("AIRLOCK_DATABASE_URL", relayed));
+        var client = await server.ClientAsync();
+        Assert.Equal("ready", (string?)(await client.GetFromJsonAsync<JsonObject>("readyz"))!["status"]);
+
+        relay.Stall();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var down = await client.GetAsync("readyz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
+        Assert.Equal("store unreachable", (string?)(await down.Content.ReadFromJsonAsync<JsonObject>())!["status"]);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(4.5), TimeSpan.FromSeconds(15));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("healthz")).StatusCode);
+    }
+
+    [Fact]
     public async Task The_api_refuses_requests_without_a_valid_token_and_acts_as_the_tokens_actor()
     {
         await using var server = await ServerHarness.StartAsync();

@@ -9,7 +9,8 @@ namespace Airlock.Server.Tests;
 /// A real TCP relay on loopback in front of a server (here: PostgreSQL), so a test can make that server
 /// unreachable for a replica and reachable again: <see cref="Cut"/> resets every relayed connection and stops
 /// listening (new connections are refused, as when the database host is down); <see cref="RestoreAsync"/>
-/// listens on the same port again.
+/// listens on the same port again. <see cref="Stall"/> is a dead link instead: connections stay open but nothing
+/// crosses any more, in either direction, so the server never answers (and never refuses).
 /// </summary>
 public sealed class TcpRelay : IAsyncDisposable
 {
@@ -18,6 +19,7 @@ public sealed class TcpRelay : IAsyncDisposable
     private readonly Lock _gate = new();
     private TcpListener? _listener;
     private Task _accepting = Task.CompletedTask;
+    private volatile bool _stalled;
 
     private TcpRelay(IPEndPoint target)
     {
@@ -52,6 +54,9 @@ public sealed class TcpRelay : IAsyncDisposable
             _open.Clear();
         }
     }
+
+    /// <summary>From now on nothing crosses: bytes are swallowed and new connections are held, never relayed.</summary>
+    public void Stall() => _stalled = true;
 
     /// <summary>Listens on the same port again.</summary>
     public async Task RestoreAsync()
@@ -91,6 +96,16 @@ public sealed class TcpRelay : IAsyncDisposable
                 return; // stopped
             }
 
+            if (_stalled)
+            {
+                lock (_gate)
+                {
+                    _open.Add(inbound); // accepted by the network, never answered
+                }
+
+                continue;
+            }
+
             var outbound = new TcpClient();
             try
             {
@@ -114,11 +129,20 @@ public sealed class TcpRelay : IAsyncDisposable
         }
     }
 
-    private static async Task PumpAsync(TcpClient from, TcpClient to)
+    private async Task PumpAsync(TcpClient from, TcpClient to)
     {
         try
         {
-            await from.GetStream().CopyToAsync(to.GetStream());
+            var buffer = new byte[16 * 1024];
+            int read;
+            while ((read = await from.GetStream().ReadAsync(buffer)) > 0)
+            {
+                if (!_stalled)
+                {
+                    await to.GetStream().WriteAsync(buffer.AsMemory(0, read));
+                }
+            }
+
             to.Client.Shutdown(SocketShutdown.Send);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
