@@ -4,31 +4,53 @@ using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
 
 using Airlock.Application;
+using Airlock.Application.Plans;
+using Airlock.Application.Releases;
 using Airlock.Application.Tokens;
 using Airlock.Domain.Runs;
 using Airlock.Domain.Storage;
+using Airlock.Engines.Processes;
 
 /// <summary>
 /// `server` suite: a real `airlock serve` process over a store seeded with N runs (default 10,000, with events
-/// and details), loaded at a constant arrival rate (default 200 requests/s, open loop: latency counts from the
-/// intended send time, so a stalled server cannot hide queueing) across API and dashboard pages; then a closed
-/// loop with 16 connections for the throughput ceiling. Prints p50/p99/max per path and overall.
-/// Usage: server [--runs N] [--rate R] [--seconds S] [--database PGURL] [--paths p1,p2,…]
+/// and details), real plans (default 100, made by the plan service, each with its evidence event) and real
+/// releases (default 20, with no stack changed), loaded at a constant arrival rate (default 200 requests/s, open
+/// loop: latency counts from the intended send time, so a stalled server cannot hide queueing) across dashboard
+/// pages, API routes, readiness and metrics; then a closed loop with 16 connections for the throughput ceiling.
+/// Prints p50/p99/max and errors (anything but 2xx, redirects included) per path and overall.
+/// Usage: server [--runs N] [--plans N] [--releases N] [--rate R] [--seconds S] [--database PGURL] [--paths p1,p2,…]
 /// Target (issue 8): p99 &lt; 50 ms at 200 requests/s on this 2-core machine.
 /// </summary>
 internal static partial class ServerBench
 {
+    // Dashboard pages, then API routes, then probes; {run}, {stack} and {plan} pick seeded values.
     private static readonly string[] DefaultPaths =
     [
+        "",
+        "queue",
+        "locks",
+        "runs",
+        "runs/{run}",
+        "plans/{plan}",
+        "releases",
+        "evidence",
+        "delivery",
         "api/runs?limit=50",
         "api/runs/{run}",
         "api/runs?stack={stack}&environment=prod&limit=20",
+        "api/plans?limit=50",
+        "api/queue",
+        "api/locks",
+        "api/evidence?limit=50",
         "readyz",
+        "metrics",
     ];
 
     public static async Task<int> RunAsync(string[] args)
     {
         var runs = int.Parse(Arg(args, "--runs") ?? "10000", CultureInfo.InvariantCulture);
+        var plans = int.Parse(Arg(args, "--plans") ?? "100", CultureInfo.InvariantCulture);
+        var releases = int.Parse(Arg(args, "--releases") ?? "20", CultureInfo.InvariantCulture);
         var rate = int.Parse(Arg(args, "--rate") ?? "200", CultureInfo.InvariantCulture);
         var seconds = int.Parse(Arg(args, "--seconds") ?? "20", CultureInfo.InvariantCulture);
         var database = Arg(args, "--database");
@@ -41,28 +63,46 @@ internal static partial class ServerBench
             var seeding = Stopwatch.StartNew();
             string secret;
             List<RunRecord> seeded;
+            List<string> planIds;
             await using (var session = await WorkspaceSession.OpenAsync(root, database, name => environment.GetValueOrDefault(name), TimeProvider.System, CancellationToken.None))
             {
                 seeded = await SeedAsync(session.Services.Store, runs);
+                planIds = await SeedPlansAsync(session.Services, plans);
+                await SeedReleasesAsync(session.Services, releases);
                 secret = (await new TokenService(session.Services.Store.Tokens, TimeProvider.System).CreateAsync("bench@example.com", ["platform"], "bench", null, CancellationToken.None)).Secret;
-                Console.WriteLine($"server bench: {runs} runs seeded in {seeding.Elapsed.TotalSeconds:F1}s ({session.Services.Store.Backend}), {Environment.ProcessorCount} cores");
+                var evidence = 0;
+                await foreach (var _ in session.Services.Store.Evidence.ReadAsync(0, CancellationToken.None))
+                {
+                    evidence++;
+                }
+
+                Console.WriteLine($"server bench: {runs} runs, {plans} plans, {releases} releases, {evidence} evidence records seeded in {seeding.Elapsed.TotalSeconds:F1}s ({session.Services.Store.Backend}), {Environment.ProcessorCount} cores");
             }
 
             using var server = StartServer(root, database);
             try
             {
                 var address = await WaitForAddressAsync(server);
-                using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { BaseAddress = new Uri(address + "/"), Timeout = TimeSpan.FromSeconds(30) };
+                // No redirects followed: a page that sends the client to /login is an error, not a fast 200.
+                using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = TimeSpan.FromMinutes(5), AllowAutoRedirect = false }) { BaseAddress = new Uri(address + "/"), Timeout = TimeSpan.FromSeconds(30) };
                 client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", secret);
                 var random = new Random(42);
                 string Next(string template) => template
                     .Replace("{run}", seeded[random.Next(seeded.Count)].Id, StringComparison.Ordinal)
-                    .Replace("{stack}", seeded[random.Next(seeded.Count)].Stack, StringComparison.Ordinal);
+                    .Replace("{stack}", seeded[random.Next(seeded.Count)].Stack, StringComparison.Ordinal)
+                    .Replace("{plan}", planIds[random.Next(planIds.Count)], StringComparison.Ordinal);
 
+                var refused = 0;
                 foreach (var path in paths)
                 {
                     using var probe = await client.GetAsync(Next(path));
-                    Console.WriteLine($"  {(int)probe.StatusCode} {path}");
+                    refused += probe.IsSuccessStatusCode ? 0 : 1;
+                    Console.WriteLine($"  {(int)probe.StatusCode} /{path}");
+                }
+
+                if (refused > 0)
+                {
+                    Console.WriteLine($"server bench: {refused} path(s) did not answer 2xx; the figures below count them as errors");
                 }
 
                 await OpenLoopAsync(client, paths, Next, rate, seconds: 3, print: false); // warm-up: JIT, pools, caches
@@ -136,7 +176,7 @@ internal static partial class ServerBench
             for (var p = 0; p < paths.Length; p++)
             {
                 var f = Summarise(samples.Where(s => s.Path == p).ToArray());
-                Console.WriteLine($"  {paths[p],-55} p50 {f.P50,7:F1} ms  p99 {f.P99,7:F1} ms  max {f.Max,7:F1} ms  n={f.Count} errors={f.Errors}");
+                Console.WriteLine($"  {"/" + paths[p],-55} p50 {f.P50,7:F1} ms  p99 {f.P99,7:F1} ms  max {f.Max,7:F1} ms  n={f.Count} errors={f.Errors}");
             }
 
             Console.WriteLine($"  {"all",-55} p50 {all.P50,7:F1} ms  p99 {all.P99,7:F1} ms  max {all.Max,7:F1} ms  n={all.Count} errors={all.Errors}  achieved {all.Count / elapsed:F0}/s");
@@ -149,7 +189,7 @@ internal static partial class ServerBench
     {
         var stop = Stopwatch.StartNew();
         var count = 0;
-        var errors = 0;
+        var errors = new int[paths.Length];
         var gate = new Lock();
         var workers = Enumerable.Range(0, connections).Select(w => Task.Run(async () =>
         {
@@ -157,21 +197,29 @@ internal static partial class ServerBench
             while (stop.Elapsed.TotalSeconds < seconds)
             {
                 string url;
+                var pathIndex = i++ % paths.Length;
                 lock (gate)
                 {
-                    url = next(paths[i++ % paths.Length]);
+                    url = next(paths[pathIndex]);
                 }
 
                 using var response = await client.GetAsync(url);
                 Interlocked.Increment(ref count);
                 if (!response.IsSuccessStatusCode)
                 {
-                    Interlocked.Increment(ref errors);
+                    Interlocked.Increment(ref errors[pathIndex]);
                 }
             }
         })).ToList();
         await Task.WhenAll(workers);
-        Console.WriteLine($"closed loop: {connections} connections for {seconds}s: {count / stop.Elapsed.TotalSeconds:F0} requests/s, errors={errors}");
+        Console.WriteLine($"closed loop: {connections} connections for {seconds}s: {count / stop.Elapsed.TotalSeconds:F0} requests/s, errors={errors.Sum()}");
+        for (var p = 0; p < paths.Length; p++)
+        {
+            if (errors[p] > 0)
+            {
+                Console.WriteLine($"  /{paths[p]}: errors={errors[p]}");
+            }
+        }
     }
 
     private static Figures Summarise((int Path, double Ms, bool Ok)[] samples)
@@ -220,6 +268,45 @@ internal static partial class ServerBench
         return seeded;
     }
 
+    // Real plans of the one stack (its plan script proposes one update), alternating dev and prod: metadata,
+    // summary, policy result and artifact in the store, and a "planned" evidence event each.
+    private static async Task<List<string>> SeedPlansAsync(AirlockServices services, int count)
+    {
+        var planner = new PlanService(services);
+        var ids = new List<string>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var outcome = await planner.PlanAsync(new PlanRequest("site", i % 2 == 0 ? "dev" : "prod", "bench@example.com"), NullOutputSink.Instance, CancellationToken.None);
+            ids.Add(outcome.Record.PlanId);
+        }
+
+        return ids;
+    }
+
+    // Real releases of the checked-out commit with no stack changed (base = that commit): each walks dev → prod,
+    // saving its progress and evidence events, without applying anything.
+    private static async Task SeedReleasesAsync(AirlockServices services, int count)
+    {
+        var releases = new ReleaseService(services);
+        for (var i = 0; i < count; i++)
+        {
+            var outcome = await releases.StartAsync(new ReleaseRequest($"v1.{i}", null, "HEAD", All: false, Through: null, "bench@example.com", Wait: false), new QuietRelease(), CancellationToken.None);
+            if (outcome.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"seeding release v1.{i}: {outcome.Statement}");
+            }
+        }
+    }
+
+    private sealed class QuietRelease : IReleaseObserver
+    {
+        public IOutputSink ToolOutput => NullOutputSink.Instance;
+
+        public void Report(string message)
+        {
+        }
+    }
+
     private static void CreateWorkspace(string root)
     {
         Directory.CreateDirectory(root);
@@ -235,9 +322,15 @@ internal static partial class ServerBench
               site:
                 path: stacks/site
                 owners: [platform]
-                command: { plan: "true", apply: "true", state_serial: "echo 0", outputs: "echo {}" }
+                command: { plan: "sh plan.sh", apply: "true", state_serial: "echo 0", outputs: "echo {}" }
             """);
         Directory.CreateDirectory(Path.Combine(root, "stacks", "site"));
+        File.WriteAllText(Path.Combine(root, "stacks", "site", "plan.sh"), """
+            printf '{"format_version":"1.2","resource_changes":[{"address":"local_file.page","mode":"managed","type":"local_file","name":"page","provider_name":"bench","change":{"actions":["update"],"before":{"content":"a"},"after":{"content":"b"},"after_unknown":{}}}]}' > "$AIRLOCK_PLAN_JSON"
+            echo "update page" > "$AIRLOCK_PLAN_FILE"
+            echo "Plan: 0 to add, 1 to change, 0 to destroy."
+
+            """);
         RunGit(root, "init", "-q", "-b", "main");
         RunGit(root, "add", "-A");
         RunGit(root, "-c", "user.name=Bench", "-c", "user.email=bench@example.com", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "bench");
@@ -263,14 +356,15 @@ internal static partial class ServerBench
 
     private static async Task<string> WaitForAddressAsync(Process server)
     {
-        server.ErrorDataReceived += (_, _) => { };
-        server.BeginErrorReadLine();
+        // The listening line is on stderr; stdout carries the JSON logs (drained, never read).
+        server.OutputDataReceived += (_, _) => { };
+        server.BeginOutputReadLine();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        while (await server.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        while (await server.StandardError.ReadLineAsync(timeout.Token) is { } line)
         {
             if (ListeningOn().Match(line) is { Success: true } match)
             {
-                _ = server.StandardOutput.ReadToEndAsync(CancellationToken.None); // keep draining
+                _ = server.StandardError.ReadToEndAsync(CancellationToken.None); // keep draining
                 return match.Groups[1].Value;
             }
         }

@@ -44,6 +44,70 @@ public sealed partial class ServeCommandTests
     }
 
     [Fact]
+    public async Task Serve_logs_json_lines_on_stdout_with_the_runs_scope_and_never_the_token()
+    {
+        using var workspace = await GovernedWorkspace.CreateAsync("sqlite");
+        var planId = await workspace.PlanAsync("dev");
+        var created = await workspace.RunAsync("token", "create", "--actor", "bob@example.com", "--as", "admin@example.com", "--json");
+        Assert.True(created.ExitCode == 0, created.ToString());
+        var secret = (string)JsonNode.Parse(created.Stdout)!["secret"]!;
+
+        using var server = workspace.Start("serve", "--urls", "http://127.0.0.1:0", "--workers", "1");
+        await server.WaitForLineAsync("airlock serve: listening on");
+        using var client = new HttpClient { BaseAddress = new Uri(ListeningOn().Match(server.Output).Groups[1].Value + "/") };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", secret);
+        var posted = await client.PostAsJsonAsync("api/applies", new JsonObject { ["plan_id"] = planId });
+        Assert.True(posted.StatusCode == HttpStatusCode.Accepted, $"{(int)posted.StatusCode}: {await posted.Content.ReadAsStringAsync()}");
+        var runId = (string)(await posted.Content.ReadFromJsonAsync<JsonObject>())!["run_id"]!;
+        var deadline = DateTimeOffset.UtcNow.AddMinutes(1);
+        JsonObject request;
+        while ((string?)(request = (await client.GetFromJsonAsync<JsonObject>($"api/applies/{runId}"))!)["status"] != "done")
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, $"the apply never finished: {request}\n{server.Output}");
+            await Task.Delay(200);
+        }
+
+        Assert.Equal("succeeded", (string?)request["outcome"]);
+        await server.InterruptAsync();
+        var ended = await server.WaitForExitAsync();
+        Assert.Equal(0, ended.ExitCode);
+
+        // stdout is the log stream: every line one JSON object with a timestamp, a level, a category and a message.
+        var lines = ended.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(lines);
+        var entries = lines.Select(line =>
+        {
+            try
+            {
+                return JsonNode.Parse(line)!.AsObject();
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                throw new Xunit.Sdk.XunitException($"not a JSON log line ({e.Message}): {line}");
+            }
+        }).ToList();
+        Assert.All(entries, e =>
+        {
+            Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", (string?)e["Timestamp"]);
+            Assert.False(string.IsNullOrEmpty((string?)e["LogLevel"]));
+            Assert.False(string.IsNullOrEmpty((string?)e["Category"]));
+            Assert.NotNull(e["Message"]);
+        });
+
+        // The worker's lines carry the run, the plan and the worker as scope fields.
+        var inRun = entries.Where(e => e["Scopes"] is JsonArray scopes && scopes.Any(s => (string?)s?["run_id"] == runId)).ToList();
+        Assert.Contains(inRun, e => ((string?)e["Message"])!.StartsWith($"claimed the apply of {planId} requested by bob@example.com", StringComparison.Ordinal));
+        Assert.Contains(inRun, e => ((string?)e["Message"])!.StartsWith("apply ended succeeded", StringComparison.Ordinal));
+        var scope = inRun[0]["Scopes"]!.AsArray().First(s => (string?)s?["run_id"] == runId)!;
+        Assert.Equal(planId, (string?)scope["plan_id"]);
+        Assert.Matches(@"/worker-1$", (string?)scope["worker"]);
+
+        // The human status line is on stderr, and the token's secret appears nowhere.
+        Assert.Contains("airlock serve: listening on", ended.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, ended.Stdout + ended.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Bad_token_input_is_a_one_line_error()
     {
         using var workspace = await GovernedWorkspace.CreateAsync("sqlite");

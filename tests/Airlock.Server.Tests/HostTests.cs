@@ -4,6 +4,9 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 
 using Airlock.Application.Tokens;
+using Airlock.Store.Tests;
+
+using Npgsql;
 
 namespace Airlock.Server.Tests;
 
@@ -21,6 +24,54 @@ public sealed class HostTests
         var ready = await client.GetFromJsonAsync<JsonObject>("readyz");
         Assert.Equal("ready", (string?)ready!["status"]);
         Assert.Equal(backend, (string?)ready["backend"]);
+    }
+
+    [Fact]
+    public async Task Readiness_is_503_while_the_database_is_unreachable_and_liveness_stays_ok()
+    {
+        // The replica reaches its PostgreSQL database only through a real TCP relay, which the test cuts: every
+        // open connection is reset and new ones are refused, as when the database host goes down.
+        var direct = new NpgsqlConnectionStringBuilder(await PostgresServer.CreateDatabaseAsync());
+        await using var relay = await TcpRelay.StartAsync(direct.Host!, direct.Port);
+        var relayed = new NpgsqlConnectionStringBuilder(direct.ConnectionString) { Host = "127.0.0.1", Port = relay.Port }.ToString();
+        await using var server = await ServerHarness.StartAsync("postgresql", h => h.SetVariable("AIRLOCK_DATABASE_URL", relayed));
+        var client = await server.ClientAsync();
+        Assert.Equal("ready", (string?)(await client.GetFromJsonAsync<JsonObject>("readyz"))!["status"]);
+
+        relay.Cut();
+        for (var probe = 0; probe < 3; probe++) // a pooled connection is found broken, then new ones are refused
+        {
+            var down = await client.GetAsync("readyz");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
+            var body = await down.Content.ReadFromJsonAsync<JsonObject>();
+            Assert.Equal("store unreachable", (string?)body!["status"]);
+            Assert.Equal("postgresql", (string?)body["backend"]);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("healthz")).StatusCode);
+        }
+
+        await relay.RestoreAsync();
+        Assert.Equal("ready", (string?)(await client.GetFromJsonAsync<JsonObject>("readyz"))!["status"]);
+    }
+
+    [Fact]
+    public async Task Readiness_is_503_within_its_timeout_when_the_database_stops_answering()
+    {
+        // A dead link: connections to the database stay open but nothing crosses, so nothing is ever refused.
+        // Without the readiness timeout (5 s) the probe would hang until Npgsql's command timeout (30 s).
+        var direct = new NpgsqlConnectionStringBuilder(await PostgresServer.CreateDatabaseAsync());
+        await using var relay = await TcpRelay.StartAsync(direct.Host!, direct.Port);
+        var relayed = new NpgsqlConnectionStringBuilder(direct.ConnectionString) { Host = "127.0.0.1", Port = relay.Port }.ToString();
+        await using var server = await ServerHarness.StartAsync("postgresql", h => h.SetVariable("AIRLOCK_DATABASE_URL", relayed));
+        var client = await server.ClientAsync();
+        Assert.Equal("ready", (string?)(await client.GetFromJsonAsync<JsonObject>("readyz"))!["status"]);
+
+        relay.Stall();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var down = await client.GetAsync("readyz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
+        Assert.Equal("store unreachable", (string?)(await down.Content.ReadFromJsonAsync<JsonObject>())!["status"]);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(4.5), TimeSpan.FromSeconds(15));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("healthz")).StatusCode);
     }
 
     [Fact]

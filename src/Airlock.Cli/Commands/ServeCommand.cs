@@ -45,8 +45,9 @@ internal static class ServeCommand
                 };
                 await using var host = await AirlockServerHost.CreateAsync(options, Environment.GetEnvironmentVariable, cancellation.Token);
                 await host.StartAsync(cancellation.Token);
-                // One line a script can wait for, naming the real port when 0 was asked for.
-                Console.Out.WriteLine($"airlock serve: listening on {string.Join(", ", host.Addresses)} (replica {options.ReplicaId}, {host.Services.Store.Backend} store, {options.Workers} worker(s), lease {Durations.Format(options.Lease)})");
+                // One line a script can wait for, naming the real port when 0 was asked for. On stderr: stdout carries
+                // only the structured logs, one JSON object a line, for a log collector to parse.
+                Console.Error.WriteLine($"airlock serve: listening on {string.Join(", ", host.Addresses)} (replica {options.ReplicaId}, {host.Services.Store.Backend} store, {options.Workers} worker(s), lease {Durations.Format(options.Lease)})");
                 await host.ServeUntilCancelledAsync(cancellation.Token);
                 return 0;
             }, cancellation.Token);

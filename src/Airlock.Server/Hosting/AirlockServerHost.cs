@@ -92,9 +92,15 @@ public sealed class AirlockServerHost : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = session.Services.Workspace.Root });
         builder.WebHost.UseUrls([.. options.Urls]);
         builder.WebHost.UseKestrelCore();
-        // Structured logs: one JSON object per line, with scopes (run id, replica) as fields.
+        // Structured logs on stdout: one JSON object per line, with a UTC timestamp and the scopes (run id, plan id,
+        // worker) as fields.
         builder.Logging.ClearProviders();
-        builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
+        builder.Logging.AddJsonConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+        });
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(session.Services);

@@ -27,6 +27,9 @@ public sealed record ServerOptions
     /// <summary>How often an idle worker looks for a pending apply request.</summary>
     public TimeSpan WorkerPollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>How long <c>/readyz</c> waits for the store before answering 503 (a database that stops answering, not only one that refuses).</summary>
+    public TimeSpan ReadinessTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How often the reconciler looks for lapsed leases; null: a quarter of <see cref="Lease"/>, between 1 and 30 seconds.</summary>
     public TimeSpan? ReconcileInterval { get; init; }
 }
