@@ -16,6 +16,27 @@ public sealed class MetricsTests
 {
     private static readonly string[] Histograms = ["airlock_apply_duration_seconds", "airlock_queue_wait_seconds", "airlock_lock_wait_seconds"];
 
+    [Fact]
+    public async Task Scrapes_within_the_reuse_interval_share_one_read_of_the_store_and_a_later_one_reads_it_again()
+    {
+        var reuse = TimeSpan.FromSeconds(2);
+        await using var server = await ServerHarness.StartAsync(metricsReuse: reuse);
+        var client = await server.ClientAsync();
+        var first = await client.GetStringAsync("metrics");
+        var read = DateTimeOffset.UtcNow;
+        Assert.Contains("airlock_runs{state=\"acquiring_locks\"} 0", first, StringComparison.Ordinal);
+
+        await server.Host.Services.Store.Runs.CreateAsync("run-locking", "site", "prod", RunState.AcquiringLocks.WireName(), "alice@example.com", CancellationToken.None);
+        var shared = await client.GetStringAsync("metrics");
+        if (DateTimeOffset.UtcNow - read < reuse - TimeSpan.FromMilliseconds(200))
+        {
+            Assert.Equal(first, shared); // the same text, though the store changed
+        }
+
+        await Task.Delay(reuse + TimeSpan.FromMilliseconds(200));
+        Assert.Contains("airlock_runs{state=\"acquiring_locks\"} 1", await client.GetStringAsync("metrics"), StringComparison.Ordinal);
+    }
+
     [Theory]
     [MemberData(nameof(ApiTests.Backends), MemberType = typeof(ApiTests))]
     public async Task Metrics_count_a_failure_by_class_a_waiting_queue_item_and_histograms_of_apply_queue_and_lock_times_from_the_run_events(string backend)

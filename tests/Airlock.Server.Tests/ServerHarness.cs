@@ -47,7 +47,7 @@ public sealed class ServerHarness : IAsyncDisposable
     /// Starts a replica over a fresh workspace; <paramref name="backend"/> is "sqlite" or "postgresql". No apply workers
     /// unless <paramref name="workers"/> asks for them (with claims and locks leased for <paramref name="lease"/>).
     /// </summary>
-    public static async Task<ServerHarness> StartAsync(string backend = "sqlite", Action<ServerHarness>? arrange = null, int workers = 0, TimeSpan? lease = null)
+    public static async Task<ServerHarness> StartAsync(string backend = "sqlite", Action<ServerHarness>? arrange = null, int workers = 0, TimeSpan? lease = null, TimeSpan? metricsReuse = null)
     {
         var harness = new ServerHarness();
         if (backend == "postgresql")
@@ -57,7 +57,7 @@ public sealed class ServerHarness : IAsyncDisposable
         }
 
         arrange?.Invoke(harness);
-        var options = new ServerOptions { WorkspaceDirectory = harness.Root, Urls = ["http://127.0.0.1:0"], Workers = workers, Lease = lease ?? TimeSpan.FromMinutes(2), WorkerPollInterval = TimeSpan.FromMilliseconds(100) };
+        var options = new ServerOptions { WorkspaceDirectory = harness.Root, Urls = ["http://127.0.0.1:0"], Workers = workers, Lease = lease ?? TimeSpan.FromMinutes(2), WorkerPollInterval = TimeSpan.FromMilliseconds(100), MetricsReuse = metricsReuse ?? TimeSpan.Zero };
         harness.Host = await AirlockServerHost.CreateAsync(options, name => harness._environment.TryGetValue(name, out var value) ? value : null, CancellationToken.None);
         await harness.Host.StartAsync(CancellationToken.None);
         harness.BaseAddress = new Uri(harness.Host.Addresses.Single().TrimEnd('/') + "/");

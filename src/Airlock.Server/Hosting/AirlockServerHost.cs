@@ -109,7 +109,7 @@ public sealed class AirlockServerHost : IAsyncDisposable
         builder.Services.AddSingleton(new EvidencePublicKeys(session.EvidencePublicKeyPem));
         var registry = Prometheus.Metrics.NewCustomRegistry();
         builder.Services.AddSingleton(registry);
-        builder.Services.AddSingleton(_ => new Airlock.Server.Metrics.StoreMetrics(session.Services, registry));
+        builder.Services.AddSingleton(_ => new Airlock.Server.Metrics.StoreMetrics(session.Services, registry, options.MetricsReuse));
         builder.Services.AddTokenAuthentication();
         builder.Services.AddApplyWorkers(session.Services, options);
         builder.Services.AddDashboard(TokenAuthentication.CookieName);

@@ -30,6 +30,9 @@ public sealed record ServerOptions
     /// <summary>How long <c>/readyz</c> waits for the store before answering 503 (a database that stops answering, not only one that refuses).</summary>
     public TimeSpan ReadinessTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long one <c>/metrics</c> text is served again before the store is read afresh (zero: every scrape reads it).</summary>
+    public TimeSpan MetricsReuse { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How often the reconciler looks for lapsed leases; null: a quarter of <see cref="Lease"/>, between 1 and 30 seconds.</summary>
     public TimeSpan? ReconcileInterval { get; init; }
 }
