@@ -84,6 +84,16 @@ public static class DashboardEndpoints
             Page(context, async actor => await reads.RunAsync(id, ct) is { } run
                 ? Render<RunPage>(new { Actor = actor, Model = run })
                 : NotFound(actor, $"no run {id}")));
+        // The run page's timeline alone, for run.js to refresh it as the run moves (the dashboard cookie signs it in).
+        pages.MapGet("/runs/{id}/timeline", async Task<IResult> (HttpContext context, DashboardReads reads, string id, CancellationToken ct) =>
+        {
+            if (context.User.Identity is not { IsAuthenticated: true, Name.Length: > 0 })
+            {
+                return Results.Unauthorized();
+            }
+
+            return await reads.RunAsync(id, ct) is { } run ? Render<RunTimeline>(new { RunId = run.Run.Id, run.Events, run.Run.State }) : Results.NotFound();
+        });
         pages.MapGet("/plans/{id}", (HttpContext context, DashboardReads reads, DashboardOptions options, string id, string? done, CancellationToken ct) =>
             Page(context, async actor => await PlanPageAsync(context, reads, options, id, actor, done == "1" ? ("your decision was recorded", true) : null, ct)));
         pages.MapPost("/plans/{id}/approve", (HttpContext context, AirlockServices services, DashboardReads reads, DashboardOptions options, string id, CancellationToken ct) =>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Airlock.Application.Approvals;
@@ -203,6 +204,12 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
         await page.WaitForFunctionAsync("() => document.getElementById('log-status').textContent !== 'loading…'");
         var logStatus = await page.InnerTextAsync("#log-status");
         Assert.True(logStatus is "no log" or "live" or "finished", logStatus);
+
+        // The timeline fragment run.js refreshes from: the signed-in browser's cookie reads it, nobody else does.
+        var fragment = await page.APIRequest.GetAsync(server.BaseUrl + $"/runs/{runId}/timeline");
+        Assert.Equal(200, fragment.Status);
+        Assert.Contains("data-to=\"acquiring_locks\"", await fragment.TextAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await (await server.ClientAsync()).GetAsync($"runs/{runId}/timeline")).StatusCode);
         await BrowserFixture.ScreenshotAsync(page, "run");
     }
 
@@ -242,6 +249,11 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
             Assert.Equal("live", await page.InnerTextAsync("#log-status"));
             Assert.Equal("applying", await page.InnerTextAsync("#run-state"));
             Assert.DoesNotContain("Apply complete!", await page.InnerTextAsync("#log"), StringComparison.Ordinal);
+            var timelineSteps = "els => els.map(e => e.dataset.to)";
+            var held = await page.Locator("#timeline li").EvaluateAllAsync<string[]>(timelineSteps);
+            Assert.Equal("applying", held[^1]);
+            Assert.DoesNotContain("succeeded", held);
+            await page.EvaluateAsync("() => { window.notReloaded = true; }");
 
             // Released: the rest of the log arrives in the open page, then the end of the stream.
             File.Delete(hold);
@@ -255,6 +267,15 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
             Assert.Equal("succeeded", await page.InnerTextAsync("#run-state"));
             Assert.True(log.IndexOf("site: held by the test", StringComparison.Ordinal) < log.IndexOf("Apply complete!", StringComparison.Ordinal));
             Assert.Equal(1, await page.Locator("#log .line.stdout", new PageLocatorOptions { HasTextString = "Apply complete!" }).CountAsync());
+
+            // The timeline followed too, in the same page (no reload): it ends at the final state, as the store has it.
+            await page.WaitForFunctionAsync("() => document.querySelector('#timeline li:last-child')?.dataset.to === 'succeeded'");
+            Assert.True(await page.EvaluateAsync<bool>("() => window.notReloaded === true"), "the page was reloaded");
+            var steps = await page.Locator("#timeline li").EvaluateAllAsync<string[]>(timelineSteps);
+            var stored = (await store.Runs.ReadEventsAsync(runId, None)).Select(e => e.To).ToArray();
+            Assert.Equal(stored, steps);
+            Assert.Equal("succeeded", steps[^1]);
+            Assert.Contains("ok", await page.GetAttributeAsync("#run-state", "class") ?? string.Empty, StringComparison.Ordinal);
             await BrowserFixture.ScreenshotAsync(page, "run-live-log");
         }
         finally

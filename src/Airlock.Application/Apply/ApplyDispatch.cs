@@ -69,6 +69,8 @@ public sealed class ApplyDispatch(AirlockServices services) : IApplyLauncher
     /// the run's log (<see cref="RunLogRecorder"/>; also forwarded to <paramref name="observer"/>), and marks it
     /// done with the run's final state once the whole log is stored. <paramref name="cancellationToken"/> stops the apply as Ctrl+C does in the CLI.
     /// Returns null when the run could not start (e.g. the plan's stack left the config): the request records why.
+    /// A fault of Airlock or its store that escapes the run completes the request at once with <c>airlock failed: …</c>
+    /// (its run settled as <see cref="RunReconciler.SettleAsync"/> does) and throws <see cref="ApplyFaultException"/>.
     /// </summary>
     public async Task<ApplyOutcome?> RunClaimedAsync(ApplyRequestRecord claimed, IApplyObserver observer, CancellationToken cancellationToken)
     {
@@ -79,6 +81,7 @@ public sealed class ApplyDispatch(AirlockServices services) : IApplyLauncher
         var heartbeat = HeartbeatAsync(claimed.RunId, worker, stopHeartbeat.Token);
         string outcomeText;
         ApplyOutcome? outcome = null;
+        Exception? fault = null;
         var recorder = new RunLogRecorder(_services.Store.RunLogs, _services.Time, claimed.RunId, observer);
         try
         {
@@ -91,6 +94,14 @@ public sealed class ApplyDispatch(AirlockServices services) : IApplyLauncher
             outcomeText = "not started: " + e.Message.ReplaceLineEndings(" ");
             recorder.Note(outcomeText);
         }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // A fault of Airlock or its store that escaped the run (ApplyRun ends the run itself for everything it
+            // can; what escapes is a failure of that bookkeeping). Said in the run's log and the request's outcome.
+            fault = e;
+            outcomeText = "airlock failed: " + OneLine(e);
+            recorder.Note(outcomeText);
+        }
         finally
         {
             // Every log line is in the store before the request is done: log readers end on "done" (see the SSE stream).
@@ -99,8 +110,44 @@ public sealed class ApplyDispatch(AirlockServices services) : IApplyLauncher
             await heartbeat;
         }
 
+        if (fault is not null)
+        {
+            await CompleteFaultedAsync(claimed, worker, outcomeText, fault);
+        }
+
         await _services.Store.ApplyRequests.CompleteAsync(claimed.RunId, worker, outcomeText, CancellationToken.None);
         return outcome;
+    }
+
+    // The request of a faulted run is done at once (not abandoned when its claim lapses, "as if the worker died"), with
+    // its run settled first exactly as the reconciler would: a run left before its locks is failed (nothing changed),
+    // one left later is marked needs_reconciliation. When the store cannot take that either, the claim is left to lapse
+    // and the reconciler does it later; the original fault propagates either way for the worker to log.
+    private async Task CompleteFaultedAsync(ApplyRequestRecord claimed, string worker, string outcomeText, Exception fault)
+    {
+        try
+        {
+            await new RunReconciler(_services).SettleAsync(
+                claimed.RunId,
+                state => $"{outcomeText} while the run was {state}, before it took any lock; nothing was changed",
+                state => $"{outcomeText} while the run was {state}; the outcome is unknown: reconcile before anything else",
+                CancellationToken.None);
+            await _services.Store.ApplyRequests.CompleteAsync(claimed.RunId, worker, outcomeText, CancellationToken.None);
+        }
+        catch (Exception storeFault) when (storeFault is not OperationCanceledException)
+        {
+            throw new ApplyFaultException(claimed.RunId, outcomeText, completed: false, new AggregateException(fault, storeFault));
+        }
+
+        throw new ApplyFaultException(claimed.RunId, outcomeText, completed: true, fault);
+    }
+
+    // The first fault is the one to tell (ApplyRun wraps a fault that a second one hid while ending the run).
+    private static string OneLine(Exception e)
+    {
+        var first = e is AggregateException { InnerExceptions.Count: > 0 } all ? all.InnerExceptions[0] : e;
+        var line = $"{first.GetType().Name}: {first.Message}".ReplaceLineEndings(" ");
+        return line.Length <= 300 ? line : line[..299] + "…";
     }
 
     private async Task HeartbeatAsync(string runId, string worker, CancellationToken stop)
@@ -124,4 +171,30 @@ public sealed class ApplyDispatch(AirlockServices services) : IApplyLauncher
             }
         }
     }
+}
+
+/// <summary>
+/// An apply failed inside Airlock (not a refusal, not a cancellation on shutdown). When <see cref="Completed"/> its
+/// request is already done with <see cref="Outcome"/> and its run settled; otherwise the store could not record that
+/// and the reconciler abandons the request when its claim lapses. The worker logs it and goes on.
+/// </summary>
+public sealed class ApplyFaultException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public ApplyFaultException(string runId, string outcome, bool completed, Exception inner)
+        : base($"run {runId}: {outcome}{(completed ? string.Empty : " (the request could not be completed: it is abandoned when its claim lapses)")}", inner)
+    {
+        RunId = runId;
+        Outcome = outcome;
+        Completed = completed;
+    }
+
+    /// <summary>The run (and request) id.</summary>
+    public string RunId { get; }
+
+    /// <summary>The request's outcome text: <c>airlock failed: …</c>.</summary>
+    public string Outcome { get; }
+
+    /// <summary>Whether the request was completed with <see cref="Outcome"/>.</summary>
+    public bool Completed { get; }
 }

@@ -129,7 +129,16 @@ internal sealed class ApplyRun(
             // A fault of Airlock itself or its store: record what is known rather than leave the run dangling.
             var mutated = lifecycle.State.MayHaveMutated();
             var statement = $"airlock failed while {lifecycle.State.WireName()} ({e.GetType().Name}: {e.Message}){(mutated ? "; the outcome of the apply is unknown: reconcile before anything else" : "; nothing was changed")}";
-            outcome = await EndAsync(mutated ? RunState.NeedsReconciliation : RunState.Failed, ExitCodes.Failed, statement, mutated ? FailureClass.RunnerFailure : FailureClass.PreMutation, mutated ? "runner-failure" : null);
+            try
+            {
+                outcome = await EndAsync(mutated ? RunState.NeedsReconciliation : RunState.Failed, ExitCodes.Failed, statement, mutated ? FailureClass.RunnerFailure : FailureClass.PreMutation, mutated ? "runner-failure" : null);
+            }
+            catch (Exception endFault) when (endFault is not OperationCanceledException)
+            {
+                // Ending the run failed too (the store refused again, or its stored state lags the lifecycle after the
+                // refused write): the first fault is the one to tell; ApplyDispatch settles the run as stored.
+                throw new AggregateException(statement, e, endFault);
+            }
         }
         finally
         {

@@ -52,43 +52,64 @@ public sealed class RunReconciler(AirlockServices services)
             }
 
             abandoned.Add(request.RunId);
-            var run = await services.Store.Runs.GetAsync(request.RunId, cancellationToken);
-            if (run is null)
+            var settled = await SettleAsync(
+                request.RunId,
+                state => $"worker {request.ClaimedBy} died while the run was {state}, before it took any lock; nothing was changed",
+                state => $"worker {request.ClaimedBy} died while the run was {state}; the outcome is unknown: reconcile before anything else",
+                cancellationToken);
+            if (settled is { } to)
             {
-                continue; // it died before creating the run: nothing was done
+                (to == RunState.Failed ? failed : reconciled).Add(request.RunId);
             }
-
-            var state = RunStates.ParseWireName(run.State);
-            if (state.IsFinal() || state == RunState.NeedsReconciliation)
-            {
-                continue;
-            }
-
-            var holdsNothing = state is RunState.Requested or RunState.Validating or RunState.Queued;
-            var to = holdsNothing ? RunState.Failed : RunState.NeedsReconciliation;
-            var detail = holdsNothing
-                ? $"worker {request.ClaimedBy} died while the run was {run.State}, before it took any lock; nothing was changed"
-                : $"worker {request.ClaimedBy} died while the run was {run.State}; the outcome is unknown: reconcile before anything else";
-            try
-            {
-                await services.Store.Runs.TransitionAsync(run.Id, run.State, to.WireName(), System, detail, cancellationToken);
-            }
-            catch (RunStateConflictException)
-            {
-                continue; // it moved meanwhile (a lock reconciliation, or the worker was only slow)
-            }
-
-            (holdsNothing ? failed : reconciled).Add(run.Id);
-            if (await services.Store.Runs.GetDetailsAsync(run.Id, cancellationToken) is { } details)
-            {
-                var cls = holdsNothing ? FailureClass.PreMutation : FailureClass.RunnerFailure;
-                await services.Store.Runs.SaveDetailsAsync(details with { FailureClass = cls.ToWireName(), Statement = detail }, cancellationToken);
-            }
-
-            await ChainAsync(run.Id, to, detail, cancellationToken);
         }
 
         return new ReconcileReport(abandoned, reconciled, failed);
+    }
+
+    /// <summary>
+    /// Settles run <paramref name="runId"/> whose owner stopped driving it (its worker died, or Airlock itself failed
+    /// under it): a run still requested, validating or queued holds no lock and changed nothing, so it is failed
+    /// (pre_mutation, <paramref name="beforeLocks"/> says why); any later non-final state may have changed something,
+    /// so it is marked needs_reconciliation (runner_failure, <paramref name="afterLocks"/>). Final runs, runs already
+    /// marked and runs that do not exist are left alone. One expected-state transition: a run that moved meanwhile is
+    /// left to whoever moved it. Returns the state it was moved to, or null.
+    /// </summary>
+    public async Task<RunState?> SettleAsync(string runId, Func<string, string> beforeLocks, Func<string, string> afterLocks, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(beforeLocks);
+        ArgumentNullException.ThrowIfNull(afterLocks);
+        var run = await services.Store.Runs.GetAsync(runId, cancellationToken);
+        if (run is null)
+        {
+            return null; // it stopped before creating the run: nothing was done
+        }
+
+        var state = RunStates.ParseWireName(run.State);
+        if (state.IsFinal() || state == RunState.NeedsReconciliation)
+        {
+            return null;
+        }
+
+        var holdsNothing = state is RunState.Requested or RunState.Validating or RunState.Queued;
+        var to = holdsNothing ? RunState.Failed : RunState.NeedsReconciliation;
+        var detail = holdsNothing ? beforeLocks(run.State) : afterLocks(run.State);
+        try
+        {
+            await services.Store.Runs.TransitionAsync(run.Id, run.State, to.WireName(), System, detail, cancellationToken);
+        }
+        catch (RunStateConflictException)
+        {
+            return null; // it moved meanwhile (a lock reconciliation, or the worker was only slow)
+        }
+
+        if (await services.Store.Runs.GetDetailsAsync(run.Id, cancellationToken) is { } details)
+        {
+            var cls = holdsNothing ? FailureClass.PreMutation : FailureClass.RunnerFailure;
+            await services.Store.Runs.SaveDetailsAsync(details with { FailureClass = cls.ToWireName(), Statement = detail }, cancellationToken);
+        }
+
+        await ChainAsync(run.Id, to, detail, cancellationToken);
+        return to;
     }
 
     private async Task ChainAsync(string runId, RunState state, string detail, CancellationToken cancellationToken)

@@ -68,6 +68,11 @@ internal sealed partial class ApplyWorkers(ApplyDispatch dispatch, AirlockServic
             {
                 return;
             }
+            catch (ApplyFaultException e) when (e.Completed)
+            {
+                // Airlock failed under the run; its request is done with that outcome and its run settled: next one.
+                LogApplyFault(e.RunId, e.Outcome, e.InnerException!);
+            }
             catch (Exception e)
             {
                 // A store outage or a bug must not kill the worker loop: say so, wait, try again.
@@ -92,6 +97,9 @@ internal sealed partial class ApplyWorkers(ApplyDispatch dispatch, AirlockServic
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "apply did not start (see the apply request's outcome)")]
     private partial void LogNotStarted();
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "apply of run {RunId} failed inside airlock; the request is done with outcome: {Outcome}")]
+    private partial void LogApplyFault(string runId, string outcome, Exception e);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "apply worker fault; retrying")]
     private partial void LogFault(Exception e);
