@@ -31,12 +31,10 @@ public sealed class HostTests
     {
         // The replica reaches its PostgreSQL database only through a real TCP relay, which the test cuts: every
         // open connection is reset and new ones are refused, as when the database host goes down.
-        var direct = new NpgsqlConnectionStringBuilder(await PostgresServer.CreateDatabaseAsync());
-        await using var relay = await TcpRelay.StartAsync(direct.Host!, direct.Port);
-        var relayed = new NpgsqlConnectionStringBuilder(direct.ConnectionString) { Host = "127.0.0.1", Port = relay.Port }.ToString();
-        await using var server = await ServerHarness.StartAsync("postgresql", h => h.SetVariable("AIRLOCK_DATABASE_URL", relayed));
+        var database = new NpgsqlConnectionStringBuilder(await PostgresServer.CreateDatabaseAsync());
+        await using var relay = await TcpRelay.StartAsync(database.Host!, database.Port);
+        await using var server = await ReadyBehindAsync(relay, database);
         var client = await server.ClientAsync();
-        Assert.Equal("ready", (string?)(await client.GetFromJsonAsync<JsonObject>("readyz"))!["status"]);
 
         relay.Cut();
         for (var probe = 0; probe < 3; probe++) // a pooled connection is found broken, then new ones are refused
@@ -58,12 +56,10 @@ public sealed class HostTests
     {
         // A dead link: connections to the database stay open but nothing crosses, so nothing is ever refused.
         // Without the readiness timeout (5 s) the probe would hang until Npgsql's command timeout (30 s).
-        var direct = new NpgsqlConnectionStringBuilder(await PostgresServer.CreateDatabaseAsync());
-        await using var relay = await TcpRelay.StartAsync(direct.Host!, direct.Port);
-        var relayed = new NpgsqlConnectionStringBuilder(direct.ConnectionString) { Host = "127.0.0.1", Port = relay.Port }.ToString();
-        await using var server = await ServerHarness.StartAsync("postgresql", h => h.SetVariable("AIRLOCK_DATABASE_URL", relayed));
+        var database = new NpgsqlConnectionStringBuilder(await PostgresServer.CreateDatabaseAsync());
+        await using var relay = await TcpRelay.StartAsync(database.Host!, database.Port);
+        await using var server = await ReadyBehindAsync(relay, database);
         var client = await server.ClientAsync();
-        Assert.Equal("ready", (string?)(await client.GetFromJsonAsync<JsonObject>("readyz"))!["status"]);
 
         relay.Stall();
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -138,5 +134,15 @@ public sealed class HostTests
         var body = await bad.Content.ReadAsStringAsync();
         Assert.Contains("limit must be between 1 and 1000", body, StringComparison.Ordinal);
         Assert.DoesNotContain(" at Airlock.", body, StringComparison.Ordinal);
+    }
+
+    // A PostgreSQL-backed replica that reaches its database only through the relay, checked ready before the test cuts it.
+    private static async Task<ServerHarness> ReadyBehindAsync(TcpRelay relay, NpgsqlConnectionStringBuilder database)
+    {
+        var relayed = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Host = "127.0.0.1", Port = relay.Port }.ToString();
+        var server = await ServerHarness.StartAsync("postgresql", h => h.SetVariable("AIRLOCK_DATABASE_URL", relayed));
+        var client = await server.ClientAsync();
+        Assert.Equal("ready", (string?)(await client.GetFromJsonAsync<JsonObject>("readyz"))!["status"]);
+        return server;
     }
 }
