@@ -319,6 +319,24 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
         Assert.Equal("verified", await page.InnerTextAsync("#chain-status"));
         Assert.Contains("event: approved", await page.InnerTextAsync("table.evidence"), StringComparison.Ordinal);
         await BrowserFixture.ScreenshotAsync(page, "evidence");
+
+        // A record appended after the check: the newest records are read afresh, the chain check is shared for 15 s.
+        var checkedAt = await page.InnerTextAsync("#verified-at");
+        var viewed = DateTimeOffset.UtcNow;
+        await server.PlanAsync("bob@example.com");
+        long head = 0;
+        await foreach (var record in server.Host.Services.Store.Evidence.ReadAsync(1, None))
+        {
+            head = record.Sequence;
+        }
+
+        await page.ReloadAsync();
+        Assert.Equal(1, await page.Locator($"#seq-{head}").CountAsync());
+        Assert.Contains($"of {head})", await page.InnerTextAsync("h2"), StringComparison.Ordinal);
+        if (DateTimeOffset.UtcNow - viewed < TimeSpan.FromSeconds(14))
+        {
+            Assert.Equal(checkedAt, await page.InnerTextAsync("#verified-at"));
+        }
     }
 
     [Fact]

@@ -50,7 +50,7 @@ public sealed record PlanModel(PlanApprovals Approvals, IReadOnlyList<RiskRow> R
     IReadOnlyList<RuleRow> Rules, string? ApproveBlockedReason, string? RejectBlockedReason, IReadOnlyList<RunRecord> Runs);
 
 /// <summary>The evidence page: the newest records and the verification of the whole chain.</summary>
-public sealed record EvidenceModel(IReadOnlyList<ChainRecord> Records, long Total, ChainVerificationResult Verification);
+public sealed record EvidenceModel(IReadOnlyList<ChainRecord> Records, long Total, ChainVerificationResult Verification, DateTimeOffset VerifiedAt);
 
 /// <summary>The delivery metrics page.</summary>
 public sealed record DeliveryModel(DeliveryReport Report, string? Environment, int Days, IReadOnlyList<string> Environments);
@@ -74,6 +74,12 @@ public sealed class DashboardReads(AirlockServices services)
     // is shared for a few seconds, so a busy dashboard costs the store one scan per interval, not one per page view.
     private static readonly TimeSpan DeliveryReportReuse = TimeSpan.FromSeconds(15);
     private readonly ConcurrentDictionary<(string? Environment, int Days), (DateTimeOffset At, Task<DeliveryReport> Report)> deliveryReports = new();
+
+    // Verifying the chain reads and checks every record (~150k records/s): one verification serves the evidence page
+    // for a few seconds, and the page says when it was made. `airlock evidence verify` always checks afresh.
+    private static readonly TimeSpan VerificationReuse = TimeSpan.FromSeconds(15);
+    private readonly Lock verificationLock = new();
+    private (DateTimeOffset At, Task<ChainVerificationResult> Result)? verification;
 
     /// <summary>The clock.</summary>
     public DateTimeOffset Now => services.Time.GetUtcNow();
@@ -155,11 +161,14 @@ public sealed class DashboardReads(AirlockServices services)
     /// <summary>The newest evidence records and the verification of the whole chain with this installation's keyring.</summary>
     public async Task<EvidenceModel> EvidenceAsync(CancellationToken cancellationToken)
     {
+        var (verifiedAt, result) = Verification();
+        var verified = await result.WaitAsync(cancellationToken);
+
+        // Sequences have no gaps, so the newest page starts just before the verified head; records appended since are
+        // read too, and the queue keeps the last page.
         var newest = new Queue<ChainRecord>();
-        long total = 0;
-        await foreach (var record in services.Store.Evidence.ReadAsync(1, cancellationToken))
+        await foreach (var record in services.Store.Evidence.ReadAsync(Math.Max(1, verified.LastSequence - EvidencePageSize + 1), cancellationToken))
         {
-            total++;
             newest.Enqueue(record);
             if (newest.Count > EvidencePageSize)
             {
@@ -167,15 +176,35 @@ public sealed class DashboardReads(AirlockServices services)
             }
         }
 
+        var total = newest.Count == 0 ? verified.LastSequence : Math.Max(verified.LastSequence, newest.Last().Sequence);
+        return new EvidenceModel([.. newest.Reverse()], total, verified, verifiedAt);
+    }
+
+    private (DateTimeOffset At, Task<ChainVerificationResult> Result) Verification()
+    {
+        lock (verificationLock)
+        {
+            var now = Now;
+            if (verification is not { } last || now - last.At >= VerificationReuse || last.Result.IsFaulted || last.Result.IsCanceled)
+            {
+                verification = (now, VerifyAsync());
+            }
+
+            return verification.Value;
+        }
+    }
+
+    private async Task<ChainVerificationResult> VerifyAsync()
+    {
         using var keyring = new EvidenceKeyring();
         var keys = new EvidenceKeyStore(Path.Combine(services.Workspace.Root, ".airlock", "keys"));
         if (File.Exists(keys.KeyringPath))
         {
-            keyring.AddPem(await File.ReadAllTextAsync(keys.KeyringPath, cancellationToken));
+            keyring.AddPem(await File.ReadAllTextAsync(keys.KeyringPath, CancellationToken.None));
         }
 
-        var verification = await EvidenceExport.VerifyStoreAsync(services.Store.Evidence, keyring, ChainVerifierOptions.Live, cancellationToken);
-        return new EvidenceModel([.. newest.Reverse()], total, verification);
+        // Not tied to one page view: other views within the reuse interval wait on the same verification.
+        return await EvidenceExport.VerifyStoreAsync(services.Store.Evidence, keyring, ChainVerifierOptions.Live, CancellationToken.None);
     }
 
     /// <summary>Releases, newest first.</summary>
