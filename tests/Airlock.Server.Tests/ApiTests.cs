@@ -317,7 +317,7 @@ public sealed class ApiTests
         var expected = new Dictionary<string, string[]>
         {
             ["/api/me"] = ["get"],
-            ["/api/plans"] = ["get"],
+            ["/api/plans"] = ["get", "post"],
             ["/api/plans/{id}"] = ["get"],
             ["/api/plans/{id}/markdown"] = ["get"],
             ["/api/plans/{id}/approvals"] = ["get", "post"],
