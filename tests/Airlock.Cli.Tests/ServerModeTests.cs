@@ -300,6 +300,68 @@ public sealed partial class ServerModeTests
         Assert.Equal(0, (await served.WaitForExitAsync()).ExitCode);
     }
 
+    [Fact]
+    public async Task Plan_against_the_server_plans_its_repository_as_the_tokens_actor_and_prints_what_a_local_plan_prints()
+    {
+        using var workspace = await GovernedWorkspace.CreateAsync("sqlite");
+        var local = await workspace.RunAsync("plan", "site", "--env", "prod", "--as", "alice@example.com", "--json");
+        Assert.True(local.ExitCode == 0, local.ToString());
+        var localJson = JsonNode.Parse(local.Stdout)!.AsObject();
+        var localText = await workspace.RunAsync("plan", "site", "--env", "prod", "--as", "alice@example.com");
+        var bob = await TokenAsync(workspace, "bob@example.com");
+
+        using var served = CliRunner.Start(workspace.Root, null, "serve", "--urls", "http://127.0.0.1:0");
+        await served.WaitForLineAsync("airlock serve: listening on");
+        var url = ListeningOn().Match(served.Output).Groups[1].Value;
+        using var elsewhere = new TempDir("airlock-no-workspace");
+        Task<CliResult> Remote(string? token, params string[] args) =>
+            CliRunner.RunAsync(elsewhere.Path, new Dictionary<string, string?> { ["AIRLOCK_TOKEN"] = token, ["AIRLOCK_ACTOR"] = null }, [.. args, "--server", url]);
+
+        var remote = await Remote(bob, "plan", "site", "--env", "prod", "--json");
+        Assert.True(remote.ExitCode == 0, remote.ToString());
+        var remoteJson = JsonNode.Parse(remote.Stdout)!.AsObject();
+        Assert.Equal(localJson.Select(p => p.Key), remoteJson.Select(p => p.Key));
+        Assert.Equal("bob@example.com", (string?)remoteJson["requester"]);
+        Assert.Equal((string?)localJson["commit"], (string?)remoteJson["commit"]);
+        Assert.Equal(localJson["summary"]!["counts"]!.ToJsonString(), remoteJson["summary"]!["counts"]!.ToJsonString());
+        Assert.Equal((string?)localJson["policy"]!["decision"], (string?)remoteJson["policy"]!["decision"]);
+        Assert.StartsWith("sha256:", (string?)remoteJson["policy"]!["digest"], StringComparison.Ordinal);
+        var planId = (string)remoteJson["plan_id"]!;
+
+        // The server lists it as its newest plan.
+        using (var http = new HttpClient { BaseAddress = new Uri(url + "/") })
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bob);
+            var listed = JsonNode.Parse(await http.GetStringAsync("api/plans?stack=site&env=prod"))!;
+            Assert.Equal(planId, (string?)listed["plans"]![0]!["plan_id"]);
+            Assert.Equal("bob@example.com", (string?)listed["plans"]![0]!["requester"]);
+        }
+
+        // The human rendering is the local one (without the tool's own output, which stays on the server).
+        var text = await Remote(bob, "plan", "site", "--env", "prod", "--commit", (string)localJson["commit"]!);
+        Assert.True(text.ExitCode == 0, text.ToString());
+        Assert.Equal(Normalized(localText.Stdout), Normalized(text.Stdout));
+        Assert.Contains($"Next: airlock approve ", text.Stdout, StringComparison.Ordinal);
+
+        var unknown = await Remote(bob, "plan", "site", "--env", "prod", "--commit", "no-such-branch");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Equal("airlock: unknown commit 'no-such-branch' in the server's workspace repository", unknown.Stderr.Trim());
+        var withAs = await Remote(bob, "plan", "site", "--env", "prod", "--as", "carol@example.com");
+        Assert.Equal(2, withAs.ExitCode);
+        var commitLocally = await workspace.RunAsync("plan", "site", "--env", "prod", "--commit", "HEAD", "--as", "alice@example.com");
+        Assert.Equal(2, commitLocally.ExitCode);
+        Assert.Equal("airlock: --commit needs --server: a local plan is of the current checkout (check out the commit instead)", commitLocally.Stderr.Trim());
+
+        await served.InterruptAsync();
+        Assert.Equal(0, (await served.WaitForExitAsync()).ExitCode);
+
+        // Plan ids, digests and expiry differ between two plans; the tool's streamed lines exist only locally.
+        static string Normalized(string output) => string.Join('\n', output.Split('\n')
+            .Where(l => !l.StartsWith("  │ ", StringComparison.Ordinal))
+            .Select(l => PlanIds().Replace(l, "plan-X"))
+            .Select(l => l.StartsWith("  digest ", StringComparison.Ordinal) || l.StartsWith("  expires ", StringComparison.Ordinal) ? l[..9] : l));
+    }
+
     // The states of "▸ state detail" lines, in order.
     private static List<string> Transitions(string output) =>
         [.. output.Split('\n').Where(l => l.StartsWith("▸ ", StringComparison.Ordinal)).Select(l => l[2..].Split(' ')[0])];
@@ -316,6 +378,9 @@ public sealed partial class ServerModeTests
 
     [GeneratedRegex(@"(?<= )\d+(d\d+h|h\d+m|m\d+s|s)(?= )")]
     private static partial Regex Aged();
+
+    [GeneratedRegex(@"plan-[0-9A-Za-z_-]+")]
+    private static partial Regex PlanIds();
 
     [GeneratedRegex(@"as run (run-\S+); a server worker runs it")]
     private static partial Regex RunIdOf();

@@ -82,6 +82,73 @@ public sealed class ApiTests
     }
 
     [Fact]
+    public async Task A_plan_made_through_the_api_at_a_commit_is_the_tokens_actors_and_approves_and_applies_like_any_plan()
+    {
+        await using var server = await ServerHarness.StartAsync(workers: 1);
+        var first = server.Git.Git("rev-parse", "HEAD");
+        server.Git.Write("stacks/site/content/about.html", "<p>about</p>\n");
+        var head = server.Git.Commit("about page");
+        var bob = await server.ClientAsync("bob@example.com");
+
+        // Without a commit the server plans its repository's HEAD; the server's own checkout never moves.
+        var atHead = (await (await bob.PostAsJsonAsync("api/plans", new { stack = "site", environment = "prod" })).Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal(head, (string?)atHead["commit"]);
+
+        // The requester is the token's actor, whatever the body says; the commit is planned in its own worktree.
+        var posted = await bob.PostAsJsonAsync("api/plans", new { stack = "site", environment = "prod", commit = first[..10], requester = "mallory@example.com" });
+        Assert.True(posted.StatusCode == HttpStatusCode.Created, await posted.Content.ReadAsStringAsync());
+        var plan = (await posted.Content.ReadFromJsonAsync<JsonObject>())!;
+        var planId = (string)plan["plan_id"]!;
+        Assert.Equal($"/api/plans/{planId}", posted.Headers.Location?.ToString());
+        Assert.Equal("bob@example.com", (string?)plan["requester"]);
+        Assert.Equal(first, (string?)plan["commit"]);
+        Assert.Equal("allow", (string?)plan["policy"]!["decision"]);
+        Assert.Contains("separation of duties", (string?)plan["why_not"], StringComparison.Ordinal);
+        var fetched = (await bob.GetFromJsonAsync<JsonObject>($"api/plans/{planId}"))!;
+        Assert.Equal(fetched.Select(p => p.Key).Order(StringComparer.Ordinal), plan.Select(p => p.Key).Order(StringComparer.Ordinal));
+
+        Assert.Equal((int)atHead["counts"]!["create"]! - 1, (int)plan["counts"]!["create"]!); // the first commit has no about.html
+        Assert.Equal(head, server.Git.Git("rev-parse", "HEAD"));
+        Assert.Equal([planId, (string)atHead["plan_id"]!], (await bob.GetFromJsonAsync<JsonObject>("api/plans?stack=site&env=prod&limit=5"))!["plans"]!.AsArray().Select(p => (string)p!["plan_id"]!));
+
+        // A normal plan (the newest, so the one approvals bind to): the requester may not approve it, others may,
+        // and it applies on a worker at its commit.
+        var self = await bob.PostAsync($"api/plans/{planId}/approvals", null);
+        await AssertProblemAsync(self, HttpStatusCode.Forbidden, "bob@example.com requested this plan and cannot approve it (separation of duties)");
+        Assert.Equal(HttpStatusCode.OK, (await (await server.ClientAsync("alice@example.com")).PostAsync($"api/plans/{planId}/approvals", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await (await server.ClientAsync("carol@example.com")).PostAsync($"api/plans/{planId}/approvals", null)).StatusCode);
+        var applied = await bob.PostAsJsonAsync("api/applies", new { plan_id = planId });
+        Assert.Equal(HttpStatusCode.Accepted, applied.StatusCode);
+        var runId = (string)(await applied.Content.ReadFromJsonAsync<JsonObject>())!["run_id"]!;
+        var events = await SseEvents.ReadAllAsync(bob, $"api/runs/{runId}/log", null);
+        Assert.Equal("succeeded", (string?)JsonNode.Parse(events[^1].Data)!["state"]);
+        var run = (await bob.GetFromJsonAsync<JsonObject>($"api/runs/{runId}"))!;
+        Assert.Equal(planId, (string?)run["plan_id"]);
+        Assert.Equal("bob@example.com", (string?)run["requested_by"]);
+    }
+
+    [Fact]
+    public async Task A_plan_request_with_bad_input_or_changed_approval_rules_is_refused_with_one_line()
+    {
+        await using var server = await ServerHarness.StartAsync();
+        var bob = await server.ClientAsync("bob@example.com");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await (await server.ClientAsync()).PostAsJsonAsync("api/plans", new { stack = "site", environment = "prod" })).StatusCode);
+        await AssertProblemAsync(await bob.PostAsJsonAsync("api/plans", new { stack = "site" }), HttpStatusCode.BadRequest, "a plan needs a stack and an environment");
+        await AssertProblemAsync(await bob.PostAsJsonAsync("api/plans", new { stack = "nope", environment = "prod" }), HttpStatusCode.BadRequest, "unknown stack 'nope' (known: site)");
+        await AssertProblemAsync(await bob.PostAsJsonAsync("api/plans", new { stack = "site", environment = "qa" }), HttpStatusCode.BadRequest, "unknown environment 'qa' (known: dev, prod)");
+        await AssertProblemAsync(await bob.PostAsJsonAsync("api/plans", new { stack = "site", environment = "prod", commit = "no-such-branch" }), HttpStatusCode.BadRequest, "unknown commit 'no-such-branch' in the server's workspace repository");
+        await AssertProblemAsync(await bob.PostAsJsonAsync("api/plans", new { stack = "site", environment = "prod", commit = "--output=/tmp/x" }), HttpStatusCode.BadRequest, "unknown commit '--output=/tmp/x'");
+        await AssertProblemAsync(await bob.PostAsJsonAsync("api/plans", new { stack = "site", environment = "prod", region = "mars" }), HttpStatusCode.BadRequest, "region 'mars' is not a target of site in prod");
+
+        // A commit must not change the rules it is judged by: the server's airlock.yaml decides who approves.
+        File.WriteAllText(Path.Combine(server.Root, "airlock.yaml"), File.ReadAllText(Path.Combine(server.Root, "airlock.yaml")).Replace("required: 2", "required: 1", StringComparison.Ordinal));
+        var weaker = server.Git.Commit("one approval is enough");
+        await AssertProblemAsync(await bob.PostAsJsonAsync("api/plans", new { stack = "site", environment = "prod" }), HttpStatusCode.Conflict, $"refused: commit {weaker[..12]} changes who approves site in prod");
+        Assert.Empty((await bob.GetFromJsonAsync<JsonObject>("api/plans"))!["plans"]!.AsArray());
+    }
+
+    [Fact]
     public async Task A_rejection_through_the_api_blocks_approval_and_apply_until_a_fresh_plan()
     {
         await using var server = await ServerHarness.StartAsync();
@@ -250,7 +317,7 @@ public sealed class ApiTests
         var expected = new Dictionary<string, string[]>
         {
             ["/api/me"] = ["get"],
-            ["/api/plans"] = ["get"],
+            ["/api/plans"] = ["get", "post"],
             ["/api/plans/{id}"] = ["get"],
             ["/api/plans/{id}/markdown"] = ["get"],
             ["/api/plans/{id}/approvals"] = ["get", "post"],

@@ -60,17 +60,21 @@ public sealed class ApplyService(AirlockServices services)
 
         var reverts = Path.GetFullPath(services.Workspace.RevertsDirectory) + Path.DirectorySeparatorChar;
         var pulls = Path.GetFullPath(services.Workspace.PullsDirectory) + Path.DirectorySeparatorChar;
+        var commits = Path.GetFullPath(services.Workspace.CommitsDirectory) + Path.DirectorySeparatorChar;
         var isPull = metadata.PullRequest is not null && Path.GetFullPath(root).StartsWith(pulls, StringComparison.Ordinal);
-        if (!isPull && !Path.GetFullPath(root).StartsWith(reverts, StringComparison.Ordinal))
+        var isCommit = metadata.PullRequest is null && metadata.RevertOf is null && Path.GetFullPath(root).StartsWith(commits, StringComparison.Ordinal);
+        if (!isPull && !isCommit && !Path.GetFullPath(root).StartsWith(reverts, StringComparison.Ordinal))
         {
-            throw new RefusedException($"plan {plan.PlanId} was made in {root}, which is not a revert or pull-request worktree of this workspace");
+            throw new RefusedException($"plan {plan.PlanId} was made in {root}, which is not a revert, pull-request or commit worktree of this workspace");
         }
 
         return Directory.Exists(root)
             ? services.ForSourceTree(root)
             : throw new RefusedException(isPull
                 ? $"the worktree of plan {plan.PlanId} ({root}) is gone: comment airlock plan on pull request #{metadata.PullRequest} to plan again"
-                : $"the revert worktree of plan {plan.PlanId} ({root}) is gone: prepare the revert again (airlock release revert)");
+                : isCommit
+                    ? $"the worktree of plan {plan.PlanId} ({root}) is gone: plan {plan.Commit[..Math.Min(12, plan.Commit.Length)]} again"
+                    : $"the revert worktree of plan {plan.PlanId} ({root}) is gone: prepare the revert again (airlock release revert)");
     }
 
     /// <summary>

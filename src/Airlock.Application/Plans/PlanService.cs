@@ -23,7 +23,8 @@ namespace Airlock.Application.Plans;
 /// <param name="Region">The target region: required in an environment with waves, else optional (its single region).</param>
 /// <param name="RevertOf">Set when the plan reverts a release's infrastructure: the services then work on that release's revert worktree.</param>
 /// <param name="PullRequest">Set when the plan is of a pull request's head: the services then work on that head's worktree (.airlock/pulls/).</param>
-public sealed record PlanRequest(string Stack, string Environment, string Actor, string? Region = null, string? RevertOf = null, int? PullRequest = null);
+/// <param name="InCommitWorktree">Set when the plan is of a commit named through the server's API: the services then work on that commit's worktree (.airlock/commits/).</param>
+public sealed record PlanRequest(string Stack, string Environment, string Actor, string? Region = null, string? RevertOf = null, int? PullRequest = null, bool InCommitWorktree = false);
 
 /// <summary>A stored plan: its record, metadata (region and inputs digest included), summary and plan-time policy.</summary>
 public sealed record PlanOutcome(PlanRecord Record, PlanMetadata Metadata, PlanSummary Summary, PolicyResult Policy);
@@ -116,7 +117,7 @@ public sealed class PlanService(AirlockServices services)
                 InputSources = inputs.IsEmpty ? null : inputs.Sources,
                 RevertOf = request.RevertOf,
                 PullRequest = request.PullRequest,
-                SourceRoot = request.RevertOf is null && request.PullRequest is null ? null : workspace.Root,
+                SourceRoot = request.RevertOf is null && request.PullRequest is null && !request.InCommitWorktree ? null : workspace.Root,
             };
             var record = await services.Store.Plans.SaveAsync(
                 new NewPlan(planId, stack.Name, environment.Name, source.Commit, PlanSummaryJson.Digest(summary), now + environment.Plan.MaxAge, metadata.ToJson(), region),

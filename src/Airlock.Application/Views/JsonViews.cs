@@ -87,10 +87,20 @@ public static class JsonViews
         node["approval_policy_version"] = standing.Metadata.ApprovalPolicyVersion;
         node["guarded_destroys"] = new JsonArray([.. standing.Metadata.GuardedDestroys.Select(a => (JsonNode)a)]);
         node["summary"] = standing.Metadata.Summary.DeepClone();
-        node["policy"] = standing.Metadata.Policy.DeepClone();
+        var policy = standing.Metadata.Policy.DeepClone().AsObject();
+        policy["digest"] = standing.Metadata.PolicyDigest;
+        node["policy"] = policy;
+        node["inputs"] = Inputs(standing.Metadata);
         node["approvals"] = Approvals(standing);
         return node;
     }
+
+    /// <summary>Where a plan's inputs came from and their digest, null without inputs: never their values (some may be secrets).</summary>
+    public static JsonObject? Inputs(PlanMetadata metadata) => metadata?.InputsDigest is null ? null : new JsonObject
+    {
+        ["digest"] = metadata.InputsDigest,
+        ["from"] = new JsonObject((metadata.InputSources ?? new Dictionary<string, string>()).Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))),
+    };
 
     /// <summary>A run with its details (<c>airlock runs --json</c> rows).</summary>
     public static JsonObject Run(RunRecord run, RunDetails? details)

@@ -34,6 +34,9 @@ public sealed class AirlockWorkspace
     /// <summary>Where pull-request head worktrees live (.airlock/pulls/), planned and applied by the GitHub flow.</summary>
     public string PullsDirectory => Path.Combine(StateDirectory, "pulls");
 
+    /// <summary>Where worktrees of commits planned through the server's API live (.airlock/commits/), planned and applied there.</summary>
+    public string CommitsDirectory => Path.Combine(StateDirectory, "commits");
+
     /// <summary>Resource classes from the config, for the plan reader.</summary>
     public ResourceClassMap ResourceClasses => new(Config.ResourceClasses.Select(c => KeyValuePair.Create(c.Name, (IEnumerable<string>)c.ResourceTypes)));
 

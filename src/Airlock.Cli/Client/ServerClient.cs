@@ -44,11 +44,11 @@ internal sealed class ServerClient : IDisposable
     };
 
     /// <summary>Runs <paramref name="body"/> with a client for <paramref name="url"/>, mapping every failure to one line and an exit code.</summary>
-    public static async Task<int> RunAsync(string url, Func<ServerClient, Task<int>> body)
+    public static async Task<int> RunAsync(string url, Func<ServerClient, Task<int>> body, TimeSpan? timeout = null)
     {
         try
         {
-            using var client = Create(url, Environment.GetEnvironmentVariable(TokenVariable));
+            using var client = Create(url, Environment.GetEnvironmentVariable(TokenVariable), timeout);
             return await body(client);
         }
         catch (ServerException e)
@@ -60,7 +60,13 @@ internal sealed class ServerClient : IDisposable
     /// <summary>A client for <paramref name="url"/> with the token from <see cref="TokenVariable"/>.</summary>
     public static ServerClient FromEnvironment(string url) => Create(url, Environment.GetEnvironmentVariable(TokenVariable));
 
-    public static ServerClient Create(string url, string? token)
+    /// <summary>How long a call waits by default.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(100);
+
+    /// <summary>How long a call that holds the request for the work itself waits (POST /api/plans returns when the plan is stored).</summary>
+    public static readonly TimeSpan LongTimeout = TimeSpan.FromMinutes(30);
+
+    public static ServerClient Create(string url, string? token, TimeSpan? timeout = null)
     {
         if (!Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out var baseAddress) || baseAddress.Scheme is not ("http" or "https"))
         {
@@ -72,7 +78,7 @@ internal sealed class ServerClient : IDisposable
             throw new ServerException(ExitCodes.BadInput, null, $"--server needs an API token in {TokenVariable} (airlock token create --actor YOU on the server)");
         }
 
-        var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(100) };
+        var http = new HttpClient { BaseAddress = baseAddress, Timeout = timeout ?? DefaultTimeout };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.Trim());
         return new ServerClient(http, baseAddress);
     }
@@ -286,6 +292,8 @@ internal sealed class ServerClient : IDisposable
             // 403 (not eligible, not an administrator) and 409 (refused) are refusals, as locally.
             HttpStatusCode.Forbidden => new ServerException(ExitCodes.Refused, status, "refused: " + (title ?? "not allowed")),
             HttpStatusCode.Conflict => new ServerException(ExitCodes.Refused, status, title ?? "refused"),
+            // 422: the work itself failed (a plan's engine step), with the same one line as locally.
+            HttpStatusCode.UnprocessableEntity => new ServerException(ExitCodes.Failed, status, title ?? "failed"),
             _ => new ServerException(ExitCodes.Failed, status, $"the server at {BaseAddress} answered {(int)status}: {title ?? "no detail"}"),
         };
     }

@@ -3,12 +3,16 @@ using System.Text.Json.Nodes;
 
 using Airlock.Application;
 using Airlock.Application.Plans;
+using Airlock.Application.Views;
+using Airlock.Cli.Client;
 using Airlock.Domain.Plans;
-using Airlock.Domain.Policy;
 
 namespace Airlock.Cli.Commands;
 
-/// <summary>`airlock plan STACK --env ENV [--region R]`: plan the current commit, store it encrypted, evaluate plan-time policy.</summary>
+/// <summary>
+/// `airlock plan STACK --env ENV [--region R]`: plan the current commit, store it encrypted, evaluate plan-time policy;
+/// with `--server URL [--commit REF]`, the server plans that commit of its workspace repository (POST /api/plans).
+/// </summary>
 internal static class PlanCommand
 {
     public static Command Create()
@@ -19,32 +23,47 @@ internal static class PlanCommand
         var asOption = GovernedCommand.AsOption();
         var jsonOption = StoreCommandSupport.JsonOption();
         var databaseOption = StoreCommandSupport.DatabaseOption();
-        var command = new Command("plan", "Plan a stack at the current commit and store the plan for approval. Exit 0 when policy allows it, 3 when policy denies it, 1 when planning failed, 2 for bad input.");
+        var commitOption = new Option<string?>("--commit") { Description = "With --server: the commit (sha or ref) of the server's workspace repository to plan (default: its HEAD)." };
+        var serverOption = ServerClient.ServerOption();
+        var command = new Command("plan", "Plan a stack at the current commit (with --server: at a commit of the server's repository) and store the plan for approval. Exit 0 when policy allows it, 3 when policy denies it, 1 when planning failed, 2 for bad input.");
         command.Arguments.Add(stackArgument);
         command.Options.Add(envOption);
         command.Options.Add(regionOption);
         command.Options.Add(asOption);
         command.Options.Add(jsonOption);
         command.Options.Add(databaseOption);
+        command.Options.Add(commitOption);
+        command.Options.Add(serverOption);
         command.SetAction((parseResult, cancellationToken) =>
         {
             var json = parseResult.GetValue(jsonOption);
+            if (parseResult.GetValue(serverOption) is { } server)
+            {
+                if (parseResult.GetValue(asOption) is not null)
+                {
+                    return Task.FromResult(GovernedCommand.Fail(ExitCodes.BadInput, "--as does not apply with --server: the server plans as the actor of the token in " + ServerClient.TokenVariable));
+                }
+
+                // A plan holds the request until it is stored: wait as long as a plan may take.
+                return ServerClient.RunAsync(server, async client =>
+                {
+                    var body = new { stack = parseResult.GetValue(stackArgument), environment = parseResult.GetValue(envOption), region = parseResult.GetValue(regionOption), commit = parseResult.GetValue(commitOption) };
+                    return Show(FromApi(await client.PostAsync("api/plans", body, cancellationToken)), json);
+                }, ServerClient.LongTimeout);
+            }
+
+            if (parseResult.GetValue(commitOption) is not null)
+            {
+                return Task.FromResult(GovernedCommand.Fail(ExitCodes.BadInput, "--commit needs --server: a local plan is of the current checkout (check out the commit instead)"));
+            }
+
             return GovernedCommand.RunAsync(parseResult.GetValue(databaseOption), async services =>
             {
                 var actor = GovernedCommand.Actor(parseResult.GetValue(asOption));
                 using var cancellation = new GracefulCancellation(cancellationToken);
                 var sink = new ConsoleToolSink(json ? Console.Error : Console.Out);
                 var outcome = await new PlanService(services).PlanAsync(new PlanRequest(parseResult.GetValue(stackArgument)!, parseResult.GetValue(envOption)!, actor, parseResult.GetValue(regionOption)), sink, cancellation.Token);
-                if (json)
-                {
-                    GovernedCommand.WriteJson(ToJson(outcome));
-                }
-                else
-                {
-                    Render(outcome);
-                }
-
-                return outcome.Policy.Decision == PolicyDecision.Deny ? ExitCodes.Refused : ExitCodes.Ok;
+                return Show(ToJson(outcome), json);
             }, cancellationToken);
         });
         return command;
@@ -69,48 +88,93 @@ internal static class PlanCommand
             ["state_serial"] = outcome.Metadata.StateSerial,
             ["tool_version"] = outcome.Metadata.ToolVersion,
             ["guarded_destroys"] = new JsonArray([.. outcome.Metadata.GuardedDestroys.Select(a => (JsonNode)a)]),
-            ["inputs"] = InputsJson(outcome.Metadata),
+            ["inputs"] = JsonViews.Inputs(outcome.Metadata),
             ["summary"] = PlanSummaryJson.ToJson(outcome.Summary),
             ["policy"] = policy,
         };
     }
 
-    // Where the inputs came from and their digest: never their values (some may be secrets).
-    private static JsonObject? InputsJson(PlanMetadata metadata) => metadata.InputsDigest is null ? null : new JsonObject
+    /// <summary>
+    /// The server's plan (the GET /api/plans/{id} shape POST /api/plans answers with) in the shape of
+    /// <see cref="ToJson"/>, so `plan --server` prints exactly what a local plan prints.
+    /// </summary>
+    public static JsonObject FromApi(JsonObject plan)
     {
-        ["digest"] = metadata.InputsDigest,
-        ["from"] = new JsonObject((metadata.InputSources ?? new Dictionary<string, string>()).Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))),
-    };
+        ArgumentNullException.ThrowIfNull(plan);
+        return new JsonObject
+        {
+            ["plan_id"] = plan["plan_id"]?.DeepClone(),
+            ["stack"] = plan["stack"]?.DeepClone(),
+            ["environment"] = plan["environment"]?.DeepClone(),
+            ["region"] = plan["region"]?.DeepClone(),
+            ["commit"] = plan["commit"]?.DeepClone(),
+            ["requester"] = plan["requester"]?.DeepClone(),
+            ["digest"] = plan["plan_digest"]?.DeepClone(),
+            ["created_at"] = plan["created_at"]?.DeepClone(),
+            ["expires_at"] = plan["expires_at"]?.DeepClone(),
+            ["mode"] = plan["mode"]?.DeepClone(),
+            ["state_serial"] = plan["state_serial"]?.DeepClone(),
+            ["tool_version"] = plan["tool_version"]?.DeepClone(),
+            ["guarded_destroys"] = plan["guarded_destroys"]?.DeepClone() ?? new JsonArray(),
+            ["inputs"] = plan["inputs"]?.DeepClone(),
+            ["summary"] = plan["summary"]?.DeepClone(),
+            ["policy"] = plan["policy"]?.DeepClone(),
+        };
+    }
 
-    private static void Render(PlanOutcome outcome)
+    // The one rendering of a plan, from the ToJson shape (local or from the server): JSON or the human text; exit 3 when policy denies it.
+    private static int Show(JsonObject plan, bool json)
     {
-        PlanRendering.Text(outcome.Summary);
+        var denied = (string?)plan["policy"]?["decision"] == "deny";
+        if (json)
+        {
+            GovernedCommand.WriteJson(plan);
+        }
+        else
+        {
+            Render(plan, denied);
+        }
+
+        return denied ? ExitCodes.Refused : ExitCodes.Ok;
+    }
+
+    private static void Render(JsonObject plan, bool denied)
+    {
+        using (var summary = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(plan["summary"]!.ToJsonString())))
+        {
+            PlanRendering.Text(PlanReader.Read(summary));
+        }
+
         Console.WriteLine();
-        Console.WriteLine($"Policy: {outcome.Policy.Decision.ToString().ToLowerInvariant()}");
-        foreach (var rule in outcome.Policy.Rules.Where(r => r.Result != RuleOutcome.Pass))
+        Console.WriteLine($"Policy: {(string?)plan["policy"]?["decision"]}");
+        foreach (var rule in (plan["policy"]?["rules"]?.AsArray() ?? []).Where(r => (string?)r?["result"] != "pass"))
         {
-            Console.WriteLine($"  {rule.ResultName,-4} {rule.Id}: {rule.Message}");
+            Console.WriteLine($"  {(string?)rule!["result"],-4} {(string?)rule["id"]}: {(string?)rule["message"]}");
         }
 
-        if (outcome.Metadata.GuardedDestroys.Count > 0)
+        var guarded = plan["guarded_destroys"]!.AsArray().Select(a => (string?)a).ToList();
+        if (guarded.Count > 0)
         {
-            Console.WriteLine($"Guarded destroys (an approval must name each with --destroy): {string.Join(", ", outcome.Metadata.GuardedDestroys)}");
+            Console.WriteLine($"Guarded destroys (an approval must name each with --destroy): {string.Join(", ", guarded)}");
         }
 
         Console.WriteLine();
-        var region = outcome.Metadata.Region is { } r ? $" ({r})" : string.Empty;
-        Console.WriteLine($"Plan {outcome.Record.PlanId} for {outcome.Record.Stack} in {outcome.Record.Environment}{region} at {outcome.Record.Commit[..Math.Min(12, outcome.Record.Commit.Length)]}");
-        Console.WriteLine($"  digest  {outcome.Record.PlanDigest}");
-        if (outcome.Metadata.InputsDigest is { } inputs)
+        var planId = (string)plan["plan_id"]!;
+        var environment = (string)plan["environment"]!;
+        var commit = (string)plan["commit"]!;
+        var region = (string?)plan["region"] is { } r ? $" ({r})" : string.Empty;
+        Console.WriteLine($"Plan {planId} for {(string?)plan["stack"]} in {environment}{region} at {commit[..Math.Min(12, commit.Length)]}");
+        Console.WriteLine($"  digest  {(string?)plan["digest"]}");
+        if (plan["inputs"] is JsonObject inputs)
         {
-            var from = string.Join(", ", (outcome.Metadata.InputSources ?? new Dictionary<string, string>()).Select(p => $"{p.Key} ← {p.Value}"));
-            Console.WriteLine($"  inputs  {from} ({inputs})");
+            var from = string.Join(", ", (inputs["from"]?.AsObject() ?? []).Select(p => $"{p.Key} ← {(string?)p.Value}"));
+            Console.WriteLine($"  inputs  {from} ({(string?)inputs["digest"]})");
         }
 
-        Console.WriteLine($"  expires {StoreCommandSupport.Instant(outcome.Record.ExpiresAt)}");
-        Console.WriteLine(outcome.Policy.Decision == PolicyDecision.Deny
+        Console.WriteLine($"  expires {(string?)plan["expires_at"]}");
+        Console.WriteLine(denied
             ? "Policy denies this plan: fix the failing rules and plan again."
-            : $"Next: airlock approve {outcome.Record.PlanId} (if {outcome.Record.Environment} needs approvals), then airlock apply {outcome.Record.PlanId}");
+            : $"Next: airlock approve {planId} (if {environment} needs approvals), then airlock apply {planId}");
     }
 }
 

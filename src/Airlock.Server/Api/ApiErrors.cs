@@ -47,6 +47,7 @@ public static class ApiErrors
         NotFoundException e => (StatusCodes.Status404NotFound, OneLine(e.Message)),
         RefusedException e => (StatusCodes.Status409Conflict, "refused: " + OneLine(e.Message)),
         FreezeAlreadyActiveException e => (StatusCodes.Status409Conflict, OneLine(e.Message)),
+        Application.Plans.EngineFailedException e => (StatusCodes.Status422UnprocessableEntity, OneLine(e.Message)),
         UnauthorizedAccessException e => (StatusCodes.Status403Forbidden, OneLine(e.Message)),
         DbException => (StatusCodes.Status503ServiceUnavailable, "the store is not reachable"),
         _ => (StatusCodes.Status500InternalServerError, "internal error (see the server log)"),

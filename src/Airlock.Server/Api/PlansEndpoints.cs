@@ -16,6 +16,13 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Airlock.Server.Api;
 
+/// <summary>Body of POST /api/plans: what to plan, at which commit of the server's workspace repository.</summary>
+/// <param name="Stack">The stack.</param>
+/// <param name="Environment">The environment.</param>
+/// <param name="Region">The target region (required in an environment that rolls out in waves).</param>
+/// <param name="Commit">A commit sha or ref of the server's workspace repository (default: its HEAD).</param>
+public sealed record PlanBody(string? Stack, string? Environment, string? Region, string? Commit);
+
 /// <summary>Body of POST /api/plans/{id}/approvals: the guarded destroys the approver explicitly accepts.</summary>
 /// <param name="DestroyAddresses">Addresses whose delete/replace is accepted (the CLI's --destroy).</param>
 public sealed record ApproveBody(IReadOnlyList<string>? DestroyAddresses);
@@ -47,6 +54,15 @@ internal static class PlansEndpoints
                 ["plans"] = new System.Text.Json.Nodes.JsonArray([.. rows.Select(p => (System.Text.Json.Nodes.JsonNode)JsonViews.PlanHeader(p, PlanMetadata.FromJson(p.MetadataJson)))]),
             });
         }).WithName("ListPlans").WithSummary("Plans, newest first, optionally for one stack (stack=) and environment (env=)");
+
+        plans.MapPost("/", async (AirlockServices services, ClaimsPrincipal user, PlanBody? body, CancellationToken cancellationToken) =>
+        {
+            var outcome = await PlanAtCommitAsync(services, body, user.Actor(), cancellationToken);
+            var node = JsonViews.Plan(await new ApprovalService(services).ListAsync(outcome.Record.PlanId, cancellationToken));
+            node["why_not"] = await new ApprovalService(services).WhyNotAsync(outcome.Record.PlanId, user.Actor(), cancellationToken);
+            return TypedResults.Created($"/api/plans/{Uri.EscapeDataString(outcome.Record.PlanId)}", node);
+        }).WithName("CreatePlan").WithSummary("Plan a stack in an environment (region when waved) at a commit of the server's workspace repository (default HEAD) as the token's actor; returns when the plan is stored")
+          .Produces(StatusCodes.Status400BadRequest).Produces(StatusCodes.Status409Conflict).Produces(StatusCodes.Status422UnprocessableEntity);
 
         plans.MapGet("/{id}", async (AirlockServices services, ClaimsPrincipal user, string id, CancellationToken cancellationToken) =>
         {
@@ -117,6 +133,30 @@ internal static class PlansEndpoints
             });
         }).WithName("GrantBreakGlass").WithSummary("Grant an emergency apply for an incident (break-glass team only; never the requester)")
           .Produces(StatusCodes.Status403Forbidden).Produces(StatusCodes.Status409Conflict);
+    }
+
+    // The commit is planned in its own worktree under .airlock/commits/ (as the GitHub flow plans a pull request's
+    // head), so the server's checkout never moves and the apply runs the same commit's config and code.
+    private static async Task<PlanOutcome> PlanAtCommitAsync(AirlockServices services, PlanBody? body, string actor, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(body?.Stack) || string.IsNullOrWhiteSpace(body.Environment))
+        {
+            throw new UserInputException("a plan needs a stack and an environment");
+        }
+
+        // Checked against the server's own configuration first: its approval rules are the ones that count.
+        _ = services.Workspace.Stack(body.Stack);
+        _ = services.Workspace.Environment(body.Environment);
+        var reference = string.IsNullOrWhiteSpace(body.Commit) ? "HEAD" : body.Commit.Trim();
+        var commit = (reference.StartsWith('-') ? null : await services.Git.ResolveAsync(reference, cancellationToken))
+            ?? throw new UserInputException($"unknown commit '{reference}' in the server's workspace repository");
+        var shortCommit = commit[..Math.Min(12, commit.Length)];
+        var source = await SourceWorktrees.CheckOutAsync(services, Path.Combine(services.Workspace.CommitsDirectory, shortCommit), commit, cancellationToken);
+        SourceWorktrees.CheckGovernanceUnchanged(services.Workspace, source.Workspace, body.Stack, body.Environment, $"at commit {shortCommit}", $"commit {shortCommit}");
+        return await new PlanService(source).PlanAsync(
+            new PlanRequest(body.Stack, body.Environment, actor, string.IsNullOrWhiteSpace(body.Region) ? null : body.Region, InCommitWorktree: true),
+            Airlock.Engines.Processes.NullOutputSink.Instance,
+            cancellationToken);
     }
 
     private static async Task<PlanApprovals> StandingAsync(AirlockServices services, string id, CancellationToken cancellationToken)

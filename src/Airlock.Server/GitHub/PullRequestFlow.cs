@@ -93,7 +93,7 @@ internal sealed class PullRequestFlow(
         {
             try
             {
-                CheckGovernanceUnchanged(head.Source.Workspace, target);
+                SourceWorktrees.CheckGovernanceUnchanged(services.Workspace, head.Source.Workspace, target.Stack, target.Environment, "in this pull request", "this pull request");
                 var outcome = await new PlanService(head.Source).PlanAsync(
                     new PlanRequest(target.Stack, target.Environment, requester, target.Region, PullRequest: pr.Number), NullOutputSink.Instance, cancellationToken);
                 planned.Add(outcome);
@@ -220,9 +220,7 @@ internal sealed class PullRequestFlow(
 
         var baseCommit = await services.Git.ResolveAsync(BaseRef(pr.Number), cancellationToken) ?? pr.BaseSha;
         var worktree = Path.Combine(services.Workspace.PullsDirectory, $"pr-{pr.Number}-{pr.HeadSha[..Math.Min(12, pr.HeadSha.Length)]}");
-        await services.Git.AddWorktreeAsync(worktree, pr.HeadSha, cancellationToken);
-        var relative = Path.GetRelativePath(await services.Git.TopLevelAsync(cancellationToken) ?? services.Workspace.Root, services.Workspace.Root);
-        var source = services.ForSourceTree(Path.GetFullPath(Path.Combine(worktree, relative)));
+        var source = await SourceWorktrees.CheckOutAsync(services, worktree, pr.HeadSha, cancellationToken);
 
         var config = source.Workspace.Config;
         var changes = await CommitChanges.FindAsync(source.Workspace.Root, pr.HeadSha, baseCommit, cancellationToken);
@@ -242,22 +240,6 @@ internal sealed class PullRequestFlow(
         }
 
         return new PullHead(pr, baseCommit, source, targets);
-    }
-
-    // A pull request must not change the rules it is judged by: approvals are checked against the server's
-    // airlock.yaml, so a stack or environment whose approval rules differ in the head is not planned.
-    private void CheckGovernanceUnchanged(AirlockWorkspace head, PullTarget target)
-    {
-        var server = services.Workspace.Config;
-        if (server.FindStack(target.Stack) is not { } stack || server.FindEnvironment(target.Environment) is not { } environment)
-        {
-            throw new RefusedException($"{target.Stack} in {target.Environment} is new in this pull request; its approval rules must come from the base branch: merge its definition on its own first");
-        }
-
-        if (services.Workspace.ApprovalPolicyVersion(stack, environment) != head.ApprovalPolicyVersion(head.Stack(target.Stack), head.Environment(target.Environment)))
-        {
-            throw new RefusedException($"this pull request changes who approves {target.Stack} in {target.Environment} (approvals, owners or teams in airlock.yaml): merge that change on its own first");
-        }
     }
 
     // The head's plans: for every target, the latest plan of that target, which must be this pull request's at
