@@ -25,11 +25,9 @@ public sealed partial class ServerModeTests
         var carol = await TokenAsync(workspace, "carol@example.com");
 
         using var served = CliRunner.Start(workspace.Root, null, "serve", "--urls", "http://127.0.0.1:0");
-        await served.WaitForLineAsync("airlock serve: listening on");
-        var url = ListeningOn().Match(served.Output).Groups[1].Value;
+        var url = await ListeningUrlAsync(served);
         using var elsewhere = new TempDir("airlock-no-workspace");
-        Task<CliResult> Remote(string? token, params string[] args) =>
-            CliRunner.RunAsync(elsewhere.Path, new Dictionary<string, string?> { ["AIRLOCK_TOKEN"] = token, ["AIRLOCK_ACTOR"] = null }, [.. args, "--server", url]);
+        Task<CliResult> Remote(string? token, params string[] args) => RemoteAsync(elsewhere, url, token, args);
 
         var noToken = await Remote(null, "runs");
         Assert.Equal(2, noToken.ExitCode);
@@ -97,11 +95,9 @@ public sealed partial class ServerModeTests
         var erin = await TokenAsync(workspace, "erin@example.com");
 
         using var served = CliRunner.Start(workspace.Root, null, "serve", "--urls", "http://127.0.0.1:0");
-        await served.WaitForLineAsync("airlock serve: listening on");
-        var url = ListeningOn().Match(served.Output).Groups[1].Value;
+        var url = await ListeningUrlAsync(served);
         using var elsewhere = new TempDir("airlock-no-workspace");
-        Task<CliResult> Remote(string? token, params string[] args) =>
-            CliRunner.RunAsync(elsewhere.Path, new Dictionary<string, string?> { ["AIRLOCK_TOKEN"] = token, ["AIRLOCK_ACTOR"] = null }, [.. args, "--server", url]);
+        Task<CliResult> Remote(string? token, params string[] args) => RemoteAsync(elsewhere, url, token, args);
 
         // apply --json: the log on stderr as the local apply prints it (same transitions), the same outcome keys on stdout.
         var remote = await Remote(alice, "apply", await workspace.PlanAsync("dev"), "--json");
@@ -210,8 +206,7 @@ public sealed partial class ServerModeTests
         workspace.SetVariable("SITE_APPLY_DELAY", "30");
         using var served = workspace.Start("serve", "--urls", "http://127.0.0.1:0");
         workspace.SetVariable("SITE_APPLY_DELAY", null);
-        await served.WaitForLineAsync("airlock serve: listening on");
-        var url = ListeningOn().Match(served.Output).Groups[1].Value;
+        var url = await ListeningUrlAsync(served);
         using var elsewhere = new TempDir("airlock-no-workspace");
         var environment = (string? token) => new Dictionary<string, string?> { ["AIRLOCK_TOKEN"] = token, ["AIRLOCK_ACTOR"] = null };
         Task<CliResult> Remote(string? token, params string[] args) => CliRunner.RunAsync(elsewhere.Path, environment(token), [.. args, "--server", url]);
@@ -268,8 +263,7 @@ public sealed partial class ServerModeTests
         var bob = (string)JsonNode.Parse(created.Stdout)!["secret"]!;
 
         using var served = workspace.Start("serve", "--urls", "http://127.0.0.1:0", "--workers", "0");
-        await served.WaitForLineAsync("airlock serve: listening on");
-        var url = ListeningOn().Match(served.Output).Groups[1].Value;
+        var url = await ListeningUrlAsync(served);
         using var elsewhere = new TempDir("airlock-no-workspace");
         Task<CliResult> Remote(params string[] args) =>
             CliRunner.RunAsync(elsewhere.Path, new Dictionary<string, string?> { ["AIRLOCK_TOKEN"] = bob, ["AIRLOCK_ACTOR"] = null }, [.. args, "--server", url]);
@@ -311,11 +305,9 @@ public sealed partial class ServerModeTests
         var bob = await TokenAsync(workspace, "bob@example.com");
 
         using var served = CliRunner.Start(workspace.Root, null, "serve", "--urls", "http://127.0.0.1:0");
-        await served.WaitForLineAsync("airlock serve: listening on");
-        var url = ListeningOn().Match(served.Output).Groups[1].Value;
+        var url = await ListeningUrlAsync(served);
         using var elsewhere = new TempDir("airlock-no-workspace");
-        Task<CliResult> Remote(string? token, params string[] args) =>
-            CliRunner.RunAsync(elsewhere.Path, new Dictionary<string, string?> { ["AIRLOCK_TOKEN"] = token, ["AIRLOCK_ACTOR"] = null }, [.. args, "--server", url]);
+        Task<CliResult> Remote(string? token, params string[] args) => RemoteAsync(elsewhere, url, token, args);
 
         var remote = await Remote(bob, "plan", "site", "--env", "prod", "--json");
         Assert.True(remote.ExitCode == 0, remote.ToString());
@@ -372,6 +364,17 @@ public sealed partial class ServerModeTests
         Assert.True(created.ExitCode == 0, created.ToString());
         return (string)JsonNode.Parse(created.Stdout)!["secret"]!;
     }
+
+    // The served replica's URL, once `airlock serve` says it listens.
+    private static async Task<string> ListeningUrlAsync(RunningCli served)
+    {
+        await served.WaitForLineAsync("airlock serve: listening on");
+        return ListeningOn().Match(served.Output).Groups[1].Value;
+    }
+
+    // The CLI as a user without the workspace or store runs it: from another directory, with only a token and --server.
+    private static Task<CliResult> RemoteAsync(TempDir elsewhere, string url, string? token, string[] args) =>
+        CliRunner.RunAsync(elsewhere.Path, new Dictionary<string, string?> { ["AIRLOCK_TOKEN"] = token, ["AIRLOCK_ACTOR"] = null }, [.. args, "--server", url]);
 
     [GeneratedRegex(@"listening on (http://127\.0\.0\.1:\d+)")]
     private static partial Regex ListeningOn();
