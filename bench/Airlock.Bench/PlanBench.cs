@@ -58,19 +58,9 @@ internal static class PlanBench
             return 0;
         }
 
-        if (args is ["--time", var timePath])
+        if (args is ["--time", var timePath, .. var timeRest])
         {
-            // Quick loop for tuning: summarize vs ceiling on an existing file.
-            var mb = new FileInfo(timePath).Length / (1024.0 * 1024.0);
-            // Alternating rounds, best of 5 each, plus process CPU seconds per pass: on a shared machine
-            // the wall-clock ratio swings with the load, CPU time much less.
-            var (s, sCpu) = BestWithCpu(5, () => { using var stream = OpenSequential(timePath); PlanReader.Read(stream); });
-            var (c, cCpu) = BestWithCpu(5, () => BareReaderPass(timePath));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"summarize {mb / s:F0} MB/s, ceiling {mb / c:F0} MB/s, ratio {c / s:F2}; CPU s per pass: summarize {sCpu:F2}, ceiling {cCpu:F2}"));
-            var bytes = File.ReadAllBytes(timePath);
-            var d = Best(3, () => { using var doc = JsonDocument.Parse(bytes); });
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"whole JsonDocument {mb / d:F0} MB/s"));
-            return 0;
+            return TimePairs(timePath, timeRest is [var rounds] ? int.Parse(rounds, CultureInfo.InvariantCulture) : 9);
         }
 
         var large = args.Contains("--large");
@@ -264,22 +254,65 @@ internal static class PlanBench
         }
     }
 
-    private static (double Wall, double Cpu) BestWithCpu(int runs, Action action)
+    /// <summary>
+    /// `plans --time FILE [ROUNDS]`, the loop for tuning: summarize and the ceiling alternate pass by
+    /// pass, so a drift of the machine's speed (a shared VM's ceiling alone swung 0.3–0.5 CPU s per pass
+    /// within minutes) hits both sides of each pair; the ratio reported is the median of the pairs'.
+    /// </summary>
+    private static int TimePairs(string path, int rounds)
     {
-        var best = (Wall: double.MaxValue, Cpu: double.MaxValue);
-        using var self = Process.GetCurrentProcess();
-        for (var i = 0; i < runs; i++)
+        var mb = new FileInfo(path).Length / (1024.0 * 1024.0);
+        void Summarize()
         {
-            self.Refresh();
-            var cpu = self.TotalProcessorTime;
-            var watch = Stopwatch.StartNew();
-            action();
-            var wall = watch.Elapsed.TotalSeconds;
-            self.Refresh();
-            best = (Math.Min(best.Wall, wall), Math.Min(best.Cpu, (self.TotalProcessorTime - cpu).TotalSeconds));
+            using var stream = OpenSequential(path);
+            PlanReader.Read(stream);
         }
 
-        return best;
+        // Warm-up: JIT and tiering, page cache.
+        Summarize();
+        BareReaderPass(path);
+        var pairs = new List<(double Ratio, double CpuRatio, double Summarize, double Ceiling, double SummarizeCpu, double CeilingCpu)>();
+        var allocated = 0L;
+        var gcs = new int[3];
+        for (var i = 0; i < rounds; i++)
+        {
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            var collections = new[] { GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2) };
+            var (sWall, sCpu) = Timed(Summarize);
+            allocated += GC.GetTotalAllocatedBytes(precise: true) - before;
+            for (var g = 0; g < 3; g++)
+            {
+                gcs[g] += GC.CollectionCount(g) - collections[g];
+            }
+
+            var (cWall, cCpu) = Timed(() => BareReaderPass(path));
+            pairs.Add((cWall / sWall, sCpu / cCpu, sWall, cWall, sCpu, cCpu));
+        }
+
+        double Median(Func<(double Ratio, double CpuRatio, double Summarize, double Ceiling, double SummarizeCpu, double CeilingCpu), double> pick)
+        {
+            var values = pairs.Select(pick).Order().ToList();
+            return values[values.Count / 2];
+        }
+
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"{rounds} pairs: ratio median {Median(p => p.Ratio):F2} (range {pairs.Min(p => p.Ratio):F2}-{pairs.Max(p => p.Ratio):F2}); summarize {mb / Median(p => p.Summarize):F0} MB/s, ceiling {mb / Median(p => p.Ceiling):F0} MB/s (medians)"));
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"CPU s per pass (medians): summarize {Median(p => p.SummarizeCpu):F2}, ceiling {Median(p => p.CeilingCpu):F2}, summarize/ceiling {Median(p => p.CpuRatio):F2}; allocated {allocated / rounds / (1024.0 * 1024.0):F0} MB per summarize, GCs per pass gen0/1/2 {gcs[0] / (double)rounds:F1}/{gcs[1] / (double)rounds:F1}/{gcs[2] / (double)rounds:F1}"));
+        return 0;
+    }
+
+    private static (double Wall, double Cpu) Timed(Action action)
+    {
+        using var self = Process.GetCurrentProcess();
+        var cpu = self.TotalProcessorTime;
+        var watch = Stopwatch.StartNew();
+        action();
+        var wall = watch.Elapsed.TotalSeconds;
+        self.Refresh();
+        return (wall, (self.TotalProcessorTime - cpu).TotalSeconds);
     }
 
     private static double Best(int runs, Action action)
