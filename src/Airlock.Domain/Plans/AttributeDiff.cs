@@ -44,9 +44,26 @@ internal static class AttributeDiff
         {
             var beforeObject = before!.Value;
             var afterObject = after!.Value;
+
+            // Terraform writes attributes in the same (sorted) order on both sides: walk after in
+            // step with before and look a name up only when the orders part (a linear search each).
+            var afterCursor = afterObject.EnumerateObject();
+            var afterHasCurrent = afterCursor.MoveNext();
+            var inStep = true;
             foreach (var property in beforeObject.EnumerateObject())
             {
-                JsonElement? afterValue = TryGet(afterObject, property, out var a) ? a : null;
+                JsonElement? afterValue;
+                if (inStep && afterHasCurrent && SameName(afterCursor.Current, property))
+                {
+                    afterValue = afterCursor.Current.Value;
+                    afterHasCurrent = afterCursor.MoveNext();
+                }
+                else
+                {
+                    inStep = false;
+                    afterValue = TryGet(afterObject, property, out var a) ? a : null;
+                }
+
                 JsonElement? unknownValue = unknown is { ValueKind: JsonValueKind.Object } u && TryGet(u, property, out var m) ? m : null;
 
                 // Most attributes of an update do not change: compare bytes before building a path or a name.
@@ -56,11 +73,24 @@ internal static class AttributeDiff
                 }
             }
 
-            foreach (var property in afterObject.EnumerateObject())
+            if (inStep)
             {
-                if (!TryGet(beforeObject, property, out _))
+                // Every before attribute matched after's in order: the rest of after is what is new.
+                while (afterHasCurrent)
                 {
+                    var property = afterCursor.Current;
                     Child(property.Name, null, property.Value, Member(unknown, property.Name), path, paths);
+                    afterHasCurrent = afterCursor.MoveNext();
+                }
+            }
+            else
+            {
+                foreach (var property in afterObject.EnumerateObject())
+                {
+                    if (!TryGet(beforeObject, property, out _))
+                    {
+                        Child(property.Name, null, property.Value, Member(unknown, property.Name), path, paths);
+                    }
                 }
             }
 
@@ -139,6 +169,9 @@ internal static class AttributeDiff
         var raw = JsonMarshal.GetRawUtf8PropertyName(property);
         return raw.IndexOf((byte)'\\') < 0 ? obj.TryGetProperty(raw, out value) : obj.TryGetProperty(property.Name, out value);
     }
+
+    private static bool SameName(JsonProperty a, JsonProperty b) =>
+        JsonMarshal.GetRawUtf8PropertyName(a).SequenceEqual(JsonMarshal.GetRawUtf8PropertyName(b));
 
     private static void Child(string name, JsonElement? before, JsonElement? after, JsonElement? unknown, StringBuilder path, List<string> paths)
     {

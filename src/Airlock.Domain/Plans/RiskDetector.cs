@@ -47,6 +47,7 @@ public static class RiskDetector
     private const string Sensitive = "(sensitive)";
 
     private static readonly string[] EncryptionFlags = ["storage_encrypted", "encrypted", "at_rest_encryption_enabled", "transit_encryption_enabled", "encryption_enabled", "enable_encryption", "kms_encryption_enabled"];
+    private static readonly (byte[] Snake, byte[] Camel)[] EncryptionFlagNames = [.. EncryptionFlags.Select(f => (Encoding.UTF8.GetBytes(f), Encoding.UTF8.GetBytes(CamelCase(f))))];
     private static readonly string[] DeletionProtectionFlags = ["deletion_protection", "enable_deletion_protection", "deletion_protection_enabled"];
     private static readonly string[] AwsPolicyAttributes = ["policy", "assume_role_policy"];
 
@@ -254,7 +255,8 @@ public static class RiskDetector
             return value;
         }
 
-        return obj.TryGetProperty(CamelNames.GetOrAdd(snakeName, CamelCase), out value) ? value : null;
+        // A name without an underscore is spelled the same in camelCase: one search is enough.
+        return snakeName.Contains('_') && obj.TryGetProperty(CamelNames.GetOrAdd(snakeName, CamelCase), out value) ? value : null;
     }
 
     private static string CamelCase(string snake)
@@ -324,10 +326,21 @@ public static class RiskDetector
 
     private static void Encryption(Context c)
     {
-        foreach (var flag in EncryptionFlags)
+        // Most values hold none of the flags and few attributes are false: one pass over after
+        // finds the flags that are, instead of two name searches per flag.
+        var candidates = 0;
+        foreach (var property in c.After.EnumerateObject())
         {
-            var after = c.AfterAttr(flag);
-            if (IsFalse(after) && !IsFalse(c.BeforeAttr(flag)))
+            if (property.Value.ValueKind is JsonValueKind.False or JsonValueKind.String)
+            {
+                candidates |= EncryptionFlagBit(property);
+            }
+        }
+
+        for (var i = 0; i < EncryptionFlags.Length; i++)
+        {
+            var flag = EncryptionFlags[i];
+            if ((candidates & (1 << i)) != 0 && IsFalse(c.AfterAttr(flag)) && !IsFalse(c.BeforeAttr(flag)))
             {
                 c.Add(RiskKinds.EncryptionDisabled, c.Before is null ? $"{flag} = false on a new {c.Input.Change.Type}" : $"{flag} changes to false");
             }
@@ -338,6 +351,32 @@ public static class RiskDetector
         {
             c.Add(RiskKinds.EncryptionDisabled, "server_side_encryption_configuration removed");
         }
+    }
+
+    // Bit i set when the property is named EncryptionFlags[i] in either spelling (escaped names
+    // always match, so the lookups decide).
+    private static int EncryptionFlagBit(JsonProperty property)
+    {
+        var name = JsonMarshal.GetRawUtf8PropertyName(property);
+        if (name.IndexOf((byte)'\\') >= 0)
+        {
+            return -1;
+        }
+
+        if (name.IndexOf("ncrypt"u8) < 0)
+        {
+            return 0;
+        }
+
+        for (var i = 0; i < EncryptionFlags.Length; i++)
+        {
+            if (name.SequenceEqual(EncryptionFlagNames[i].Snake) || name.SequenceEqual(EncryptionFlagNames[i].Camel))
+            {
+                return 1 << i;
+            }
+        }
+
+        return 0;
     }
 
     private static void Backup(Context c)
@@ -579,20 +618,27 @@ public static class RiskDetector
     {
         var grants = new HashSet<string>(StringComparer.Ordinal);
         JsonDocument? owned = null;
+        byte[]? unescaped = null;
         try
         {
             JsonElement document;
             if (policy is { ValueKind: JsonValueKind.String } s)
             {
-                var text = s.GetString();
-                if (string.IsNullOrWhiteSpace(text))
+                // The document is JSON inside a JSON string: unescape it as UTF-8 and parse that,
+                // rather than going through a .NET string and back.
+                var raw = JsonMarshal.GetRawUtf8Value(s);
+                var reader = new Utf8JsonReader(raw);
+                reader.Read();
+                unescaped = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(1, reader.ValueSpan.Length));
+                var length = reader.CopyString(unescaped);
+                if (unescaped.AsSpan(0, length).Trim(" \t\r\n"u8).IsEmpty)
                 {
                     return grants;
                 }
 
                 try
                 {
-                    owned = JsonDocument.Parse(text);
+                    owned = JsonDocument.Parse(unescaped.AsMemory(0, length));
                 }
                 catch (JsonException)
                 {
@@ -646,6 +692,10 @@ public static class RiskDetector
         finally
         {
             owned?.Dispose();
+            if (unescaped is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(unescaped);
+            }
         }
     }
 

@@ -210,6 +210,71 @@ public class RiskDetectionTests
         Assert.False(Assert.Single(PlanTestInput.Text(plan).Resources).TagOnly);
     }
 
+    [Theory]
+    // Same attribute order on both sides (what Terraform writes): after is walked in step with before.
+    [InlineData("""{"a":1,"b":2,"c":3}""", """{"a":1,"b":9,"c":3}""", "b")]
+    // An attribute added in the middle, one removed, the orders parting: names are looked up.
+    [InlineData("""{"a":1,"c":3,"d":4}""", """{"a":1,"b":2,"c":3}""", "b,d")]
+    [InlineData("""{"c":3,"b":2,"a":1}""", """{"a":1,"b":5,"c":3,"e":6}""", "b,e")]
+    // The same name spelled with an escape on one side is the same attribute.
+    [InlineData("""{"a":1,"b":2}""", """{"a":1,"\u0062":3}""", "b")]
+    [InlineData("""{"a":1,"b":2}""", """{"a":1,"b":2,"z":{"x":1}}""", "z")]
+    public void Changed_paths_do_not_depend_on_attribute_order(string before, string after, string expected)
+    {
+        var plan = PlanTestInput.Plan(PlanTestInput.Change("aws_instance.web", "aws_instance", """["update"]""", before, after));
+
+        var resource = Assert.Single(PlanTestInput.Text(plan).Resources);
+
+        Assert.Equal(expected.Split(','), resource.ChangedPaths.Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("""{"encrypted":false}""", "encrypted = false")]
+    [InlineData("""{"encrypted":"false"}""", "encrypted = false")]
+    [InlineData("""{"storageEncrypted":false}""", "storage_encrypted = false")]
+    [InlineData("""{"size":8,"kms_encryption_enabled":false,"zone":"a"}""", "kms_encryption_enabled = false")]
+    [InlineData("""{"encr\u0079pted":false}""", "encrypted = false")]
+    public void A_new_resource_with_an_encryption_flag_off_is_found_in_either_spelling(string after, string detail)
+    {
+        var plan = PlanTestInput.Plan(PlanTestInput.Change("aws_ebs_volume.data", "aws_ebs_volume", """["create"]""", after: after));
+
+        var risk = Assert.Single(PlanTestInput.Text(plan).Risks);
+
+        Assert.Equal(RiskKinds.EncryptionDisabled, risk.Kind);
+        Assert.StartsWith(detail, risk.Detail, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"encrypted":true,"encryption_enabled":"true"}""")]
+    [InlineData("""{"unencrypted_note":false,"encrypted":null}""")]
+    public void Encryption_flags_that_are_on_or_unset_are_not_findings(string after)
+    {
+        var plan = PlanTestInput.Plan(PlanTestInput.Change("aws_ebs_volume.data", "aws_ebs_volume", """["create"]""", after: after));
+
+        Assert.Empty(PlanTestInput.Text(plan).Risks);
+    }
+
+    [Theory]
+    // The policy is JSON inside a JSON string; escapes (\u002a is *) are undone before it is read.
+    [InlineData("""{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:\u002a\",\"Resource\":\"*\"}]}""", "action s3:*")]
+    [InlineData("""   """, null)]
+    [InlineData("""not json""", null)]
+    public void Policy_documents_in_strings_are_unescaped_before_they_are_read(string policy, string? grant)
+    {
+        var plan = PlanTestInput.Plan(PlanTestInput.Change("aws_iam_policy.p", "aws_iam_policy", """["create"]""", after: $$"""{"policy":"{{policy}}"}"""));
+
+        var risks = PlanTestInput.Text(plan).Risks;
+
+        if (grant is null)
+        {
+            Assert.Empty(risks);
+        }
+        else
+        {
+            Assert.Contains(grant, Assert.Single(risks).Detail, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Database_update_turning_off_protection_backups_and_encryption()
     {
