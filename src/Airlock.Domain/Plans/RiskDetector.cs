@@ -289,25 +289,19 @@ public static class RiskDetector
         _ => null,
     };
 
-    private static IEnumerable<JsonElement> Items(JsonElement? e)
-    {
-        if (e is { ValueKind: JsonValueKind.Array } array)
-        {
-            foreach (var item in array.EnumerateArray())
-            {
-                yield return item;
-            }
-        }
-    }
+    // Most attributes the rules ask for are absent: answer those without allocating an iterator.
+    private static IEnumerable<JsonElement> Items(JsonElement? e) => e is { ValueKind: JsonValueKind.Array } array ? array.EnumerateArray() : Array.Empty<JsonElement>();
 
-    private static IEnumerable<string> Strings(JsonElement? e)
+    private static IEnumerable<string> Strings(JsonElement? e) => e?.ValueKind switch
     {
-        if (e is { ValueKind: JsonValueKind.String } single)
-        {
-            yield return single.GetString()!;
-        }
+        JsonValueKind.String => [e.Value.GetString()!],
+        JsonValueKind.Array => ArrayStrings(e.Value),
+        _ => [],
+    };
 
-        foreach (var item in Items(e))
+    private static IEnumerable<string> ArrayStrings(JsonElement array)
+    {
+        foreach (var item in array.EnumerateArray())
         {
             if (item.ValueKind == JsonValueKind.String)
             {
@@ -439,7 +433,8 @@ public static class RiskDetector
 
     private static void PublicIngress(Context c)
     {
-        var added = PublicRules(c.Type, c.After).Except(c.Before is { } before ? PublicRules(c.Type, before) : []).ToList();
+        var after = PublicRules(c.Type, c.After);
+        var added = (c.Before is { } before ? after.Except(PublicRules(c.Type, before)) : after.Distinct()).ToList();
         if (added.Count > 0)
         {
             c.Add(RiskKinds.PublicIngressAdded, "ingress opened to the internet: " + Summarise(added));
@@ -600,11 +595,14 @@ public static class RiskDetector
         }
 
         // aws_iam_role inline_policy blocks.
-        var inlineAfter = Items(c.AfterAttr("inline_policy")).SelectMany(p => PolicyGrants(Attr(p, "policy"))).ToHashSet(StringComparer.Ordinal);
-        inlineAfter.ExceptWith(Items(c.BeforeAttr("inline_policy")).SelectMany(p => PolicyGrants(Attr(p, "policy"))));
-        if (inlineAfter.Count > 0)
+        if (c.AfterAttr("inline_policy") is { ValueKind: JsonValueKind.Array } inlinePolicies && inlinePolicies.GetArrayLength() > 0)
         {
-            found.Add($"inline_policy: {Summarise(inlineAfter.Order(StringComparer.Ordinal))}");
+            var inlineAfter = Items(inlinePolicies).SelectMany(p => PolicyGrants(Attr(p, "policy"))).ToHashSet(StringComparer.Ordinal);
+            inlineAfter.ExceptWith(Items(c.BeforeAttr("inline_policy")).SelectMany(p => PolicyGrants(Attr(p, "policy"))));
+            if (inlineAfter.Count > 0)
+            {
+                found.Add($"inline_policy: {Summarise(inlineAfter.Order(StringComparer.Ordinal))}");
+            }
         }
 
         if (found.Count > 0)
