@@ -273,13 +273,16 @@ internal static class PlanBench
         BareReaderPass(path);
         var pairs = new List<(double Ratio, double CpuRatio, double Summarize, double Ceiling, double SummarizeCpu, double CeilingCpu)>();
         var allocated = 0L;
+        var paused = TimeSpan.Zero;
         var gcs = new int[3];
         for (var i = 0; i < rounds; i++)
         {
             var before = GC.GetTotalAllocatedBytes(precise: true);
+            var pausedBefore = GC.GetTotalPauseDuration();
             var collections = new[] { GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2) };
             var (sWall, sCpu) = Timed(Summarize);
             allocated += GC.GetTotalAllocatedBytes(precise: true) - before;
+            paused += GC.GetTotalPauseDuration() - pausedBefore;
             for (var g = 0; g < 3; g++)
             {
                 gcs[g] += GC.CollectionCount(g) - collections[g];
@@ -300,7 +303,7 @@ internal static class PlanBench
             $"{rounds} pairs: ratio median {Median(p => p.Ratio):F2} (range {pairs.Min(p => p.Ratio):F2}-{pairs.Max(p => p.Ratio):F2}); summarize {mb / Median(p => p.Summarize):F0} MB/s, ceiling {mb / Median(p => p.Ceiling):F0} MB/s (medians)"));
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"CPU s per pass (medians): summarize {Median(p => p.SummarizeCpu):F2}, ceiling {Median(p => p.CeilingCpu):F2}, summarize/ceiling {Median(p => p.CpuRatio):F2}; allocated {allocated / rounds / (1024.0 * 1024.0):F0} MB per summarize, GCs per pass gen0/1/2 {gcs[0] / (double)rounds:F1}/{gcs[1] / (double)rounds:F1}/{gcs[2] / (double)rounds:F1}"));
+            $"CPU s per pass (medians): summarize {Median(p => p.SummarizeCpu):F2}, ceiling {Median(p => p.CeilingCpu):F2}, summarize/ceiling {Median(p => p.CpuRatio):F2}; allocated {allocated / rounds / (1024.0 * 1024.0):F0} MB per summarize, GCs per pass gen0/1/2 {gcs[0] / (double)rounds:F1}/{gcs[1] / (double)rounds:F1}/{gcs[2] / (double)rounds:F1}, GC pauses {paused.TotalSeconds / rounds:F3} s per pass"));
         return 0;
     }
 
