@@ -22,8 +22,37 @@ internal static class AttributeDiff
     }
 
     /// <summary>True when every changed path is under a tag/label attribute.</summary>
-    public static bool IsTagOnly(IReadOnlyList<string> paths) =>
-        paths.Count > 0 && paths.All(p => TagAttributes.Any(t => p == t || p.StartsWith(t + ".", StringComparison.Ordinal) || p.StartsWith(t + "[", StringComparison.Ordinal)));
+    public static bool IsTagOnly(IReadOnlyList<string> paths)
+    {
+        if (paths.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (var path in paths)
+        {
+            if (!IsUnderTags(path))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // "tags", "tags.team", "tags_all[0]"... (no string built per check: this runs for every path of every update).
+    private static bool IsUnderTags(string path)
+    {
+        foreach (var tag in TagAttributes)
+        {
+            if (path.StartsWith(tag, StringComparison.Ordinal) && (path.Length == tag.Length || path[tag.Length] is '.' or '['))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static void Walk(JsonElement? before, JsonElement? after, JsonElement? unknown, StringBuilder path, List<string> paths)
     {

@@ -190,31 +190,32 @@ public static class RiskDetector
         var rules = RulesToRun(input.TerraformType, JsonMarshal.GetRawUtf8Value(after), before is { } known ? JsonMarshal.GetRawUtf8Value(known) : default, before is not null);
         if (rules.HasFlag(ValueRules.Iam))
         {
-            Iam(context);
+            Iam(in context);
         }
 
         if (rules.HasFlag(ValueRules.PublicIngress))
         {
-            PublicIngress(context);
+            PublicIngress(in context);
         }
 
         if (rules.HasFlag(ValueRules.Encryption))
         {
-            Encryption(context);
+            Encryption(in context);
         }
 
         if (rules.HasFlag(ValueRules.Backup))
         {
-            Backup(context);
+            Backup(in context);
         }
 
         if (rules.HasFlag(ValueRules.DeletionProtection))
         {
-            DeletionProtection(context);
+            DeletionProtection(in context);
         }
     }
 
-    private sealed record Context(RiskInput Input, JsonElement? Before, JsonElement After, List<RiskFinding> Sink)
+    // A struct passed by reference: one per resource the value rules read, so no allocation for it.
+    private readonly record struct Context(RiskInput Input, JsonElement? Before, JsonElement After, List<RiskFinding> Sink)
     {
         public string Type => Input.TerraformType;
 
@@ -318,7 +319,7 @@ public static class RiskDetector
 
     // ---- encryption, backups, deletion protection ----------------------------------------
 
-    private static void Encryption(Context c)
+    private static void Encryption(in Context c)
     {
         // Most values hold none of the flags and few attributes are false: one pass over after
         // finds the flags that are, instead of two name searches per flag.
@@ -373,7 +374,7 @@ public static class RiskDetector
         return 0;
     }
 
-    private static void Backup(Context c)
+    private static void Backup(in Context c)
     {
         var reasons = new List<string>();
         var retentionAfter = Number(c.AfterAttr("backup_retention_period"));
@@ -397,7 +398,7 @@ public static class RiskDetector
         {
             foreach (var backup in Items(Attr(settings, "backup_configuration")))
             {
-                if (IsFalse(Attr(backup, "enabled")) && !BeforeGcpBackupDisabled(c))
+                if (IsFalse(Attr(backup, "enabled")) && !BeforeGcpBackupDisabled(in c))
                 {
                     reasons.Add("settings.backup_configuration.enabled = false");
                 }
@@ -410,10 +411,10 @@ public static class RiskDetector
         }
     }
 
-    private static bool BeforeGcpBackupDisabled(Context c) =>
+    private static bool BeforeGcpBackupDisabled(in Context c) =>
         Items(c.BeforeAttr("settings")).SelectMany(s => Items(Attr(s, "backup_configuration"))).Any(b => IsFalse(Attr(b, "enabled")));
 
-    private static void DeletionProtection(Context c)
+    private static void DeletionProtection(in Context c)
     {
         foreach (var flag in DeletionProtectionFlags)
         {
@@ -431,7 +432,7 @@ public static class RiskDetector
     private static readonly byte[][] PublicCidrNeedles = ["0.0.0.0/0"u8.ToArray(), "::/0"u8.ToArray()];
     private static readonly byte[][] PublicAzureNeedles = ["*"u8.ToArray(), "Internet"u8.ToArray(), "0.0.0.0/0"u8.ToArray(), "::/0"u8.ToArray(), "Any"u8.ToArray()];
 
-    private static void PublicIngress(Context c)
+    private static void PublicIngress(in Context c)
     {
         var after = PublicRules(c.Type, c.After);
         var added = (c.Before is { } before ? after.Except(PublicRules(c.Type, before)) : after.Distinct()).ToList();
@@ -535,7 +536,7 @@ public static class RiskDetector
 
     // ---- IAM --------------------------------------------------------------------------------
 
-    private static void Iam(Context c)
+    private static void Iam(in Context c)
     {
         var type = c.Type;
         if (!IsIamType(type))
@@ -545,19 +546,19 @@ public static class RiskDetector
 
         if (type.StartsWith("aws_iam_", StringComparison.Ordinal))
         {
-            AwsIam(c);
+            AwsIam(in c);
         }
         else if (type.StartsWith("google_", StringComparison.Ordinal))
         {
-            GcpIam(c);
+            GcpIam(in c);
         }
         else
         {
-            AzureIam(c);
+            AzureIam(in c);
         }
     }
 
-    private static void AwsIam(Context c)
+    private static void AwsIam(in Context c)
     {
         if (c.Type.EndsWith("_policy_attachment", StringComparison.Ordinal))
         {
@@ -717,7 +718,7 @@ public static class RiskDetector
         }
     }
 
-    private static void GcpIam(Context c)
+    private static void GcpIam(in Context c)
     {
         var role = Text(c.AfterAttr("role"));
         var membersAfter = Strings(c.AfterAttr("members")).Concat(Strings(c.AfterAttr("member"))).ToHashSet(StringComparer.Ordinal);
@@ -768,7 +769,7 @@ public static class RiskDetector
         return grants;
     }
 
-    private static void AzureIam(Context c)
+    private static void AzureIam(in Context c)
     {
         if (c.Type == "azurerm_role_assignment")
         {
