@@ -430,6 +430,15 @@ internal sealed partial class TerraformPlanReader
         }
 
         var (action, order) = Actions(actions);
+
+        // The worker reads values only to diff or check a create, update or replacement, and the
+        // import and replacement details of any resource: the rest (no-ops, reads and deletes carry
+        // whole before values, a third of the benchmark plan's change bytes) need not be copied to it.
+        if (action is not (PlanAction.Create or PlanAction.Update or PlanAction.Replace) && importing.Equals(default(Range)) && replacePaths.Equals(default(Range)))
+        {
+            change = before = after = default;
+        }
+
         pipeline.Add(
             new PendingResource
             {
