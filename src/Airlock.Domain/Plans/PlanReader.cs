@@ -46,13 +46,32 @@ public static class PlanReader
                 _ => TerraformPlanReader.Read(input, classes),
             };
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or PlanParseException or InvalidOperationException)
         {
-            throw PlanParseException.FromJson(e);
+            // JSON readers accept any bytes inside strings; decoding them fails later, anywhere. Invalid
+            // UTF-8 at or before the reported problem is the first thing wrong with the file.
+            var error = e as PlanParseException ?? (e is JsonException json ? PlanParseException.FromJson(json) : null);
+            if (hashing.InvalidUtf8() is { } invalid && (error is null || (invalid.Line, invalid.Column).CompareTo((error.Line, error.Column)) <= 0))
+            {
+                throw invalid;
+            }
+
+            if (error is null)
+            {
+                throw;
+            }
+
+            throw error;
         }
 
         hashing.CopyTo(Stream.Null);
-        return kind == PlanArtifactKind.AirlockSummary ? summary : summary with { ArtifactDigest = hashing.Digest() };
+        var digest = hashing.Digest();
+        if (hashing.InvalidUtf8() is { } invalidAfter)
+        {
+            throw invalidAfter;
+        }
+
+        return kind == PlanArtifactKind.AirlockSummary ? summary : summary with { ArtifactDigest = digest };
     }
 
     /// <summary>Guesses the artifact kind from its first bytes; anything unrecognised is read as a Terraform plan (which reports what is wrong).</summary>
@@ -86,8 +105,9 @@ public static class PlanReader
     }
 
     /// <summary>
-    /// Hashes every byte read through it, so the artifact digest costs no second pass. SHA-256 runs
-    /// on another thread, fed through a small bounded queue, so hashing overlaps parsing.
+    /// Hashes every byte read through it, so the artifact digest costs no second pass, and checks
+    /// that the bytes are UTF-8 (RFC 8259 requires it; the JSON readers do not look inside strings).
+    /// Both run on another thread, fed through a small bounded queue, so they overlap parsing.
     /// </summary>
     private sealed class HashingReadStream : ForwardReadStream
     {
@@ -96,6 +116,11 @@ public static class PlanReader
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         private readonly System.Collections.Concurrent.BlockingCollection<(byte[] Buffer, int Length)> _queue = new(QueueDepth);
         private readonly Task _hasher;
+        private readonly System.Text.Decoder _utf8 = new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetDecoder();
+        private long _offset;
+        private long _lines;
+        private long _lastNewline = -1;
+        private PlanParseException? _invalidUtf8;
 
         public HashingReadStream(Stream inner)
         {
@@ -106,8 +131,11 @@ public static class PlanReader
                     foreach (var (buffer, length) in _queue.GetConsumingEnumerable())
                     {
                         _hash.AppendData(buffer, 0, length);
+                        CheckUtf8(buffer.AsSpan(0, length), flush: false);
                         System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
                     }
+
+                    CheckUtf8([], flush: true);
                 },
                 CancellationToken.None,
                 TaskCreationOptions.LongRunning,
@@ -116,9 +144,58 @@ public static class PlanReader
 
         public string Digest()
         {
-            _queue.CompleteAdding();
-            _hasher.GetAwaiter().GetResult();
+            Complete();
             return "sha256:" + Convert.ToHexStringLower(_hash.GetHashAndReset());
+        }
+
+        /// <summary>The first invalid UTF-8 among the bytes read so far (waits for the checking thread), or null.</summary>
+        public PlanParseException? InvalidUtf8()
+        {
+            Complete();
+            return _invalidUtf8;
+        }
+
+        private void Complete()
+        {
+            if (!_queue.IsAddingCompleted)
+            {
+                _queue.CompleteAdding();
+            }
+
+            _hasher.GetAwaiter().GetResult();
+        }
+
+        // The decoder keeps a sequence cut by a chunk's end for the next chunk.
+        private void CheckUtf8(ReadOnlySpan<byte> chunk, bool flush)
+        {
+            if (_invalidUtf8 is not null)
+            {
+                return;
+            }
+
+            try
+            {
+                _utf8.GetCharCount(chunk, flush);
+            }
+            catch (System.Text.DecoderFallbackException e)
+            {
+                // Index is where the bad sequence starts, negative when it began in the previous chunk.
+                var at = Math.Clamp(e.Index, 0, chunk.Length);
+                var before = chunk[..at];
+                var newlines = before.Count((byte)'\n');
+                var lastNewline = newlines > 0 ? _offset + before.LastIndexOf((byte)'\n') : _lastNewline;
+                _invalidUtf8 = new PlanParseException(PlanErrorKind.Malformed, "malformed JSON: invalid UTF-8 (JSON text must be UTF-8)", _lines + newlines + 1, _offset + at - lastNewline);
+                return;
+            }
+
+            var count = chunk.Count((byte)'\n');
+            if (count > 0)
+            {
+                _lines += count;
+                _lastNewline = _offset + chunk.LastIndexOf((byte)'\n');
+            }
+
+            _offset += chunk.Length;
         }
 
         public override int Read(byte[] buffer, int offset, int count)
@@ -138,12 +215,7 @@ public static class PlanReader
         {
             if (disposing)
             {
-                if (!_queue.IsAddingCompleted)
-                {
-                    _queue.CompleteAdding();
-                }
-
-                _hasher.GetAwaiter().GetResult();
+                Complete();
                 _queue.Dispose();
                 _hash.Dispose();
             }

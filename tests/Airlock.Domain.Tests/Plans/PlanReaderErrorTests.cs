@@ -32,6 +32,67 @@ public class PlanReaderErrorTests
         Assert.Equal(lines + 1, e.Line);
     }
 
+    [Theory]
+    [InlineData("address")]
+    [InlineData("type")]
+    [InlineData("policy")]
+    public void Invalid_utf8_in_a_string_is_a_plan_error_not_a_crash(string where)
+    {
+        // Utf8JsonReader accepts any bytes inside a string; decoding them is where invalid UTF-8 shows.
+        var text = PlanTestInput.Plan(PlanTestInput.Change(
+            where == "address" ? "aws_iam_policy.BAD" : "aws_iam_policy.p",
+            where == "type" ? "aws_iam_BAD" : "aws_iam_policy",
+            """["create"]""",
+            after: where == "policy" ? """{"policy":"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"BAD\",\"Resource\":\"*\"}]}"}""" : """{"policy":null}"""));
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+        var at = bytes.AsSpan().IndexOf("BAD"u8);
+        bytes[at] = 0xC3;
+        bytes[at + 1] = 0x28;
+
+        var e = Assert.Throws<PlanParseException>(() => PlanReader.Read(new MemoryStream(bytes)));
+
+        Assert.Equal(PlanErrorKind.Malformed, e.Kind);
+        Assert.Contains("invalid UTF-8", e.Reason, StringComparison.Ordinal);
+        Assert.Equal(PositionOf(bytes, at), (e.Line, e.Column));
+    }
+
+    [Fact]
+    public void Invalid_utf8_in_a_section_the_summary_skips_is_still_an_error()
+    {
+        var bytes = "{\n \"format_version\": \"1.2\",\n \"planned_values\": {\"root_module\": {\"x\": \"a#b\"}},\n \"resource_changes\": []\n}\n"u8.ToArray();
+        var at = bytes.AsSpan().IndexOf((byte)'#');
+        bytes[at] = 0xFF;
+
+        var e = Assert.Throws<PlanParseException>(() => PlanReader.Read(new MemoryStream(bytes)));
+
+        Assert.Equal((PlanErrorKind.Malformed, 3L), (e.Kind, e.Line));
+        Assert.Equal(PositionOf(bytes, at), (e.Line, e.Column));
+        Assert.Contains("invalid UTF-8", e.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_first_problem_in_the_file_is_reported(bool utf8First)
+    {
+        // A stray ',' and an invalid byte, in either order: the earlier one is what the reader reports.
+        var bytes = (utf8First
+            ? "{\"format_version\":\"1.2\",\"planned_values\":{\"a\":\"#\"},\n\"resource_changes\":[,]}"u8
+            : "{\"format_version\":\"1.2\",\"planned_values\":{,},\n\"resource_changes\":[{\"address\":\"#\"}]}"u8).ToArray();
+        bytes[bytes.AsSpan().IndexOf((byte)'#')] = 0xFE;
+
+        var e = Assert.Throws<PlanParseException>(() => PlanReader.Read(new MemoryStream(bytes)));
+
+        Assert.Equal(1, e.Line);
+        Assert.Equal(utf8First, e.Reason.Contains("invalid UTF-8", StringComparison.Ordinal));
+    }
+
+    private static (long Line, long Column) PositionOf(byte[] bytes, int at)
+    {
+        var before = bytes.AsSpan(0, at);
+        return (before.Count((byte)'\n') + 1, at - before.LastIndexOf((byte)'\n'));
+    }
+
     [Fact]
     public void Empty_input_is_truncated()
     {
