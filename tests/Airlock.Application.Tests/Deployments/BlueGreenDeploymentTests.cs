@@ -43,7 +43,10 @@ public sealed class BlueGreenDeploymentTests
 
         var result = await ws.Deployer.DeployAsync(ws.Request(app, "v2", "v1", "blue", ports.Placeholders), ws.Observer, CancellationToken.None);
 
-        Assert.Equal((DeploymentResult.Live, "green"), (result.Outcome, result.Color));
+        // The statement (and the new colour's own log) say why when green did not come up.
+        Assert.True(
+            (result.Outcome, result.Color) == (DeploymentResult.Live, "green"),
+            $"{result.Outcome} on {result.Color}: {result.Statement}\ngreen's log: {ws.ReadIfExists($"app-{ports.Green}.log")}");
         Assert.Equal("web v2 is live on green in dev; blue keeps running for a fast rollback", result.Statement);
         Assert.Equal(["deploy", "health", "switch", "health"], result.Steps.Select(s => s.Step));
         Assert.Equal("green", ws.Read("router").Trim());

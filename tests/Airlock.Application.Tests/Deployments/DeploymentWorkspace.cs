@@ -135,6 +135,8 @@ internal sealed class DeploymentWorkspace : IAsyncDisposable
 
     public string Read(string file) => File.ReadAllText(_dir.File(file));
 
+    public string ReadIfExists(string file) => File.Exists(_dir.File(file)) ? File.ReadAllText(_dir.File(file)) : "(none)";
+
     /// <summary>Kills the instance the deploy script started on <paramref name="port"/>.</summary>
     public void KillAppOn(int port) => Kill(int.Parse(Read($"app-{port}.pid").Trim(), CultureInfo.InvariantCulture));
 
