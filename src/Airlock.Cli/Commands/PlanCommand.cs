@@ -101,26 +101,23 @@ internal static class PlanCommand
     public static JsonObject FromApi(JsonObject plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        return new JsonObject
+        var local = new JsonObject();
+        foreach (var key in LocalKeys)
         {
-            ["plan_id"] = plan["plan_id"]?.DeepClone(),
-            ["stack"] = plan["stack"]?.DeepClone(),
-            ["environment"] = plan["environment"]?.DeepClone(),
-            ["region"] = plan["region"]?.DeepClone(),
-            ["commit"] = plan["commit"]?.DeepClone(),
-            ["requester"] = plan["requester"]?.DeepClone(),
-            ["digest"] = plan["plan_digest"]?.DeepClone(),
-            ["created_at"] = plan["created_at"]?.DeepClone(),
-            ["expires_at"] = plan["expires_at"]?.DeepClone(),
-            ["mode"] = plan["mode"]?.DeepClone(),
-            ["state_serial"] = plan["state_serial"]?.DeepClone(),
-            ["tool_version"] = plan["tool_version"]?.DeepClone(),
-            ["guarded_destroys"] = plan["guarded_destroys"]?.DeepClone() ?? new JsonArray(),
-            ["inputs"] = plan["inputs"]?.DeepClone(),
-            ["summary"] = plan["summary"]?.DeepClone(),
-            ["policy"] = plan["policy"]?.DeepClone(),
-        };
+            // The API names the plan's digest plan_digest (as every plan listing does); the rest is named alike.
+            local[key] = plan[key == "digest" ? "plan_digest" : key]?.DeepClone();
+        }
+
+        local["guarded_destroys"] ??= new JsonArray();
+        return local;
     }
+
+    // The keys of ToJson, in its order (ServerModeTests holds `plan --server` to the local keys).
+    private static readonly string[] LocalKeys =
+    [
+        "plan_id", "stack", "environment", "region", "commit", "requester", "digest", "created_at", "expires_at",
+        "mode", "state_serial", "tool_version", "guarded_destroys", "inputs", "summary", "policy",
+    ];
 
     // The one rendering of a plan, from the ToJson shape (local or from the server): JSON or the human text; exit 3 when policy denies it.
     private static int Show(JsonObject plan, bool json)
