@@ -91,26 +91,17 @@ internal static class PlanBench
                 size = new FileInfo(path).Length / (1024.0 * 1024.0);
             }
 
-            var summarize = Best(3, () =>
-            {
-                using var stream = OpenSequential(path);
-                var summary = PlanReader.Read(stream);
-                if (summary.Resources.Count != count)
-                {
-                    throw new InvalidOperationException("resource count mismatch");
-                }
-            });
-            var ceiling = Best(3, () => BareReaderPass(path));
+            var pairs = MeasurePairs(path, rounds: 5, expectedResources: count);
             var (_, managed, _) = await RunChildAsync(path);
             var (peakRss, childSeconds, _) = await RunAirlockAsync(path);
             var jq = await TimeProcessAsync("/usr/bin/jq", JqFilter, path);
 
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"| {name} | {count} | {size:F1} | {size / summarize:F0} | {size / ceiling:F0} | {ceiling / summarize:F2} | {peakRss:F0} | {managed:F1} | {jq:F2} | {childSeconds:F2} |"));
+                $"| {name} | {count} | {size:F1} | {size / pairs.Summarize:F0} | {size / pairs.Ceiling:F0} | {pairs.Ratio:F2} | {peakRss:F0} | {managed:F1} | {jq:F2} | {childSeconds:F2} |"));
         }
 
-        Console.WriteLine("summarize and ceiling: best of 3 in-process passes over the file (page cache warm); ratio = summarize speed / ceiling speed.");
+        Console.WriteLine("summarize and ceiling: in-process, one warm-up pass each, then 5 pairs of one summarize and one ceiling pass (page cache warm): median speeds; ratio = median of the pairs' summarize speed / ceiling speed.");
         Console.WriteLine("airlock peak RSS: max RSS (GNU time) of the real `airlock summarize --format json PLAN` with its runtimeconfig, output discarded.");
         Console.WriteLine("child managed heap: GC.GetTotalMemory(true) in a process that only read the plan, summary kept (its size).");
         Console.WriteLine("jq s and airlock s: wall time of one process each (jq counting actions; airlock summarising), start-up included.");
@@ -262,13 +253,46 @@ internal static class PlanBench
     private static int TimePairs(string path, int rounds)
     {
         var mb = new FileInfo(path).Length / (1024.0 * 1024.0);
+        var pairs = MeasurePairs(path, rounds, expectedResources: null);
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"{rounds} pairs: ratio median {pairs.Ratio:F2} (range {pairs.MinRatio:F2}-{pairs.MaxRatio:F2}); summarize {mb / pairs.Summarize:F0} MB/s, ceiling {mb / pairs.Ceiling:F0} MB/s (medians)"));
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"CPU s per pass (medians): summarize {pairs.SummarizeCpu:F2}, ceiling {pairs.CeilingCpu:F2}, summarize/ceiling {pairs.CpuRatio:F2}; allocated {pairs.AllocatedPerPass / (1024.0 * 1024.0):F0} MB per summarize, GCs per pass gen0/1/2 {pairs.GcsPerPass[0]:F1}/{pairs.GcsPerPass[1]:F1}/{pairs.GcsPerPass[2]:F1}, GC pauses {pairs.PausePerPass.TotalSeconds:F3} s per pass"));
+        return 0;
+    }
+
+    /// <summary>What <see cref="MeasurePairs"/> found: medians over the pairs (seconds), and per-pass averages of the summarize side.</summary>
+    private sealed record PairFigures(
+        double Ratio,
+        double MinRatio,
+        double MaxRatio,
+        double Summarize,
+        double Ceiling,
+        double SummarizeCpu,
+        double CeilingCpu,
+        double CpuRatio,
+        double AllocatedPerPass,
+        double[] GcsPerPass,
+        TimeSpan PausePerPass);
+
+    /// <summary>
+    /// One warm-up of each side (JIT and tiering, page cache), then <paramref name="rounds"/> pairs of one summarize
+    /// pass and one ceiling pass, so a drift of the machine's speed hits both sides of each pair.
+    /// </summary>
+    private static PairFigures MeasurePairs(string path, int rounds, int? expectedResources)
+    {
         void Summarize()
         {
             using var stream = OpenSequential(path);
-            PlanReader.Read(stream);
+            var summary = PlanReader.Read(stream);
+            if (expectedResources is { } expected && summary.Resources.Count != expected)
+            {
+                throw new InvalidOperationException("resource count mismatch");
+            }
         }
 
-        // Warm-up: JIT and tiering, page cache.
         Summarize();
         BareReaderPass(path);
         var pairs = new List<(double Ratio, double CpuRatio, double Summarize, double Ceiling, double SummarizeCpu, double CeilingCpu)>();
@@ -298,13 +322,18 @@ internal static class PlanBench
             return values[values.Count / 2];
         }
 
-        Console.WriteLine(string.Create(
-            CultureInfo.InvariantCulture,
-            $"{rounds} pairs: ratio median {Median(p => p.Ratio):F2} (range {pairs.Min(p => p.Ratio):F2}-{pairs.Max(p => p.Ratio):F2}); summarize {mb / Median(p => p.Summarize):F0} MB/s, ceiling {mb / Median(p => p.Ceiling):F0} MB/s (medians)"));
-        Console.WriteLine(string.Create(
-            CultureInfo.InvariantCulture,
-            $"CPU s per pass (medians): summarize {Median(p => p.SummarizeCpu):F2}, ceiling {Median(p => p.CeilingCpu):F2}, summarize/ceiling {Median(p => p.CpuRatio):F2}; allocated {allocated / rounds / (1024.0 * 1024.0):F0} MB per summarize, GCs per pass gen0/1/2 {gcs[0] / (double)rounds:F1}/{gcs[1] / (double)rounds:F1}/{gcs[2] / (double)rounds:F1}, GC pauses {paused.TotalSeconds / rounds:F3} s per pass"));
-        return 0;
+        return new PairFigures(
+            Median(p => p.Ratio),
+            pairs.Min(p => p.Ratio),
+            pairs.Max(p => p.Ratio),
+            Median(p => p.Summarize),
+            Median(p => p.Ceiling),
+            Median(p => p.SummarizeCpu),
+            Median(p => p.CeilingCpu),
+            Median(p => p.CpuRatio),
+            allocated / (double)rounds,
+            [.. gcs.Select(g => g / (double)rounds)],
+            paused / rounds);
     }
 
     private static (double Wall, double Cpu) Timed(Action action)
@@ -316,19 +345,6 @@ internal static class PlanBench
         var wall = watch.Elapsed.TotalSeconds;
         self.Refresh();
         return (wall, (self.TotalProcessorTime - cpu).TotalSeconds);
-    }
-
-    private static double Best(int runs, Action action)
-    {
-        var best = double.MaxValue;
-        for (var i = 0; i < runs; i++)
-        {
-            var watch = Stopwatch.StartNew();
-            action();
-            best = Math.Min(best, watch.Elapsed.TotalSeconds);
-        }
-
-        return best;
     }
 
     /// <summary>Child mode: read the plan once, keep the summary, report peak RSS and the managed heap.</summary>
