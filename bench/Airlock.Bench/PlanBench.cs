@@ -98,10 +98,10 @@ internal static class PlanBench
 
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"| {name} | {count} | {size:F1} | {size / pairs.Summarize:F0} | {size / pairs.Ceiling:F0} | {pairs.Ratio:F2} | {peakRss:F0} | {managed:F1} | {jq:F2} | {childSeconds:F2} |"));
+                $"| {name} | {count} | {size:F1} | {size / pairs.Summarize:F0} | {size / pairs.Ceiling:F0} | {pairs.Ratio:F2} ({pairs.MinRatio:F2}–{pairs.MaxRatio:F2}) | {peakRss:F0} | {managed:F1} | {jq:F2} | {childSeconds:F2} |"));
         }
 
-        Console.WriteLine("summarize and ceiling: in-process, 2 s of warm-up passes, then 5 pairs of one summarize and one ceiling pass (page cache warm): median speeds; ratio = median of the pairs' summarize speed / ceiling speed.");
+        Console.WriteLine("summarize and ceiling: in-process, 2 s of warm-up passes, then 5 pairs of one summarize and one ceiling pass (page cache warm): median speeds; ratio = median (range) of the pairs' summarize speed / ceiling speed.");
         Console.WriteLine("airlock peak RSS: max RSS (GNU time) of the real `airlock summarize --format json PLAN` with its runtimeconfig, output discarded.");
         Console.WriteLine("child managed heap: GC.GetTotalMemory(true) in a process that only read the plan, summary kept (its size).");
         Console.WriteLine("jq s and airlock s: wall time of one process each (jq counting actions; airlock summarising), start-up included.");
