@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
 using Airlock.Testing;
@@ -226,6 +227,57 @@ public partial class PlanCommandTests
 
 public class PlanTextRenderingTests
 {
+    // Longer tables than Spectre lays out (500 rows) are written line by line: every change still
+    // appears once, in one bordered table with one header, rows aligned; markdown streams in 64 KB
+    // pieces and still lists every change once.
+    [Fact]
+    public async Task A_plan_longer_than_a_spectre_table_lists_every_change_once_in_one_aligned_table()
+    {
+        using var dir = new TempDir();
+        static JsonObject Change(string address, string action) => new()
+        {
+            ["address"] = address,
+            ["mode"] = "managed",
+            ["type"] = "null_resource",
+            ["name"] = "n",
+            ["provider_name"] = "registry.terraform.io/hashicorp/null",
+            ["change"] = new JsonObject
+            {
+                ["actions"] = new JsonArray(action),
+                ["before"] = action == "delete" ? new JsonObject() : null,
+                ["after"] = action == "delete" ? null : new JsonObject(),
+                ["after_unknown"] = new JsonObject(),
+            },
+        };
+        var creates = Enumerable.Range(0, 1500).Select(i => $"null_resource.n[{i}]").ToList();
+        var deletes = Enumerable.Range(0, 3).Select(i => $"null_resource.gone[{i}]").ToList();
+        var plan = dir.Write("plan.json", new JsonObject
+        {
+            ["format_version"] = "1.2",
+            ["planned_values"] = new JsonObject(),
+            ["resource_changes"] = new JsonArray([.. creates.Select(a => Change(a, "create")), .. deletes.Select(a => Change(a, "delete"))]),
+        }.ToJsonString());
+
+        var text = await CliRunner.RunAsync("summarize", plan);
+        var markdown = await CliRunner.RunAsync("summarize", plan, "--format", "markdown");
+
+        Assert.True(text.ExitCode == 0, text.ToString());
+        var lines = text.Stdout.Split('\n');
+        var top = Array.FindIndex(lines, l => l.Trim() == "Changes") + 1;
+        var bottom = Array.FindIndex(lines, top, l => l.StartsWith('└'));
+        Assert.StartsWith("┌", lines[top], StringComparison.Ordinal);
+        Assert.Equal(["│ action │ address", "├"], [lines[top + 1][..18], lines[top + 2][..1]]);
+        var rows = lines[(top + 3)..bottom];
+        Assert.Equal(1503, rows.Length);
+        Assert.All(rows, row => Assert.Equal(lines[top].Length, row.Length));
+        Assert.Equal([.. deletes, .. creates], rows.Select(row => row.Split('│', StringSplitOptions.TrimEntries)[2]));
+        Assert.StartsWith("digest sha256:", lines[^2], StringComparison.Ordinal);
+
+        Assert.True(markdown.ExitCode == 0, markdown.ToString());
+        Assert.All([.. creates, .. deletes], address => Assert.Single(Regex.Matches(markdown.Stdout, Regex.Escape($"| `{address}` | `null_resource` |"))));
+        Assert.Contains("<sub>summary digest `sha256:", markdown.Stdout, StringComparison.Ordinal);
+    }
+
     public static TheoryData<string> AllFixtures() =>
         [.. new[] { "realistic-plans", "pulumi" }.SelectMany(folder => Directory.GetFiles(RepoPaths.Fixture(folder), "*.json")).Order(StringComparer.Ordinal)];
 

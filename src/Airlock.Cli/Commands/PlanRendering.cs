@@ -5,6 +5,7 @@ using Airlock.Application.Views;
 using Airlock.Domain.Plans;
 
 using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace Airlock.Cli.Commands;
 
@@ -53,28 +54,15 @@ internal static class PlanRendering
 
         if (summary.Risks.Count > 0)
         {
-            var risks = new Table().Title($"Risks ({summary.Risks.Count})").AddColumns("kind", "address", "detail");
-            foreach (var risk in summary.Risks)
-            {
-                risks.AddRow(new Markup($"[red]{Markup.Escape(risk.Kind)}[/]"), new Text(risk.Address), new Text(risk.Detail));
-            }
-
-            console.Write(risks);
+            WriteTable(console, $"Risks ({summary.Risks.Count})", ["kind", "address", "detail"], summary.Risks, risk => [risk.Kind, risk.Address, risk.Detail], _ => "red");
         }
 
-        var changes = summary.Resources.Where(r => r.Action != PlanAction.NoOp || r.PreviousAddress is not null || r.Importing is not null).ToList();
+        var changes = ShownActions.Append(PlanAction.NoOp)
+            .SelectMany(action => summary.Resources.Where(r => r.Action == action && (r.Action != PlanAction.NoOp || r.PreviousAddress is not null || r.Importing is not null)))
+            .ToList();
         if (changes.Count > 0)
         {
-            var table = new Table().Title("Changes").AddColumns("action", "address", "type", "notes");
-            foreach (var action in ShownActions.Append(PlanAction.NoOp))
-            {
-                foreach (var resource in changes.Where(r => r.Action == action))
-                {
-                    table.AddRow(new Markup($"[{Colour(action)}]{Markup.Escape(action.ToWire())}[/]"), new Text(resource.Address), new Text(resource.Type), new Text(PlanMarkdown.Notes(resource)));
-                }
-            }
-
-            console.Write(table);
+            WriteTable(console, "Changes", ["action", "address", "type", "notes"], changes, r => [r.Action.ToWire(), r.Address, r.Type, PlanMarkdown.Notes(r)], r => Colour(r.Action));
         }
         else
         {
@@ -83,31 +71,87 @@ internal static class PlanRendering
 
         if (summary.Drift.Count > 0)
         {
-            var drift = new Table().Title($"Changed outside the tool ({summary.Drift.Count})").AddColumns("action", "address", "changed");
-            foreach (var entry in summary.Drift)
-            {
-                drift.AddRow(new Text(entry.Action.ToWire()), new Text(entry.Address), new Text(string.Join(", ", entry.ChangedPaths.Take(8))));
-            }
-
-            console.Write(drift);
+            WriteTable(console, $"Changed outside the tool ({summary.Drift.Count})", ["action", "address", "changed"], summary.Drift, d => [d.Action.ToWire(), d.Address, string.Join(", ", d.ChangedPaths.Take(8))], _ => null);
         }
 
         var outputs = summary.Outputs.Where(o => o.Action != PlanAction.NoOp).ToList();
         if (outputs.Count > 0)
         {
-            var table = new Table().Title("Outputs").AddColumns("action", "name", "value");
-            foreach (var output in outputs)
-            {
-                table.AddRow(new Text(output.Action.ToWire()), new Text(output.Name), new Text(output.DisplayValue ?? ""));
-            }
-
-            console.Write(table);
+            WriteTable(console, "Outputs", ["action", "name", "value"], outputs, o => [o.Action.ToWire(), o.Name, o.DisplayValue ?? ""], _ => null);
         }
 
         console.WriteLine($"digest {PlanSummaryJson.Digest(summary)}");
     }
 
-    public static string Markdown(PlanSummary summary) => PlanMarkdown.Render(summary);
+    // Spectre lays a table out whole, every cell measured and rendered before the first line: the
+    // 137k-resource plan's tables took 11 s and ~550 MB. Tables longer than SpectreRows are written
+    // here line by line instead, in the same square border, plain (no colour, no wrapping: pages of
+    // such a table are for a pager or grep).
+    private const int SpectreRows = 500;
+
+    // Longer cells overflow their column rather than widen it for every row.
+    private const int MaxColumnWidth = 100;
+
+    private static void WriteTable<T>(IAnsiConsole console, string title, string[] columns, IReadOnlyList<T> items, Func<T, string[]> cells, Func<T, string?> firstCellStyle)
+    {
+        if (items.Count > SpectreRows)
+        {
+            WriteLongTable(console.Profile.Out.Writer, title, columns, items, cells);
+            return;
+        }
+
+        var table = new Table().Title(title);
+        foreach (var column in columns)
+        {
+            table.AddColumn(column);
+        }
+
+        foreach (var item in items)
+        {
+            var style = firstCellStyle(item);
+            table.AddRow([.. cells(item).Select((text, i) => i == 0 && style is not null ? new Markup($"[{style}]{Markup.Escape(text)}[/]") : (IRenderable)new Text(text))]);
+        }
+
+        console.Write(table);
+    }
+
+    private static void WriteLongTable<T>(TextWriter output, string title, string[] columns, IReadOnlyList<T> items, Func<T, string[]> cells)
+    {
+        var widths = columns.Select(c => c.Length).ToArray();
+        foreach (var item in items)
+        {
+            var row = cells(item);
+            for (var i = 0; i < row.Length; i++)
+            {
+                widths[i] = Math.Min(MaxColumnWidth, Math.Max(widths[i], row[i].Length));
+            }
+        }
+
+        string Rule(char left, char middle, char right) => left + string.Join(middle, widths.Select(w => new string('─', w + 2))) + right;
+        var line = new StringBuilder();
+        void Row(string[] row)
+        {
+            line.Clear().Append('│');
+            for (var i = 0; i < row.Length; i++)
+            {
+                line.Append(' ').Append(row[i].PadRight(widths[i])).Append(" │");
+            }
+
+            output.WriteLine(line);
+        }
+
+        var total = widths.Sum() + (3 * widths.Length) + 1;
+        output.WriteLine(title.PadLeft((total + title.Length) / 2));
+        output.WriteLine(Rule('┌', '┬', '┐'));
+        Row(columns);
+        output.WriteLine(Rule('├', '┼', '┤'));
+        foreach (var item in items)
+        {
+            Row(cells(item));
+        }
+
+        output.WriteLine(Rule('└', '┴', '┘'));
+    }
 
     private static string Source(PlanSummary summary) => PlanMarkdown.Source(summary);
 

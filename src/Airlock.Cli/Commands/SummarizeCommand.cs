@@ -1,5 +1,7 @@
 using System.CommandLine;
 
+using Airlock.Application.Views;
+
 namespace Airlock.Cli.Commands;
 
 /// <summary>`airlock summarize PLAN.json`: what a plan will do and how risky it is.</summary>
@@ -37,7 +39,7 @@ internal static class SummarizeCommand
 
                     break;
                 case "markdown":
-                    Console.Out.Write(PlanRendering.Markdown(summary));
+                    PlanMarkdown.Render(summary, Console.Out);
                     break;
                 default:
                     PlanRendering.Text(summary);
