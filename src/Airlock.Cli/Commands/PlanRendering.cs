@@ -85,8 +85,8 @@ internal static class PlanRendering
 
     // Spectre lays a table out whole, every cell measured and rendered before the first line: the
     // 137k-resource plan's tables took 11 s and ~550 MB. Tables longer than SpectreRows are written
-    // here line by line instead, in the same square border, plain (no colour, no wrapping: pages of
-    // such a table are for a pager or grep).
+    // here line by line instead, in the same square border, plain (no colour, no wrapping: a table
+    // that long is read in a pager or with grep).
     private const int SpectreRows = 500;
 
     // Longer cells overflow their column rather than widen it for every row.
@@ -115,12 +115,14 @@ internal static class PlanRendering
         console.Write(table);
     }
 
-    private static void WriteLongTable<T>(TextWriter output, string title, string[] columns, IReadOnlyList<T> items, Func<T, string[]> cells)
+    private static void WriteLongTable<T>(TextWriter output, string title, string[] columns, IReadOnlyList<T> items, Func<T, string[]> rawCells)
     {
+        // One line per row: a value from a pretty-printed plan may hold line breaks.
+        string[] Cells(T item) => [.. rawCells(item).Select(cell => cell.ReplaceLineEndings(" "))];
         var widths = columns.Select(c => c.Length).ToArray();
         foreach (var item in items)
         {
-            var row = cells(item);
+            var row = Cells(item);
             for (var i = 0; i < row.Length; i++)
             {
                 widths[i] = Math.Min(MaxColumnWidth, Math.Max(widths[i], row[i].Length));
@@ -147,7 +149,7 @@ internal static class PlanRendering
         output.WriteLine(Rule('├', '┼', '┤'));
         foreach (var item in items)
         {
-            Row(cells(item));
+            Row(Cells(item));
         }
 
         output.WriteLine(Rule('└', '┴', '┘'));
