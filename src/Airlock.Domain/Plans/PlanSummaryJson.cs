@@ -197,7 +197,22 @@ public static class PlanSummaryJson
     private static JsonObject CountsNode(PlanCounts counts) =>
         new(PlanActionNames.All.OrderBy(a => (int)a).Select(a => KeyValuePair.Create(a.ToCountKey(), (JsonNode?)counts[a])));
 
-    private static JsonObject RiskNode(RiskFinding r) => new() { ["kind"] = r.Kind, ["address"] = r.Address, ["detail"] = r.Detail };
+    // Resources and risks, the bulk of a summary, are defined once, by their writers below; their
+    // node form is what the writer writes.
+    private static JsonObject RiskNode(RiskFinding r) => ItemNode(r, WriteRisk);
+
+    private static JsonObject ResourceNode(ResourceChange r) => ItemNode(r, WriteResource);
+
+    private static JsonObject ItemNode<T>(T item, Action<Utf8JsonWriter, T, bool> write)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, CanonicalJson.WriterOptions))
+        {
+            write(writer, item, false);
+        }
+
+        return JsonNode.Parse(buffer.WrittenSpan)!.AsObject();
+    }
 
     private static JsonObject DriftNode(DriftEntry d) => new()
     {
@@ -218,66 +233,12 @@ public static class PlanSummaryJson
 
     private static JsonObject TargetNode(PlanTarget target) => new() { ["account"] = target.Account, ["region"] = target.Region, ["environment"] = target.Environment };
 
-    private static JsonObject ResourceNode(ResourceChange r)
-    {
-        var node = new JsonObject
-        {
-            ["address"] = r.Address,
-            ["type"] = r.Type,
-            ["action"] = r.Action.ToWire(),
-            ["mode"] = r.Mode == ResourceMode.Data ? "data" : "managed",
-            ["provider"] = r.Provider,
-            ["module"] = r.Module,
-        };
-        if (r.ReplaceOrder is { } order)
-        {
-            node["replace_order"] = order == ReplaceOrder.CreateBeforeDestroy ? "create_before_destroy" : "delete_before_create";
-        }
-
-        if (r.PreviousAddress is not null)
-        {
-            node["previous_address"] = r.PreviousAddress;
-        }
-
-        if (r.Importing is { } importing)
-        {
-            node["importing"] = new JsonObject { ["id"] = importing.Id, ["identity"] = importing.IdentityJson };
-        }
-
-        if (r.Deposed is not null)
-        {
-            node["deposed"] = r.Deposed;
-        }
-
-        if (r.ReplacePaths.Count > 0)
-        {
-            node["replace_paths"] = Strings(r.ReplacePaths);
-        }
-
-        if (r.ActionReason is not null)
-        {
-            node["action_reason"] = r.ActionReason;
-        }
-
-        if (r.TagOnly)
-        {
-            node["tag_only"] = true;
-        }
-
-        if (r.ChangedPaths.Count > 0)
-        {
-            node["changed_paths"] = Strings(r.ChangedPaths);
-        }
-
-        return node;
-    }
-
     private static JsonArray Strings(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode?)v)]);
 
-    // The streamed forms of ResourceNode and RiskNode: the same keys and values written straight to
-    // the writer, in the node's order or (canonical) sorted, without a node tree per item (building
-    // and sorting those was half of `summarize --format json` on a 137k-resource plan).
-    // SummaryJsonStreamingTests holds both to the node tree's bytes.
+    // A resource and a risk written straight to the writer, in document order or (canonical) sorted:
+    // no node tree per item when streaming (building and sorting those was half of
+    // `summarize --format json` on a 137k-resource plan). SummaryJsonStreamingTests holds the
+    // streamed document and digest to the node tree's bytes.
     private enum ResourceField
     {
         Address,
@@ -365,7 +326,7 @@ public static class PlanSummaryJson
         writer.WriteEndObject();
     }
 
-    // RiskNode's keys are kind, address, detail; sorted: address, detail, kind.
+    // A risk's keys are kind, address, detail; sorted: address, detail, kind.
     private static void WriteRisk(Utf8JsonWriter writer, RiskFinding risk, bool canonical)
     {
         writer.WriteStartObject();
