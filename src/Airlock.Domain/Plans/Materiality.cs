@@ -23,7 +23,12 @@ public static class Materiality
     public static MaterialityResult Compare(PlanSummary approved, PlanSummary fresh)
     {
         var reasons = new List<MaterialityReason>();
-        var approvedByAddress = approved.Resources.GroupBy(r => Key(r)).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        // The first entry of an address wins, as before; no grouping kept per resource (a 137k-resource plan).
+        var approvedByAddress = new Dictionary<string, ResourceChange>(approved.Resources.Count, StringComparer.Ordinal);
+        foreach (var resource in approved.Resources)
+        {
+            approvedByAddress.TryAdd(Key(resource), resource);
+        }
 
         if (approved.Target is { } a && fresh.Target is { } f)
         {
