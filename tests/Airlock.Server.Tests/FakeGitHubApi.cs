@@ -180,6 +180,10 @@ public sealed partial class FakeGitHubApi : IAsyncDisposable
             {
                 problems.Add("a comment needs a non-empty string body");
             }
+            else if (((string)body["body"]!).Length > 65_536)
+            {
+                problems.Add("comment body is too long (maximum is 65536 characters)");
+            }
         }
         else if (request.Method == "POST" && StatusPath().IsMatch(rest))
         {

@@ -227,6 +227,36 @@ public sealed class GitHubFlowTests
         Assert.Empty(scenario.Api.Violations);
     }
 
+    [Fact]
+    public async Task A_plan_too_long_for_one_comment_is_shortened_to_fit_and_links_the_whole_plan()
+    {
+        // 450 new pages with long names: each plan's table alone is ~80,000 characters, over GitHub's 65,536.
+        const int Pages = 450;
+        await using var scenario = await PullRequestScenario.StartAsync(change: git =>
+        {
+            for (var i = 0; i < Pages; i++)
+            {
+                git.Write($"stacks/site/content/{i:D3}-{new string('p', 140)}.html", $"<p>{i}</p>\n");
+            }
+        });
+        await scenario.SendAsync("pull_request", scenario.Opened());
+
+        Assert.Equal("success", (string?)(await scenario.Api.WaitForFinalStatusAsync("airlock/plan"))["state"]);
+        var (dev, prod) = await HeadPlansAsync(scenario);
+        Assert.Empty(scenario.Api.Violations); // the fake refuses bodies over 65,536 characters, as GitHub does
+        foreach (var (environment, plan) in new[] { ("dev", dev), ("prod", prod) })
+        {
+            var comment = Assert.Single(scenario.Api.Comments, c => c.Contains($"#### Airlock plan: `site` in `{environment}`", StringComparison.Ordinal));
+            Assert.InRange(comment.Length, 60_000, 65_536);
+            var creates = System.Text.RegularExpressions.Regex.Match(comment, @"### Plan: (\d+) to create");
+            Assert.True(creates.Success && int.Parse(creates.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= Pages, comment[..300]);
+            Assert.Contains($"changed resources. The whole summary: {scenario.Server.BaseAddress}plans/{plan.PlanId}", comment, StringComparison.Ordinal);
+            Assert.Contains("more not listed here |", comment, StringComparison.Ordinal);
+            Assert.Contains("<sub>summary digest `sha256:", comment, StringComparison.Ordinal);
+            Assert.EndsWith("apply with `airlock apply`.\n", comment, StringComparison.Ordinal);
+        }
+    }
+
     // The dev and prod plans the flow made: at the pull request's head, tagged with its number, requested by its author.
     private static async Task<(PlanRecord Dev, PlanRecord Prod)> HeadPlansAsync(PullRequestScenario scenario)
     {

@@ -38,35 +38,90 @@ public static class PlanMarkdown
     {
         ArgumentNullException.ThrowIfNull(summary);
         ArgumentNullException.ThrowIfNull(writer);
+        Write(summary, writer, maxLength: null, fullSummaryUrl: null);
+    }
+
+    /// <summary>
+    /// The rendering in at most <paramref name="maxLength"/> characters, for places with a limit
+    /// (GitHub refuses a comment over 65,536). The counts, the risks first, then as many resources
+    /// as fit; a cut says so at the top, with what it left out and where the whole summary is; the
+    /// digests at the end always stay.
+    /// </summary>
+    public static string Render(PlanSummary summary, int maxLength, string? fullSummaryUrl)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, MinimumLength);
+        using var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        Write(summary, text, maxLength, fullSummaryUrl);
+        return text.ToString();
+    }
+
+    /// <summary>The least <see cref="Render(PlanSummary, int, string?)"/> accepts: room for the counts, the notes of a cut and the digests.</summary>
+    public const int MinimumLength = 4096;
+
+    private static void Write(PlanSummary summary, TextWriter writer, int? maxLength, string? fullSummaryUrl)
+    {
         var md = new StringBuilder();
+        var written = 0L;
         void Flush(bool always = false)
         {
-            if (always || md.Length >= 64 * 1024)
+            // A limited rendering is small and stays whole until the end: the note of a cut goes near its top.
+            if (maxLength is null && (always || md.Length >= 64 * 1024))
             {
+                written += md.Length;
                 writer.Write(md);
                 md.Clear();
             }
         }
 
+        var footer = Footer(summary);
+
+        // Room kept for what follows a cut: its note, the "more" rows, the sections shown by count only, the footer.
+        var limit = maxLength is { } max ? max - footer.Length - 1500 - (fullSummaryUrl?.Length ?? 0) : long.MaxValue;
+        var cut = false;
+        bool Fits(int rowStart)
+        {
+            if (written + md.Length <= limit)
+            {
+                return true;
+            }
+
+            md.Length = rowStart;
+            cut = true;
+            return false;
+        }
+
         md.Append("### Plan: ").Append(CountsLine(summary)).Append('\n').Append('\n');
+        var noteAt = md.Length;
         md.Append('_').Append(Source(summary)).Append("_\n\n");
         if (summary.Errored)
         {
             md.Append("> [!CAUTION]\n> The engine reported errors: this plan is incomplete.\n\n");
         }
 
+        var risksShown = 0;
         if (summary.Risks.Count > 0)
         {
             md.Append("#### :warning: Risks (").Append(summary.Risks.Count).Append(")\n\n| kind | address | detail |\n|---|---|---|\n");
             foreach (var risk in summary.Risks)
             {
+                var row = md.Length;
                 md.Append("| `").Append(risk.Kind).Append("` | `").Append(Cell(risk.Address)).Append("` | ").Append(Cell(risk.Detail)).Append(" |\n");
+                if (!Fits(row))
+                {
+                    md.Append("| … | | ").Append(summary.Risks.Count - risksShown).Append(" more risks not listed here |\n");
+                    break;
+                }
+
+                risksShown++;
                 Flush();
             }
 
             md.Append('\n');
         }
 
+        var resourcesShown = 0;
+        var resourcesListed = 0;
         foreach (var action in ShownActions)
         {
             var group = summary.Resources.Where(r => r.Action == action).ToList();
@@ -75,23 +130,49 @@ public static class PlanMarkdown
                 continue;
             }
 
+            resourcesListed += group.Count;
+            if (cut)
+            {
+                md.Append("**").Append(action.ToWire()).Append("** (").Append(group.Count).Append("): not listed here\n\n");
+                continue;
+            }
+
             md.Append("<details").Append(action is PlanAction.Delete or PlanAction.Replace ? " open" : "").Append("><summary><b>")
               .Append(action.ToWire()).Append("</b> (").Append(group.Count).Append(")</summary>\n\n| address | type | notes |\n|---|---|---|\n");
+            var shown = 0;
             foreach (var resource in group)
             {
+                var row = md.Length;
                 md.Append("| `").Append(Cell(resource.Address)).Append("` | `").Append(Cell(resource.Type)).Append("` | ").Append(Cell(Notes(resource))).Append(" |\n");
+                if (!Fits(row))
+                {
+                    md.Append("| … | | ").Append(group.Count - shown).Append(" more not listed here |\n");
+                    break;
+                }
+
+                shown++;
                 Flush();
             }
 
+            resourcesShown += shown;
             md.Append("\n</details>\n\n");
         }
 
         if (summary.Drift.Count > 0)
         {
             md.Append("<details><summary><b>changed outside the tool</b> (").Append(summary.Drift.Count).Append(")</summary>\n\n| action | address |\n|---|---|\n");
+            var shown = 0;
             foreach (var entry in summary.Drift)
             {
+                var row = md.Length;
                 md.Append("| ").Append(entry.Action.ToWire()).Append(" | `").Append(Cell(entry.Address)).Append("` |\n");
+                if (!Fits(row))
+                {
+                    md.Append("| … | ").Append(summary.Drift.Count - shown).Append(" more not listed here |\n");
+                    break;
+                }
+
+                shown++;
                 Flush();
             }
 
@@ -102,22 +183,52 @@ public static class PlanMarkdown
         if (outputs.Count > 0)
         {
             md.Append("<details><summary><b>outputs</b> (").Append(outputs.Count).Append(")</summary>\n\n| action | name | value |\n|---|---|---|\n");
+            var shown = 0;
             foreach (var output in outputs)
             {
+                var row = md.Length;
                 md.Append("| ").Append(output.Action.ToWire()).Append(" | `").Append(Cell(output.Name)).Append("` | ").Append(Cell(output.DisplayValue ?? "")).Append(" |\n");
+                if (!Fits(row))
+                {
+                    md.Append("| … | ").Append(outputs.Count - shown).Append(" more not listed here | |\n");
+                    break;
+                }
+
+                shown++;
             }
 
             md.Append("\n</details>\n\n");
         }
 
-        md.Append("<sub>summary digest `").Append(PlanSummaryJson.Digest(summary)).Append('`');
-        if (summary.ArtifactDigest is not null)
+        md.Append(footer);
+        if (cut)
         {
-            md.Append(" · artifact `").Append(summary.ArtifactDigest).Append('`');
+            var note = new StringBuilder("> [!NOTE]\n> Shortened to fit: lists ").Append(resourcesShown).Append(" of ").Append(resourcesListed).Append(" changed resources");
+            if (risksShown < summary.Risks.Count)
+            {
+                note.Append(" and ").Append(risksShown).Append(" of ").Append(summary.Risks.Count).Append(" risks");
+            }
+
+            note.Append(". The whole summary: ").Append(fullSummaryUrl ?? "`airlock summarize`").Append("\n\n");
+            md.Insert(noteAt, note);
         }
 
-        md.Append("</sub>\n");
         Flush(always: true);
+        if (maxLength is not null)
+        {
+            writer.Write(md);
+        }
+    }
+
+    private static string Footer(PlanSummary summary)
+    {
+        var footer = new StringBuilder("<sub>summary digest `").Append(PlanSummaryJson.Digest(summary)).Append('`');
+        if (summary.ArtifactDigest is not null)
+        {
+            footer.Append(" · artifact `").Append(summary.ArtifactDigest).Append('`');
+        }
+
+        return footer.Append("</sub>\n").ToString();
     }
 
     /// <summary>Where the summary came from (engine and format), for headings.</summary>

@@ -73,8 +73,35 @@ public sealed class GitHubClient
     /// <summary>Posts a comment on the pull request (its issue).</summary>
     public async Task CommentAsync(int number, string body, CancellationToken cancellationToken)
     {
-        using var response = await _http.PostAsJsonAsync($"repos/{_repository}/issues/{number}/comments", new JsonObject { ["body"] = body }, cancellationToken);
+        using var response = await _http.PostAsJsonAsync($"repos/{_repository}/issues/{number}/comments", new JsonObject { ["body"] = FitComment(body) }, cancellationToken);
         await EnsureSuccessAsync(response, $"commenting on #{number}", cancellationToken);
+    }
+
+    /// <summary>GitHub refuses a comment body over this many characters (422 "body is too long").</summary>
+    public const int MaxCommentLength = 65_536;
+
+    /// <summary>
+    /// <paramref name="body"/>, or its start with a line saying it was cut when it is over
+    /// <see cref="MaxCommentLength"/>: a long comment must not turn into no comment.
+    /// </summary>
+    public static string FitComment(string body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        if (body.Length <= MaxCommentLength)
+        {
+            return body;
+        }
+
+        const string Cut = "\n\n_… cut at GitHub's 65,536-character limit._\n";
+        var keep = MaxCommentLength - Cut.Length;
+
+        // Never split a surrogate pair: half a character is not UTF-16 GitHub accepts.
+        if (char.IsHighSurrogate(body[keep - 1]))
+        {
+            keep--;
+        }
+
+        return body[..keep] + Cut;
     }
 
     /// <summary>Sets a commit status (<paramref name="state"/>: pending, success, failure, error) under <paramref name="context"/>.</summary>

@@ -281,8 +281,12 @@ internal sealed class PullRequestFlow(
           .Append(outcome.Policy.Decision.ToString().ToLowerInvariant()).Append("** · requested by ").Append(outcome.Metadata.Requester)
           .Append(" · expires ").Append(outcome.Record.ExpiresAt.ToUniversalTime().ToString("u", CultureInfo.InvariantCulture)).Append('\n');
         md.Append("Approvals: ").Append(verdict.Satisfied ? "none needed or complete" : string.Join("; ", verdict.Problems)).Append("\n\n");
-        md.Append(PlanMarkdown.Render(outcome.Summary)).Append('\n');
-        md.Append("Approve with a pull-request review or `airlock approve`; apply with `airlock apply`.\n");
+        const string Trailer = "\nApprove with a pull-request review or `airlock approve`; apply with `airlock apply`.\n";
+
+        // A plan of a few hundred resources renders past GitHub's comment limit: keep what fits, link the rest.
+        var room = GitHubClient.MaxCommentLength - md.Length - Trailer.Length;
+        md.Append(PlanMarkdown.Render(outcome.Summary, Math.Max(room, PlanMarkdown.MinimumLength), PlanUrl(outcome.Record.PlanId)));
+        md.Append(Trailer);
         return md.ToString();
     }
 
