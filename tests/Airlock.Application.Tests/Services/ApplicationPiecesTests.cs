@@ -60,6 +60,29 @@ public sealed class ApplicationPiecesTests
     }
 
     [Fact]
+    public void A_plan_archive_is_compressed_and_one_stored_before_compression_still_unpacks()
+    {
+        using var dir = new TempDir();
+        var planJson = "{\"format_version\":\"1.2\",\"resource_changes\":[" + string.Join(",", Enumerable.Range(0, 2000).Select(i => $"{{\"address\":\"aws_s3_bucket.b{i}\",\"type\":\"aws_s3_bucket\",\"change\":{{\"actions\":[\"create\"]}}}}")) + "]}";
+        dir.Write("artifact/plan.json", planJson);
+
+        var archive = PlanArtifactArchive.Pack(Path.Combine(dir.Path, "artifact"));
+
+        Assert.Equal(new byte[] { 0x1F, 0x8B }, archive[..2]);
+        Assert.True(archive.Length < planJson.Length / 5, $"{archive.Length} bytes for {planJson.Length} of plan JSON");
+
+        // What Pack wrote before archives were compressed: a plain tar.
+        using var plain = new MemoryStream();
+        using (var writer = new TarWriter(plain, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            writer.WriteEntry(dir.File("artifact/plan.json"), "plan.json");
+        }
+
+        PlanArtifactArchive.Unpack(plain.ToArray(), dir.File("old"));
+        Assert.Equal(planJson, File.ReadAllText(dir.File("old/plan.json")));
+    }
+
+    [Fact]
     public void An_archive_entry_that_would_escape_the_directory_is_refused()
     {
         using var dir = new TempDir();
