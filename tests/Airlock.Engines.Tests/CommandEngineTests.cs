@@ -123,6 +123,41 @@ public sealed class CommandEngineTests
         Assert.Equal("command engine: plan JSON has no \"resource_changes\" array", error.Message);
     }
 
+    [Theory]
+    [InlineData("""{"format_version":"1.2","resource_changes":[]}""", false)]
+    [InlineData("""{"format_version":"1.2","resource_changes":[{"change":{"actions":["no-op"]}},{"change":{"actions":["read"]}}]}""", false)]
+    [InlineData("""{"format_version":"1.2","resource_changes":[{"change":{"actions":["no-op"]}},{"change":{"before":{"actions":["delete"]},"actions":["no-op"]}}]}""", false)]
+    [InlineData("""{"resource_changes":[{"change":{"actions":["delete","create"]}}],"format_version":"1.2"}""", true)]
+    [InlineData("""{"format_version":"1.2","resource_changes":[{"address":"a","change":{"after":{"note":"PADDING"},"actions":["upd\u0061te"]}}]}""", true)]
+    public async Task Whether_a_plan_proposes_changes_is_read_from_each_resource_changes_actions(string planJson, bool hasChanges)
+    {
+        // PADDING: a value longer than the reader's 64 KB buffer, so the check runs across refills and a grown buffer.
+        using var dir = Stack();
+        dir.Write("custom.json", planJson.Replace("PADDING", new string('x', 200_000), StringComparison.Ordinal));
+        Scripts.Write(dir, "plan.sh", "cp custom.json \"$AIRLOCK_PLAN_JSON\"");
+
+        var artifact = await Engine(dir).PlanAsync(Path.Combine(dir.Path, "a"), CancellationToken.None);
+
+        Assert.Equal(hasChanges, artifact.HasChanges);
+    }
+
+    [Theory]
+    [InlineData("""{"format_version":1.2,"resource_changes":[]}""", "command engine: plan JSON has no \"format_version\" string")]
+    [InlineData("""[{"format_version":"1.2","resource_changes":[]}]""", "command engine: plan JSON has no \"format_version\" string")]
+    [InlineData("""{"format_version":"1.2","resource_changes":{}}""", "command engine: plan JSON has no \"resource_changes\" array")]
+    [InlineData("""{"format_version":"1.2","resource_changes":[{"change":{"actions":["create"]}}""", "command engine: plan JSON is invalid: ")]
+    [InlineData("", "command engine: plan JSON is invalid: ")]
+    public async Task Plan_JSON_that_breaks_the_contract_is_refused_with_the_reason(string planJson, string reason)
+    {
+        using var dir = Stack();
+        dir.Write("custom.json", planJson);
+        Scripts.Write(dir, "plan.sh", "cp custom.json \"$AIRLOCK_PLAN_JSON\"");
+
+        var error = await Assert.ThrowsAsync<EngineConfigurationException>(() => Engine(dir).PlanAsync(Path.Combine(dir.Path, "a"), CancellationToken.None));
+
+        Assert.StartsWith(reason, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_failing_apply_is_classified_like_any_engine()
     {

@@ -63,13 +63,14 @@ internal static class PlanCommand
                 using var cancellation = new GracefulCancellation(cancellationToken);
                 var sink = new ConsoleToolSink(json ? Console.Error : Console.Out);
                 var outcome = await new PlanService(services).PlanAsync(new PlanRequest(parseResult.GetValue(stackArgument)!, parseResult.GetValue(envOption)!, actor, parseResult.GetValue(regionOption)), sink, cancellation.Token);
-                return Show(ToJson(outcome), json);
+                // The text needs no JSON form of the summary: it renders the one just read.
+                return json ? Show(ToJson(outcome), json: true) : Show(ToJson(outcome, withSummary: false), json: false, outcome.Summary);
             }, cancellationToken);
         });
         return command;
     }
 
-    public static JsonObject ToJson(PlanOutcome outcome)
+    public static JsonObject ToJson(PlanOutcome outcome, bool withSummary = true)
     {
         var policy = outcome.Policy.ToJson();
         policy["digest"] = outcome.Policy.Digest;
@@ -89,7 +90,7 @@ internal static class PlanCommand
             ["tool_version"] = outcome.Metadata.ToolVersion,
             ["guarded_destroys"] = new JsonArray([.. outcome.Metadata.GuardedDestroys.Select(a => (JsonNode)a)]),
             ["inputs"] = JsonViews.Inputs(outcome.Metadata),
-            ["summary"] = PlanSummaryJson.ToJson(outcome.Summary),
+            ["summary"] = withSummary ? PlanSummaryJson.ToJson(outcome.Summary) : null,
             ["policy"] = policy,
         };
     }
@@ -120,7 +121,7 @@ internal static class PlanCommand
     ];
 
     // The one rendering of a plan, from the ToJson shape (local or from the server): JSON or the human text; exit 3 when policy denies it.
-    private static int Show(JsonObject plan, bool json)
+    private static int Show(JsonObject plan, bool json, PlanSummary? summary = null)
     {
         var denied = (string?)plan["policy"]?["decision"] == "deny";
         if (json)
@@ -129,18 +130,22 @@ internal static class PlanCommand
         }
         else
         {
-            Render(plan, denied);
+            Render(plan, denied, summary);
         }
 
         return denied ? ExitCodes.Refused : ExitCodes.Ok;
     }
 
-    private static void Render(JsonObject plan, bool denied)
+    private static void Render(JsonObject plan, bool denied, PlanSummary? summary)
     {
-        using (var summary = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(plan["summary"]!.ToJsonString())))
+        if (summary is null)
         {
-            PlanRendering.Text(PlanReader.Read(summary));
+            // From the server: its summary JSON read back (PlanSummaryJson round-trips).
+            using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(plan["summary"]!.ToJsonString()));
+            summary = PlanReader.Read(stream);
         }
+
+        PlanRendering.Text(summary);
 
         Console.WriteLine();
         Console.WriteLine($"Policy: {(string?)plan["policy"]?["decision"]}");
