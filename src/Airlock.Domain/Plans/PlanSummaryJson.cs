@@ -26,7 +26,7 @@ public static class PlanSummaryJson
     /// </remarks>
     public static string Digest(PlanSummary summary)
     {
-        using var hash = new HashingBufferWriter();
+        using var hash = new Serialization.HashingBufferWriter();
         using (var writer = new Utf8JsonWriter(hash, CanonicalJson.WriterOptions))
         {
             WriteSemantic(writer, summary, canonical: true);
@@ -354,31 +354,6 @@ public static class PlanSummaryJson
         }
 
         writer.WriteEndArray();
-    }
-
-    /// <summary>SHA-256 of everything a <see cref="Utf8JsonWriter"/> writes into it, through one reused buffer.</summary>
-    private sealed class HashingBufferWriter : System.Buffers.IBufferWriter<byte>, IDisposable
-    {
-        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        private byte[] _buffer = new byte[16 * 1024];
-
-        public void Advance(int count) => _hash.AppendData(_buffer, 0, count);
-
-        public Memory<byte> GetMemory(int sizeHint = 0)
-        {
-            if (sizeHint > _buffer.Length)
-            {
-                _buffer = new byte[sizeHint];
-            }
-
-            return _buffer;
-        }
-
-        public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
-
-        public string Digest() => "sha256:" + Convert.ToHexStringLower(_hash.GetHashAndReset());
-
-        public void Dispose() => _hash.Dispose();
     }
 
     /// <summary>Reads a summary document back (for `compare` against a stored approved summary).</summary>

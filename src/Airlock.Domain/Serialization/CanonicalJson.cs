@@ -46,11 +46,29 @@ public static class CanonicalJson
     /// <summary>Canonical form as a string.</summary>
     public static string ToCanonicalString(JsonNode? node) => System.Text.Encoding.UTF8.GetString(ToUtf8Bytes(node));
 
-    /// <summary>"sha256:" + lowercase hex of the canonical form.</summary>
-    public static string Sha256Digest(JsonNode? node) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(ToUtf8Bytes(node)));
+    /// <summary>"sha256:" + lowercase hex of the canonical form (hashed as it is written: a plan's policy input can be tens of MB).</summary>
+    public static string Sha256Digest(JsonNode? node)
+    {
+        using var hash = new HashingBufferWriter();
+        using (var writer = new Utf8JsonWriter(hash, WriterOptions))
+        {
+            Write(writer, node);
+        }
+
+        return hash.Digest();
+    }
 
     /// <summary>"sha256:" + lowercase hex of the canonical form.</summary>
-    public static string Sha256Digest(JsonElement element) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(ToUtf8Bytes(element)));
+    public static string Sha256Digest(JsonElement element)
+    {
+        using var hash = new HashingBufferWriter();
+        using (var writer = new Utf8JsonWriter(hash, WriterOptions))
+        {
+            Write(writer, element);
+        }
+
+        return hash.Digest();
+    }
 
     /// <summary>Writes <paramref name="node"/> canonically (keys sorted) into <paramref name="writer"/>.</summary>
     internal static void Write(Utf8JsonWriter writer, JsonNode? node)
