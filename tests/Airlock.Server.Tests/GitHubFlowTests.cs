@@ -230,15 +230,20 @@ public sealed class GitHubFlowTests
     [Fact]
     public async Task A_plan_too_long_for_one_comment_is_shortened_to_fit_and_links_the_whole_plan()
     {
-        // 450 new pages with long names: each plan's table alone is ~80,000 characters, over GitHub's 65,536.
-        const int Pages = 450;
-        await using var scenario = await PullRequestScenario.StartAsync(change: git =>
-        {
-            for (var i = 0; i < Pages; i++)
-            {
-                git.Write($"stacks/site/content/{i:D3}-{new string('p', 140)}.html", $"<p>{i}</p>\n");
-            }
-        });
+        // The pull request's plan script proposes 1,000 creates (one awk process, not a process per file):
+        // each plan's table alone is ~85,000 characters, over GitHub's 65,536.
+        const int Pages = 1000;
+        await using var scenario = await PullRequestScenario.StartAsync(change: git => git.Write("stacks/site/plan.sh", """
+            #!/bin/sh
+            set -e
+            echo "proposal" > "$AIRLOCK_PLAN_FILE"
+            awk 'BEGIN {
+              printf "{\"format_version\":\"1.2\",\"resource_changes\":["
+              for (i = 0; i < 1000; i++)
+                printf "%s{\"address\":\"local_file.page_%04d_with_a_long_name_so_rows_are_wide\",\"mode\":\"managed\",\"type\":\"local_file\",\"name\":\"p%d\",\"provider_name\":\"getting-started/site\",\"change\":{\"actions\":[\"create\"],\"before\":null,\"after\":{},\"after_unknown\":{}}}", (i ? "," : ""), i, i
+              print "]}"
+            }' > "$AIRLOCK_PLAN_JSON"
+            """));
         await scenario.SendAsync("pull_request", scenario.Opened());
 
         Assert.Equal("success", (string?)(await scenario.Api.WaitForFinalStatusAsync("airlock/plan"))["state"]);
