@@ -24,16 +24,7 @@ public static class PlanSummaryJson
     /// Streamed into the hash item by item: the same bytes as the canonical form of the whole
     /// node tree, without holding that tree (a 137k-resource summary as nodes is hundreds of MB).
     /// </remarks>
-    public static string Digest(PlanSummary summary)
-    {
-        using var hash = new Serialization.HashingBufferWriter();
-        using (var writer = new Utf8JsonWriter(hash, CanonicalJson.WriterOptions))
-        {
-            WriteSemantic(writer, summary, canonical: true);
-        }
-
-        return hash.Digest();
-    }
+    public static string Digest(PlanSummary summary) => CanonicalJson.Sha256Digest(writer => WriteSemantic(writer, summary, canonical: true));
 
     /// <summary>
     /// Writes what <see cref="ToJson"/> builds (byte-identical to its <c>ToJsonString</c> with the

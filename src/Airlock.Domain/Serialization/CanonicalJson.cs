@@ -47,24 +47,18 @@ public static class CanonicalJson
     public static string ToCanonicalString(JsonNode? node) => System.Text.Encoding.UTF8.GetString(ToUtf8Bytes(node));
 
     /// <summary>"sha256:" + lowercase hex of the canonical form (hashed as it is written: a plan's policy input can be tens of MB).</summary>
-    public static string Sha256Digest(JsonNode? node)
-    {
-        using var hash = new HashingBufferWriter();
-        using (var writer = new Utf8JsonWriter(hash, WriterOptions))
-        {
-            Write(writer, node);
-        }
-
-        return hash.Digest();
-    }
+    public static string Sha256Digest(JsonNode? node) => Sha256Digest(writer => Write(writer, node));
 
     /// <summary>"sha256:" + lowercase hex of the canonical form.</summary>
-    public static string Sha256Digest(JsonElement element)
+    public static string Sha256Digest(JsonElement element) => Sha256Digest(writer => Write(writer, element));
+
+    /// <summary>"sha256:" + lowercase hex of what <paramref name="write"/> writes with the canonical writer settings, hashed as it goes.</summary>
+    internal static string Sha256Digest(Action<Utf8JsonWriter> write)
     {
         using var hash = new HashingBufferWriter();
         using (var writer = new Utf8JsonWriter(hash, WriterOptions))
         {
-            Write(writer, element);
+            write(writer);
         }
 
         return hash.Digest();
