@@ -13,7 +13,13 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 /// <summary>Runs the built `airlock` CLI as a real child process, exactly as a user would.</summary>
 public static class CliRunner
 {
-    private static string CliDll => Path.Combine(AppContext.BaseDirectory, "airlock.dll");
+    /// <summary>
+    /// The ReadyToRun copy of the build (PrecompiledCli.targets: same IL, less JIT in each of the suite's hundreds
+    /// of processes), or the plain build where the SDK has no crossgen2.
+    /// </summary>
+    private static string CliDll { get; } = File.Exists(Path.Combine(AppContext.BaseDirectory, "airlock-r2r", "airlock.dll"))
+        ? Path.Combine(AppContext.BaseDirectory, "airlock-r2r", "airlock.dll")
+        : Path.Combine(AppContext.BaseDirectory, "airlock.dll");
 
     public static async Task<CliResult> RunAsync(string? workingDirectory, IDictionary<string, string?>? environment, params string[] args)
     {
