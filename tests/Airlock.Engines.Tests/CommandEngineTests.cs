@@ -113,6 +113,19 @@ public sealed class CommandEngineTests
     }
 
     [Fact]
+    public async Task Show_of_an_artifact_that_lost_its_plan_JSON_says_so_in_one_line()
+    {
+        using var dir = Stack();
+        var engine = Engine(dir);
+        var artifact = await engine.PlanAsync(Path.Combine(dir.Path, "a"), CancellationToken.None);
+        File.Delete(Path.Combine(artifact.Directory, CommandEngine.PlanJsonFileName));
+
+        var error = await Assert.ThrowsAsync<EngineConfigurationException>(() => engine.ShowAsync(artifact, CancellationToken.None));
+
+        Assert.Equal($"command engine: the plan artifact in {artifact.Directory} has no plan.json", error.Message);
+    }
+
+    [Fact]
     public async Task Plan_JSON_without_resource_changes_breaks_the_contract()
     {
         using var dir = Stack();

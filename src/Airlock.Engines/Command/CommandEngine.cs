@@ -91,11 +91,16 @@ public sealed class CommandEngine(CommandEngineOptions options, IProcessRunner r
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The artifact is the one <see cref="PlanAsync"/> returned, which checked the JSON against the contract in its
+    /// one streaming pass; reading a plan of hundreds of megabytes a second time would only repeat that.
+    /// </remarks>
     public Task<PlanJson> ShowAsync(PlanArtifact artifact, CancellationToken cancellationToken)
     {
         var path = Path.Combine(artifact.Directory, PlanJsonFileName);
-        ValidatePlanJson(path);
-        return Task.FromResult(new PlanJson(path));
+        return File.Exists(path)
+            ? Task.FromResult(new PlanJson(path))
+            : throw new EngineConfigurationException($"command engine: the plan artifact in {artifact.Directory} has no {PlanJsonFileName}");
     }
 
     /// <inheritdoc />
