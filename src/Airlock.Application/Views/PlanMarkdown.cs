@@ -91,6 +91,27 @@ public static class PlanMarkdown
             return false;
         }
 
+        // One table row per item while the rendering fits; at the first that does not, a row saying how many are left out.
+        int Rows<T>(IReadOnlyList<T> items, Action<StringBuilder, T> row, Func<int, string> more)
+        {
+            var shown = 0;
+            foreach (var item in items)
+            {
+                var start = md.Length;
+                row(md, item);
+                if (!Fits(start))
+                {
+                    md.Append(more(items.Count - shown));
+                    break;
+                }
+
+                shown++;
+                Flush();
+            }
+
+            return shown;
+        }
+
         md.Append("### Plan: ").Append(CountsLine(summary)).Append('\n').Append('\n');
         var noteAt = md.Length;
         md.Append('_').Append(Source(summary)).Append("_\n\n");
@@ -103,20 +124,10 @@ public static class PlanMarkdown
         if (summary.Risks.Count > 0)
         {
             md.Append("#### :warning: Risks (").Append(summary.Risks.Count).Append(")\n\n| kind | address | detail |\n|---|---|---|\n");
-            foreach (var risk in summary.Risks)
-            {
-                var row = md.Length;
-                md.Append("| `").Append(risk.Kind).Append("` | `").Append(Cell(risk.Address)).Append("` | ").Append(Cell(risk.Detail)).Append(" |\n");
-                if (!Fits(row))
-                {
-                    md.Append("| … | | ").Append(summary.Risks.Count - risksShown).Append(" more risks not listed here |\n");
-                    break;
-                }
-
-                risksShown++;
-                Flush();
-            }
-
+            risksShown = Rows(
+                summary.Risks,
+                static (md, risk) => md.Append("| `").Append(risk.Kind).Append("` | `").Append(Cell(risk.Address)).Append("` | ").Append(Cell(risk.Detail)).Append(" |\n"),
+                static left => $"| … | | {left} more risks not listed here |\n");
             md.Append('\n');
         }
 
@@ -139,42 +150,20 @@ public static class PlanMarkdown
 
             md.Append("<details").Append(action is PlanAction.Delete or PlanAction.Replace ? " open" : "").Append("><summary><b>")
               .Append(action.ToWire()).Append("</b> (").Append(group.Count).Append(")</summary>\n\n| address | type | notes |\n|---|---|---|\n");
-            var shown = 0;
-            foreach (var resource in group)
-            {
-                var row = md.Length;
-                md.Append("| `").Append(Cell(resource.Address)).Append("` | `").Append(Cell(resource.Type)).Append("` | ").Append(Cell(Notes(resource))).Append(" |\n");
-                if (!Fits(row))
-                {
-                    md.Append("| … | | ").Append(group.Count - shown).Append(" more not listed here |\n");
-                    break;
-                }
-
-                shown++;
-                Flush();
-            }
-
-            resourcesShown += shown;
+            resourcesShown += Rows(
+                group,
+                static (md, resource) => md.Append("| `").Append(Cell(resource.Address)).Append("` | `").Append(Cell(resource.Type)).Append("` | ").Append(Cell(Notes(resource))).Append(" |\n"),
+                static left => $"| … | | {left} more not listed here |\n");
             md.Append("\n</details>\n\n");
         }
 
         if (summary.Drift.Count > 0)
         {
             md.Append("<details><summary><b>changed outside the tool</b> (").Append(summary.Drift.Count).Append(")</summary>\n\n| action | address |\n|---|---|\n");
-            var shown = 0;
-            foreach (var entry in summary.Drift)
-            {
-                var row = md.Length;
-                md.Append("| ").Append(entry.Action.ToWire()).Append(" | `").Append(Cell(entry.Address)).Append("` |\n");
-                if (!Fits(row))
-                {
-                    md.Append("| … | ").Append(summary.Drift.Count - shown).Append(" more not listed here |\n");
-                    break;
-                }
-
-                shown++;
-                Flush();
-            }
+            Rows(
+                summary.Drift,
+                static (md, entry) => md.Append("| ").Append(entry.Action.ToWire()).Append(" | `").Append(Cell(entry.Address)).Append("` |\n"),
+                static left => $"| … | {left} more not listed here |\n");
 
             md.Append("\n</details>\n\n");
         }
@@ -183,19 +172,10 @@ public static class PlanMarkdown
         if (outputs.Count > 0)
         {
             md.Append("<details><summary><b>outputs</b> (").Append(outputs.Count).Append(")</summary>\n\n| action | name | value |\n|---|---|---|\n");
-            var shown = 0;
-            foreach (var output in outputs)
-            {
-                var row = md.Length;
-                md.Append("| ").Append(output.Action.ToWire()).Append(" | `").Append(Cell(output.Name)).Append("` | ").Append(Cell(output.DisplayValue ?? "")).Append(" |\n");
-                if (!Fits(row))
-                {
-                    md.Append("| … | ").Append(outputs.Count - shown).Append(" more not listed here | |\n");
-                    break;
-                }
-
-                shown++;
-            }
+            Rows(
+                outputs,
+                static (md, output) => md.Append("| ").Append(output.Action.ToWire()).Append(" | `").Append(Cell(output.Name)).Append("` | ").Append(Cell(output.DisplayValue ?? "")).Append(" |\n"),
+                static left => $"| … | {left} more not listed here | |\n");
 
             md.Append("\n</details>\n\n");
         }
