@@ -29,7 +29,10 @@ public sealed class BlueGreenDeploymentTests
         var ports = new Ports(DeploymentWorkspace.FreePort(), DeploymentWorkspace.FreePort());
         await ws.BuildAsync(app);
         var first = await ws.Deployer.DeployAsync(ws.Request(app, "v1", previous: null, liveColor: null, ports.Placeholders), ws.Observer, CancellationToken.None);
-        Assert.Equal((DeploymentResult.Live, "blue"), (first.Outcome, first.Color));
+        // The statement (and blue's own log) say why when v1 did not come up.
+        Assert.True(
+            (first.Outcome, first.Color) == (DeploymentResult.Live, "blue"),
+            $"{first.Outcome} on {first.Color}: {first.Statement}\nblue's log: {ws.ReadIfExists($"app-{ports.Blue}.log")}");
         Assert.Equal("web v1 is live on blue in dev", first.Statement);
         return (ws, ports);
     }
@@ -62,7 +65,7 @@ public sealed class BlueGreenDeploymentTests
         var (ws, ports) = await WithV1OnBlueAsync(app);
         await using var _ = ws;
 
-        var result = await ws.Deployer.DeployAsync(ws.Request(app, "v2-broken", "v1", "blue", ports.Placeholders), ws.Observer, CancellationToken.None);
+        var result = await ws.Deployer.DeployAsync(ws.Request(app with { Health = DeploymentWorkspace.HealthChecksForAFailingVersion }, "v2-broken", "v1", "blue", ports.Placeholders), ws.Observer, CancellationToken.None);
 
         Assert.Equal((DeploymentResult.Failed, "blue"), (result.Outcome, result.Color));
         Assert.StartsWith("web v2-broken on green in dev: failed health checks (http http://127.0.0.1:", result.Statement, StringComparison.Ordinal);
@@ -83,7 +86,7 @@ public sealed class BlueGreenDeploymentTests
         var (ws, ports) = await WithV1OnBlueAsync(app);
         await using var _ = ws;
 
-        var result = await ws.Deployer.DeployAsync(ws.Request(app, "v2", "v1", "blue", ports.Placeholders), ws.Observer, CancellationToken.None);
+        var result = await ws.Deployer.DeployAsync(ws.Request(app with { Health = DeploymentWorkspace.HealthChecksForAFailingVersion }, "v2", "v1", "blue", ports.Placeholders), ws.Observer, CancellationToken.None);
 
         Assert.Equal((DeploymentResult.RolledBack, "blue"), (result.Outcome, result.Color));
         Assert.StartsWith("web v2 after the switch to green in dev: failed health checks (http http://127.0.0.1:" + deadPort, result.Statement, StringComparison.Ordinal);

@@ -107,12 +107,20 @@ internal sealed class DeploymentWorkspace : IAsyncDisposable
         """;
 
     /// <summary>
-    /// A health check of /health and one that /version answers the frame's version. 15 s of retries: a .NET service
-    /// starting on a loaded 2-core CI machine can take several seconds to listen (a broken version uses them all).
+    /// A health check of /health and one that /version answers the frame's version. 30 s of retries: a .NET service
+    /// starting on a loaded 2-core CI machine has taken more than 15 s to listen (it only costs time when it does).
     /// </summary>
-    public static ImmutableArray<CheckConfig> HealthChecks =>
+    public static ImmutableArray<CheckConfig> HealthChecks => Checks(retries: 300);
+
+    /// <summary>
+    /// The same checks with 15 s of retries, for a deployment meant to fail them (a broken version, a misrouted switch):
+    /// such a check uses its whole budget. Its rollback is checked with these too.
+    /// </summary>
+    public static ImmutableArray<CheckConfig> HealthChecksForAFailingVersion => Checks(retries: 150);
+
+    private static ImmutableArray<CheckConfig> Checks(int retries) =>
     [
-        new HttpCheck("{url}/health", 200, 150, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), null),
+        new HttpCheck("{url}/health", 200, retries, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), null),
         new HttpCheck("{url}/version", 200, 0, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), "{version}"),
     ];
 

@@ -42,7 +42,7 @@ public sealed class DirectAndCanaryDeploymentTests
         var first = await ws.Deployer.DeployAsync(ws.Request(app, "v1", previous: null), ws.Observer, CancellationToken.None);
         Assert.Equal(DeploymentResult.Live, first.Outcome);
 
-        var result = await ws.Deployer.DeployAsync(ws.Request(app, "v2-broken", previous: "v1"), ws.Observer, CancellationToken.None);
+        var result = await ws.Deployer.DeployAsync(ws.Request(app with { Health = DeploymentWorkspace.HealthChecksForAFailingVersion }, "v2-broken", previous: "v1"), ws.Observer, CancellationToken.None);
 
         // The statement says why when the rollback itself did not come back healthy (a loaded machine, a port still held).
         Assert.True(result.Outcome == DeploymentResult.RolledBack, $"{result.Outcome}: {result.Statement}");
@@ -66,7 +66,7 @@ public sealed class DirectAndCanaryDeploymentTests
         await ws.BuildAsync(app);
         await ws.Deployer.DeployAsync(ws.Request(app, "v1", previous: null), ws.Observer, CancellationToken.None);
 
-        var result = await ws.Deployer.DeployAsync(ws.Request(app, "v2-broken", previous: "v1"), ws.Observer, CancellationToken.None);
+        var result = await ws.Deployer.DeployAsync(ws.Request(app with { Health = DeploymentWorkspace.HealthChecksForAFailingVersion }, "v2-broken", previous: "v1"), ws.Observer, CancellationToken.None);
 
         Assert.Equal(DeploymentResult.RolledBack, result.Outcome);
         Assert.Equal(["rollback v2-broken -> v1"], ws.Lines("rollbacks.log"));
