@@ -5,17 +5,20 @@ namespace Airlock.Cli.Tests.GovernedApply;
 /// <summary>
 /// The governed apply end to end through the real CLI, with the command engine deploying real files
 /// (examples/getting-started): happy paths, every refusal with nothing changed, re-plan materiality,
-/// Ctrl+C, partial mutation, break-glass, freezes and custom rules — on SQLite and PostgreSQL.
+/// Ctrl+C, partial mutation, break-glass, freezes and custom rules — on SQLite and PostgreSQL, one class per
+/// backend so that xunit runs the two side by side (most of these scenarios wait on real processes).
 /// </summary>
-public sealed class GovernedApplyTests
+public abstract class GovernedApplyTests
 {
     public static TheoryData<string> Backends => new() { "sqlite", "postgresql" };
 
-    [Theory]
-    [MemberData(nameof(Backends))]
-    public async Task Dev_plan_and_apply_deploys_verifies_and_leaves_evidence_that_verifies(string backend)
+    /// <summary>The store every scenario of this class runs on.</summary>
+    protected abstract string Backend { get; }
+
+    [Fact]
+    public async Task Dev_plan_and_apply_deploys_verifies_and_leaves_evidence_that_verifies()
     {
-        using var ws = await GovernedWorkspace.CreateAsync(backend);
+        using var ws = await GovernedWorkspace.CreateAsync(Backend);
 
         var planId = await ws.PlanAsync("dev");
         Assert.False(File.Exists(ws.TargetFile("dev", "index.html")), "planning must not change anything");
@@ -43,11 +46,10 @@ public sealed class GovernedApplyTests
         Assert.DoesNotContain("not covered by a checkpoint", verify.Stdout + verify.Stderr, StringComparison.Ordinal);
     }
 
-    [Theory]
-    [MemberData(nameof(Backends))]
-    public async Task Prod_needs_two_approvals_from_the_right_teams_and_refuses_until_then(string backend)
+    [Fact]
+    public async Task Prod_needs_two_approvals_from_the_right_teams_and_refuses_until_then()
     {
-        using var ws = await GovernedWorkspace.CreateAsync(backend);
+        using var ws = await GovernedWorkspace.CreateAsync(Backend);
         var planId = await ws.PlanAsync("prod");
 
         var early = await ws.ApplyJsonAsync(planId, "alice@example.com", 3);
@@ -81,11 +83,10 @@ public sealed class GovernedApplyTests
         Assert.Equal(0, (await ws.RunAsync("evidence", "verify")).ExitCode);
     }
 
-    [Theory]
-    [MemberData(nameof(Backends))]
-    public async Task An_apply_from_a_different_commit_is_refused_and_changes_nothing(string backend)
+    [Fact]
+    public async Task An_apply_from_a_different_commit_is_refused_and_changes_nothing()
     {
-        using var ws = await GovernedWorkspace.CreateAsync(backend);
+        using var ws = await GovernedWorkspace.CreateAsync(Backend);
         var planId = await ws.PlanAsync("dev");
         ws.Write("stacks/site/content/index.html", "<h1>changed after the plan</h1>\n");
         ws.Commit("a later change");
@@ -96,11 +97,10 @@ public sealed class GovernedApplyTests
         Assert.False(File.Exists(ws.TargetFile("dev", "index.html")));
     }
 
-    [Theory]
-    [MemberData(nameof(Backends))]
-    public async Task An_expired_plan_is_refused_and_changes_nothing(string backend)
+    [Fact]
+    public async Task An_expired_plan_is_refused_and_changes_nothing()
     {
-        using var ws = await GovernedWorkspace.CreateAsync(backend);
+        using var ws = await GovernedWorkspace.CreateAsync(Backend);
         ws.Write("airlock.yaml", ws.Read("airlock.yaml").Replace("plan: { mode: replan }", "plan: { mode: replan, max_age: 2s }", StringComparison.Ordinal));
         ws.Commit("short-lived plans");
         var planId = await ws.PlanAsync("dev");
@@ -113,11 +113,10 @@ public sealed class GovernedApplyTests
         Assert.Equal(0, ws.Serial("dev"));
     }
 
-    [Theory]
-    [MemberData(nameof(Backends))]
-    public async Task A_replan_that_adds_a_delete_is_a_material_delta_and_is_refused(string backend)
+    [Fact]
+    public async Task A_replan_that_adds_a_delete_is_a_material_delta_and_is_refused()
     {
-        using var ws = await GovernedWorkspace.CreateAsync(backend);
+        using var ws = await GovernedWorkspace.CreateAsync(Backend);
         await ws.ApplyJsonAsync(await ws.PlanAsync("dev"), "alice@example.com", 0);
         ws.Write("stacks/site/content/index.html", "<h1>version 2</h1>\n");
         ws.Commit("version 2");
@@ -135,11 +134,10 @@ public sealed class GovernedApplyTests
         Assert.Equal(1, ws.Serial("dev"));
     }
 
-    [Theory]
-    [MemberData(nameof(Backends))]
-    public async Task A_replan_identical_in_substance_applies_the_approved_change(string backend)
+    [Fact]
+    public async Task A_replan_identical_in_substance_applies_the_approved_change()
     {
-        using var ws = await GovernedWorkspace.CreateAsync(backend);
+        using var ws = await GovernedWorkspace.CreateAsync(Backend);
         await ws.ApplyJsonAsync(await ws.PlanAsync("dev"), "alice@example.com", 0);
         ws.Write("stacks/site/content/index.html", "<h1>version 2</h1>\n");
         ws.Commit("version 2");
@@ -153,11 +151,10 @@ public sealed class GovernedApplyTests
         Assert.Equal(2, ws.Serial("dev"));
     }
 
-    [Theory]
-    [MemberData(nameof(Backends))]
-    public async Task A_partial_mutation_blocks_the_stack_until_a_fresh_plan_is_applied(string backend)
+    [Fact]
+    public async Task A_partial_mutation_blocks_the_stack_until_a_fresh_plan_is_applied()
     {
-        using var ws = await GovernedWorkspace.CreateAsync(backend);
+        using var ws = await GovernedWorkspace.CreateAsync(Backend);
         var planId = await ws.PlanAsync("dev");
 
         ws.SetVariable("SITE_FAIL_AFTER", "1");
@@ -179,11 +176,10 @@ public sealed class GovernedApplyTests
         Assert.True(File.Exists(ws.TargetFile("dev", "robots.txt")));
     }
 
-    [Theory]
-    [MemberData(nameof(Backends))]
-    public async Task Ctrl_C_during_the_apply_stops_the_engine_gracefully_and_records_the_cancellation(string backend)
+    [Fact]
+    public async Task Ctrl_C_during_the_apply_stops_the_engine_gracefully_and_records_the_cancellation()
     {
-        using var ws = await GovernedWorkspace.CreateAsync(backend);
+        using var ws = await GovernedWorkspace.CreateAsync(Backend);
         var planId = await ws.PlanAsync("dev");
         ws.SetVariable("SITE_APPLY_DELAY", "60");
         using var cli = ws.Start("apply", planId, "--as", "alice@example.com");
@@ -206,11 +202,10 @@ public sealed class GovernedApplyTests
         await ws.ApplyJsonAsync(planId, "alice@example.com", 0);
     }
 
-    [Theory]
-    [MemberData(nameof(Backends))]
-    public async Task A_person_the_cancellation_policy_allows_can_stop_someone_elses_running_apply(string backend)
+    [Fact]
+    public async Task A_person_the_cancellation_policy_allows_can_stop_someone_elses_running_apply()
     {
-        using var ws = await GovernedWorkspace.CreateAsync(backend);
+        using var ws = await GovernedWorkspace.CreateAsync(Backend);
         ws.Write("airlock.yaml", ws.Read("airlock.yaml").Replace("    plan: { mode: replan }", "    plan: { mode: replan }\n    apply: { cancellation: security }", StringComparison.Ordinal));
         ws.Commit("only security may cancel dev applies");
         var planId = await ws.PlanAsync("dev");
@@ -236,11 +231,10 @@ public sealed class GovernedApplyTests
         Assert.Equal(3, late.ExitCode);
     }
 
-    [Theory]
-    [MemberData(nameof(Backends))]
-    public async Task A_second_apply_to_the_same_stack_waits_in_its_queue_until_the_first_has_finished(string backend)
+    [Fact]
+    public async Task A_second_apply_to_the_same_stack_waits_in_its_queue_until_the_first_has_finished()
     {
-        using var ws = await GovernedWorkspace.CreateAsync(backend);
+        using var ws = await GovernedWorkspace.CreateAsync(Backend);
         var first = await ws.PlanAsync("dev");
         var second = await ws.PlanAsync("dev");
         // Long enough for the second CLI to start and queue even on a loaded machine.
@@ -260,11 +254,10 @@ public sealed class GovernedApplyTests
         Assert.Equal(1, ws.Serial("dev")); // the second apply found nothing left to change
     }
 
-    [Theory]
-    [MemberData(nameof(Backends))]
-    public async Task An_approved_plan_is_applied_at_most_once_even_when_two_applies_of_it_race(string backend)
+    [Fact]
+    public async Task An_approved_plan_is_applied_at_most_once_even_when_two_applies_of_it_race()
     {
-        using var ws = await GovernedWorkspace.CreateAsync(backend);
+        using var ws = await GovernedWorkspace.CreateAsync(Backend);
         var holder = await ws.PlanAsync("dev");
         var planId = await ws.PlanAsync("dev");
         // A slow apply of another plan holds the queue, so both applies of planId pass validation and queue behind
@@ -304,11 +297,10 @@ public sealed class GovernedApplyTests
         Assert.Equal(0, (await ws.RunAsync("evidence", "verify")).ExitCode);
     }
 
-    [Theory]
-    [MemberData(nameof(Backends))]
-    public async Task An_incident_freeze_refuses_applies_and_break_glass_needs_an_incident_and_a_grant(string backend)
+    [Fact]
+    public async Task An_incident_freeze_refuses_applies_and_break_glass_needs_an_incident_and_a_grant()
     {
-        using var ws = await GovernedWorkspace.CreateAsync(backend);
+        using var ws = await GovernedWorkspace.CreateAsync(Backend);
         var planId = await ws.PlanAsync("dev");
         Assert.Equal(0, (await ws.RunAsync("freeze", "start", "--env", "dev", "--reason", "SEV1 payments outage", "--as", "alice@example.com")).ExitCode);
         var twice = await ws.RunAsync("freeze", "start", "--env", "dev", "--reason", "again", "--as", "bob@example.com");
@@ -342,11 +334,10 @@ public sealed class GovernedApplyTests
         Assert.False((bool)JsonNode.Parse(list.Stdout)!["freezes"]![0]!["active"]!);
     }
 
-    [Theory]
-    [MemberData(nameof(Backends))]
-    public async Task A_closed_change_window_refuses_the_apply(string backend)
+    [Fact]
+    public async Task A_closed_change_window_refuses_the_apply()
     {
-        using var ws = await GovernedWorkspace.CreateAsync(backend);
+        using var ws = await GovernedWorkspace.CreateAsync(Backend);
         var closedDay = DateTime.UtcNow.AddDays(3).DayOfWeek.ToString()[..3].ToLowerInvariant();
         ws.Write("airlock.yaml", ws.Read("airlock.yaml").Replace(
             "    plan: { mode: replan }",
@@ -361,11 +352,10 @@ public sealed class GovernedApplyTests
         Assert.False(File.Exists(ws.TargetFile("dev", "index.html")));
     }
 
-    [Theory]
-    [MemberData(nameof(Backends))]
-    public async Task A_custom_rule_that_denies_refuses_the_plan_and_the_apply_and_a_looping_rule_is_stopped(string backend)
+    [Fact]
+    public async Task A_custom_rule_that_denies_refuses_the_plan_and_the_apply_and_a_looping_rule_is_stopped()
     {
-        using var ws = await GovernedWorkspace.CreateAsync(backend);
+        using var ws = await GovernedWorkspace.CreateAsync(Backend);
         ws.Write("airlock.yaml", ws.Read("airlock.yaml") + "\npolicies:\n  custom: policies/\n");
         ws.Write("policies/no-robots.js", """
             function evaluate(input) {
@@ -394,11 +384,10 @@ public sealed class GovernedApplyTests
         Assert.Contains("stopped by the sandbox", (string)rule["message"]!, StringComparison.Ordinal);
     }
 
-    [Theory]
-    [MemberData(nameof(Backends))]
-    public async Task The_execution_identity_is_resolved_at_run_time_injected_redacted_and_named_in_evidence(string backend)
+    [Fact]
+    public async Task The_execution_identity_is_resolved_at_run_time_injected_redacted_and_named_in_evidence()
     {
-        using var ws = await GovernedWorkspace.CreateAsync(backend);
+        using var ws = await GovernedWorkspace.CreateAsync(Backend);
         const string Secret = "s3cr3t-deploy-token-4711";
         ws.Write("airlock.yaml", ws.Read("airlock.yaml").Replace("    owners: [platform]", "    owners: [platform]\n    identity: deploy-{env}", StringComparison.Ordinal));
         // The scripts prove they got the credential by printing it; Airlock must mask it everywhere.
@@ -448,11 +437,10 @@ public sealed class GovernedApplyTests
         }
     }
 
-    [Theory]
-    [MemberData(nameof(Backends))]
-    public async Task A_force_unlock_during_the_apply_leaves_the_run_for_reconciliation_and_blocks_the_stack(string backend)
+    [Fact]
+    public async Task A_force_unlock_during_the_apply_leaves_the_run_for_reconciliation_and_blocks_the_stack()
     {
-        using var ws = await GovernedWorkspace.CreateAsync(backend);
+        using var ws = await GovernedWorkspace.CreateAsync(Backend);
         var planId = await ws.PlanAsync("dev");
         ws.SetVariable("SITE_APPLY_DELAY", "8");
         using var cli = ws.Start("apply", planId, "--as", "alice@example.com");
@@ -475,7 +463,23 @@ public sealed class GovernedApplyTests
         Assert.Contains("needs reconciliation", (string)again["statement"]!, StringComparison.Ordinal);
         Assert.Equal(0, (await ws.RunAsync("evidence", "verify")).ExitCode);
     }
+}
 
+/// <summary>The governed apply on SQLite.</summary>
+public sealed class GovernedApplyOnSqliteTests : GovernedApplyTests
+{
+    protected override string Backend => "sqlite";
+}
+
+/// <summary>The governed apply on PostgreSQL.</summary>
+public sealed class GovernedApplyOnPostgresTests : GovernedApplyTests
+{
+    protected override string Backend => "postgresql";
+}
+
+/// <summary>What the governed apply refuses before any work: bad input, and a PostgreSQL store without a plan key.</summary>
+public sealed class GovernedApplyRefusalTests
+{
     [Fact]
     public async Task Bad_input_gets_one_line_and_exit_code_2()
     {
@@ -497,6 +501,7 @@ public sealed class GovernedApplyTests
             Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
         }
     }
+
     [Fact]
     public async Task Plan_on_postgresql_without_a_plan_key_refuses_in_one_line_before_running_the_engine()
     {
