@@ -17,9 +17,9 @@ public static class CliRunner
     /// The ReadyToRun copy of the build (PrecompiledCli.targets: same IL, less JIT in each of the suite's hundreds
     /// of processes), or the plain build where the SDK has no crossgen2.
     /// </summary>
-    private static string CliDll { get; } = File.Exists(Path.Combine(AppContext.BaseDirectory, "airlock-r2r", "airlock.dll"))
-        ? Path.Combine(AppContext.BaseDirectory, "airlock-r2r", "airlock.dll")
-        : Path.Combine(AppContext.BaseDirectory, "airlock.dll");
+    private static string CliDll { get; } = File.Exists(PrecompiledCliDll) ? PrecompiledCliDll : Path.Combine(AppContext.BaseDirectory, "airlock.dll");
+
+    private static string PrecompiledCliDll => Path.Combine(AppContext.BaseDirectory, "airlock-r2r", "airlock.dll");
 
     public static async Task<CliResult> RunAsync(string? workingDirectory, IDictionary<string, string?>? environment, params string[] args)
     {
