@@ -34,6 +34,21 @@ public static class CliRunner
 
     public static Task<CliResult> RunAsync(params string[] args) => RunAsync(null, null, args);
 
+    /// <summary>
+    /// Writes an executable `airlock` into <paramref name="directory"/> that runs this build, for scripts
+    /// that call airlock from PATH as users' CI does; returns the directory.
+    /// </summary>
+    public static string WriteShim(string directory)
+    {
+        var shim = Path.Combine(directory, "airlock");
+        File.WriteAllText(shim, $"#!/bin/sh\nexport DOTNET_TC_CallCountingDelayMs=100\nexec dotnet '{CliDll}' \"$@\"\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(shim, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        return directory;
+    }
+
     /// <summary>Starts the CLI without waiting for it, for tests that act while it runs (signals, a second command).</summary>
     public static RunningCli Start(string? workingDirectory, IDictionary<string, string?>? environment, params string[] args) =>
         new(Process.Start(StartInfo(workingDirectory, environment, args))!);
