@@ -63,7 +63,7 @@ public sealed partial class GettingStartedPageTests
         Assert.Empty(prod.Freezes);
         Assert.Equal(("site", "stacks/site"), (site.Name, site.Path));
         Assert.Equal(new CommandEngineConfig("./plan.sh", "./apply.sh", "./serial.sh", "./outputs.sh"), site.Command);
-        Assert.Equal([new CommandCheck("./verify.sh", TimeSpan.FromMinutes(5)), new DriftCheck()], site.Verify.ToArray());
+        Assert.Equal([new CommandCheck("./verify.sh", TimeSpan.FromMinutes(5), Retries: 0, Interval: TimeSpan.FromSeconds(10)), new DriftCheck()], site.Verify.ToArray());
     }
 
     /// <summary>Path → content of every <c>cat &gt; PATH &lt;&lt;'EOF'</c> … <c>EOF</c> block.</summary>

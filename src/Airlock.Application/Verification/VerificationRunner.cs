@@ -76,27 +76,52 @@ public sealed class VerificationRunner(TimeProvider time, IProcessRunner process
         }
 
         using var client = CreateHttpClient(check.Expect);
-        var attempts = Math.Max(0, check.Retries) + 1; // retries are extra attempts (docs/configuration.md)
+        var result = await AttemptAsync(check.Retries, check.Interval, () => AttemptHttpAsync(client, uri, check, needle, cancellationToken), cancellationToken);
+        return result.Passed
+            ? new CheckOutcome("http", url.Text, true, result.Attempts, $"{result.Detail} after {Count(result.Attempts, "attempt")}")
+            : Failed("http", url.Text, result.Attempts, $"{result.Detail} ({Count(result.Attempts, "attempt")} over {FormatDuration(result.Elapsed)})");
+    }
+
+    /// <summary>
+    /// Up to <paramref name="retries"/> + 1 attempts (retries are extra attempts, docs/configuration.md),
+    /// <paramref name="interval"/> apart, until one passes: a service just deployed may need a moment
+    /// before it listens, whichever kind of check asks.
+    /// </summary>
+    private async Task<(bool Passed, int Attempts, string Detail, TimeSpan Elapsed)> AttemptAsync(
+        int retries, TimeSpan interval, Func<Task<(bool Passed, string Detail)>> attempt, CancellationToken cancellationToken)
+    {
+        var attempts = Math.Max(0, retries) + 1;
         var started = time.GetTimestamp();
         var last = "";
-        for (var attempt = 1; attempt <= attempts; attempt++)
+        for (var n = 1; n <= attempts; n++)
         {
-            if (attempt > 1)
+            if (n > 1)
             {
-                await Task.Delay(check.Interval, time, cancellationToken);
+                await Task.Delay(interval, time, cancellationToken);
             }
 
-            var (passed, detail) = await AttemptHttpAsync(client, uri, check, needle, cancellationToken);
+            var (passed, detail) = await attempt();
             if (passed)
             {
-                return new CheckOutcome("http", url.Text, true, attempt, $"{detail} after {Count(attempt, "attempt")}");
+                return (true, n, detail, time.GetElapsedTime(started));
             }
 
             last = detail;
         }
 
-        return Failed("http", url.Text, attempts, $"{last} ({Count(attempts, "attempt")} over {FormatDuration(time.GetElapsedTime(started))})");
+        return (false, attempts, last, time.GetElapsedTime(started));
     }
+
+    /// <summary>
+    /// The outcome of a TCP or command check: a single attempt reads as before retries existed
+    /// ("connected", "exit code 3: disk full"); more say how many and, on failure, over how long.
+    /// </summary>
+    private static CheckOutcome Outcome(string kind, string target, (bool Passed, int Attempts, string Detail, TimeSpan Elapsed) result) => result switch
+    {
+        { Attempts: 1 } => new CheckOutcome(kind, target, result.Passed, 1, result.Detail),
+        { Passed: true } => new CheckOutcome(kind, target, true, result.Attempts, $"{result.Detail} after {Count(result.Attempts, "attempt")}"),
+        _ => Failed(kind, target, result.Attempts, $"{result.Detail} ({Count(result.Attempts, "attempt")} over {FormatDuration(result.Elapsed)})"),
+    };
 
     private HttpClient CreateHttpClient(int expect)
     {
@@ -193,21 +218,27 @@ public sealed class VerificationRunner(TimeProvider time, IProcessRunner process
             return Failed("tcp", target, 0, "host must be set and port between 1 and 65535");
         }
 
+        var result = await AttemptAsync(check.Retries, check.Interval, () => AttemptTcpAsync(host.Text, check, cancellationToken), cancellationToken);
+        return Outcome("tcp", target, result);
+    }
+
+    private async Task<(bool Passed, string Detail)> AttemptTcpAsync(string host, TcpCheck check, CancellationToken cancellationToken)
+    {
         using var attemptTimeout = new CancellationTokenSource(check.Timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, attemptTimeout.Token);
         using var client = new TcpClient();
         try
         {
-            await client.ConnectAsync(host.Text, check.Port, linked.Token);
-            return new CheckOutcome("tcp", target, true, 1, "connected");
+            await client.ConnectAsync(host, check.Port, linked.Token);
+            return (true, "connected");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return Failed("tcp", target, 1, $"no connection within {FormatDuration(check.Timeout)}");
+            return (false, $"no connection within {FormatDuration(check.Timeout)}");
         }
         catch (SocketException e)
         {
-            return Failed("tcp", target, 1, DescribeSocketError(e));
+            return (false, DescribeSocketError(e));
         }
     }
 
@@ -230,10 +261,16 @@ public sealed class VerificationRunner(TimeProvider time, IProcessRunner process
             return Failed("command", command.Text, 0, command.Problem("run"));
         }
 
+        var result = await AttemptAsync(check.Retries, check.Interval, () => AttemptCommandAsync(command.Text, check, context, cancellationToken), cancellationToken);
+        return Outcome("command", command.Text, result);
+    }
+
+    private async Task<(bool Passed, string Detail)> AttemptCommandAsync(string command, CommandCheck check, VerificationContext context, CancellationToken cancellationToken)
+    {
         var spec = new ProcessSpec
         {
             FileName = "/bin/sh",
-            Arguments = ["-c", command.Text],
+            Arguments = ["-c", command],
             WorkingDirectory = context.WorkingDirectory,
             Environment = context.Environment,
             Secrets = context.Secrets,
@@ -250,7 +287,7 @@ public sealed class VerificationRunner(TimeProvider time, IProcessRunner process
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // e.g. a working directory that does not exist: the check failed, the run goes on.
-            return Failed("command", command.Text, 1, $"could not start: {e.Message}");
+            return (false, $"could not start: {e.Message}");
         }
 
         if (result.Termination == Termination.Cancelled)
@@ -265,7 +302,7 @@ public sealed class VerificationRunner(TimeProvider time, IProcessRunner process
             { Termination: Termination.Cancelled } => "cancelled",
             _ => "killed by a signal Airlock did not send",
         };
-        return new CheckOutcome("command", command.Text, result.Succeeded, 1, detail);
+        return (result.Succeeded, detail);
     }
 
     private static string WithLastLine(string detail, string? line) => line is null ? detail : $"{detail}: {line}";

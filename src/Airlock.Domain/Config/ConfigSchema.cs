@@ -101,11 +101,15 @@ public static class ConfigSchema
                 "A TCP connection that must open.",
                 P("host", Text("Host name or address; {env} is substituted."), required: true),
                 P("port", Int("TCP port.", 1, 65535), required: true),
-                P("timeout", Duration("Time limit for the connection."), @default: "5s"))),
+                P("retries", Int("Extra attempts before the check fails.", 0), @default: "0"),
+                P("interval", Duration("Wait between attempts."), @default: "10s"),
+                P("timeout", Duration("Time limit for one connection attempt."), @default: "5s"))),
             P("command", Obj(
                 "A command that must exit 0.",
                 P("run", Text("Command line, run by the shell in the stack directory."), required: true),
-                P("timeout", Duration("Time limit for the command."), @default: "5m"))),
+                P("retries", Int("Extra attempts before the check fails.", 0), @default: "0"),
+                P("interval", Duration("Wait between attempts."), @default: "10s"),
+                P("timeout", Duration("Time limit for one run of the command."), @default: "5m"))),
             P("drift", Obj("A fresh plan must show no changes.")),
         ],
         ExactlyOneOf: true);

@@ -551,11 +551,11 @@ internal sealed class ModelBuilder(Diagnostics diagnostics, YamlMappingNode root
             }
             else if (Mapping(item, "tcp") is { } tcp)
             {
-                checks.Add(new TcpCheck(Text(tcp, "host") ?? "", Int(tcp, "port", 0), Duration(tcp, "timeout", TimeSpan.FromSeconds(5))));
+                checks.Add(new TcpCheck(Text(tcp, "host") ?? "", Int(tcp, "port", 0), Duration(tcp, "timeout", TimeSpan.FromSeconds(5)), Int(tcp, "retries", 0), Duration(tcp, "interval", TimeSpan.FromSeconds(10))));
             }
             else if (Mapping(item, "command") is { } command)
             {
-                checks.Add(new CommandCheck(Text(command, "run") ?? "", Duration(command, "timeout", TimeSpan.FromMinutes(5))));
+                checks.Add(new CommandCheck(Text(command, "run") ?? "", Duration(command, "timeout", TimeSpan.FromMinutes(5)), Int(command, "retries", 0), Duration(command, "interval", TimeSpan.FromSeconds(10))));
             }
             else if (Child(item, "drift") is not null)
             {

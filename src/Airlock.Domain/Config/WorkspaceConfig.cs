@@ -242,11 +242,11 @@ public abstract record CheckConfig;
 /// <summary>An HTTP GET that must answer <see cref="Expect"/>.</summary>
 public sealed record HttpCheck(string Url, int Expect, int Retries, TimeSpan Interval, TimeSpan Timeout, string? BodyContains) : CheckConfig;
 
-/// <summary>A TCP connection that must open.</summary>
-public sealed record TcpCheck(string Host, int Port, TimeSpan Timeout) : CheckConfig;
+/// <summary>A TCP connection that must open; <see cref="Retries"/> extra attempts, <see cref="Interval"/> apart.</summary>
+public sealed record TcpCheck(string Host, int Port, TimeSpan Timeout, int Retries = 0, TimeSpan Interval = default) : CheckConfig;
 
-/// <summary>A command that must exit 0.</summary>
-public sealed record CommandCheck(string Run, TimeSpan Timeout) : CheckConfig;
+/// <summary>A command that must exit 0; <see cref="Retries"/> extra runs, <see cref="Interval"/> apart.</summary>
+public sealed record CommandCheck(string Run, TimeSpan Timeout, int Retries = 0, TimeSpan Interval = default) : CheckConfig;
 
 /// <summary>A fresh plan must show no changes.</summary>
 public sealed record DriftCheck : CheckConfig;

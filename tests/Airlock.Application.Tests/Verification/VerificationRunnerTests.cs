@@ -186,7 +186,69 @@ public sealed class VerificationRunnerTests
         Assert.Equal(new CheckOutcome("tcp", $"127.0.0.1:{port}", false, 1, "connection refused"), outcome);
     }
 
+    [Fact]
+    public async Task Tcp_check_retries_until_a_service_that_starts_late_listens()
+    {
+        // The deployed service opens its port only after the check's first attempts were refused.
+        var port = ClosedPort();
+        using var listener = new TcpListener(IPAddress.Loopback, port);
+        var check = new TcpCheck("127.0.0.1", port, TimeSpan.FromSeconds(5), Retries: 150, Interval: TimeSpan.FromMilliseconds(100));
+        var run = RunOneAsync(check, Context());
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        listener.Start();
+
+        var outcome = await run.WaitAsync(Patience);
+
+        Assert.True(outcome.Passed, outcome.Detail);
+        Assert.InRange(outcome.Attempts, 2, 151);
+        Assert.Equal($"connected after {outcome.Attempts} attempts", outcome.Detail);
+    }
+
+    [Fact]
+    public async Task Tcp_check_that_never_connects_fails_after_one_attempt_plus_the_retries()
+    {
+        var port = ClosedPort();
+
+        var outcome = await RunOneAsync(new TcpCheck("127.0.0.1", port, TimeSpan.FromSeconds(5), Retries: 2, Interval: ShortInterval), Context());
+
+        Assert.False(outcome.Passed);
+        Assert.Equal(3, outcome.Attempts);
+        Assert.StartsWith("connection refused (3 attempts over ", outcome.Detail, StringComparison.Ordinal);
+    }
+
     // ---- command ----
+
+    [Fact]
+    public async Task Command_check_runs_again_until_it_exits_0()
+    {
+        using var dir = new TempDir();
+
+        // Fails on its first two runs (a migration still finishing, a cache still warming), then passes.
+        var outcome = await RunOneAsync(
+            new CommandCheck("echo run >> runs.txt; test $(wc -l < runs.txt) -ge 3 || { echo 'not ready' >&2; exit 1; }", TimeSpan.FromMinutes(1), Retries: 5, Interval: ShortInterval),
+            Context(workingDirectory: dir.Path));
+
+        Assert.True(outcome.Passed, outcome.Detail);
+        Assert.Equal(3, outcome.Attempts);
+        Assert.Equal("exit code 0 after 3 attempts", outcome.Detail);
+        Assert.Equal(3, File.ReadAllLines(dir.File("runs.txt")).Length);
+    }
+
+    [Fact]
+    public async Task Command_check_that_keeps_failing_reports_its_last_run_after_every_retry()
+    {
+        using var dir = new TempDir();
+
+        var outcome = await RunOneAsync(
+            new CommandCheck("echo run >> runs.txt; echo \"not ready ($(wc -l < runs.txt))\" >&2; exit 2", TimeSpan.FromMinutes(1), Retries: 2, Interval: ShortInterval),
+            Context(workingDirectory: dir.Path));
+
+        Assert.False(outcome.Passed);
+        Assert.Equal(3, outcome.Attempts);
+        Assert.StartsWith("exit code 2: not ready (3) (3 attempts over ", outcome.Detail, StringComparison.Ordinal);
+        Assert.Equal(3, File.ReadAllLines(dir.File("runs.txt")).Length);
+    }
+
 
     [Fact]
     public async Task Command_check_passes_on_exit_0()

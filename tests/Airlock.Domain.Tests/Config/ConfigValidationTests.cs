@@ -716,6 +716,54 @@ public class ConfigValidationTests
     }
 
     [Fact]
+    public void Tcp_and_command_checks_take_retries_and_an_interval_like_http()
+    {
+        var result = WorkspaceConfigLoader.Load(
+            """
+            version: 1
+            project: p
+            environments: {}
+            stacks:
+              network:
+                path: n
+                verify:
+                  - tcp: { host: db.internal, port: 5432, retries: 6, interval: 5s }
+                  - command: { run: ./ready.sh, retries: 2, interval: 1m, timeout: 30s }
+                  - tcp: { host: db.internal, port: 5432 }
+                  - command: { run: ./ready.sh }
+            """,
+            "airlock.yaml");
+
+        Assert.True(result.IsValid, string.Join('\n', result.Diagnostics));
+        Assert.Equal(
+            [
+                new TcpCheck("db.internal", 5432, TimeSpan.FromSeconds(5), 6, TimeSpan.FromSeconds(5)),
+                new CommandCheck("./ready.sh", TimeSpan.FromSeconds(30), 2, TimeSpan.FromMinutes(1)),
+                new TcpCheck("db.internal", 5432, TimeSpan.FromSeconds(5), 0, TimeSpan.FromSeconds(10)),
+                new CommandCheck("./ready.sh", TimeSpan.FromMinutes(5), 0, TimeSpan.FromSeconds(10)),
+            ],
+            result.Config!.FindStack("network")!.Verify.ToArray());
+    }
+
+    [Fact]
+    public void Negative_retries_on_a_command_check_are_rejected()
+    {
+        var d = Only(
+            """
+            version: 1
+            project: p
+            environments: {}
+            stacks:
+              network:
+                path: n
+                verify:
+                  - command: { run: ./ready.sh, retries: -1 }
+            """);
+
+        AssertAt(d, 8, 46, BadValue, "'stacks.network.verify[0].command.retries' must be at least 0, got -1");
+    }
+
+    [Fact]
     public void Resource_type_in_two_classes()
     {
         var d = Only(
