@@ -200,4 +200,79 @@ public sealed class ProcessRunnerTests
         Assert.Contains("Authorization: Bearer [REDACTED]", sink.AllText, StringComparison.Ordinal);
         Assert.Contains("after the key", sink.AllText, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_consumer_reads_stdout_raw_as_it_arrives_and_nothing_is_kept_or_sent_to_the_sink()
+    {
+        using var dir = new TempDir();
+        var script = Scripts.Write(dir, "big.sh", "seq 1 2000000; echo done >&2");
+        var sink = new CollectingSink();
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var bytes = 0L;
+
+        var result = await new ProcessRunner().RunAsync(new ProcessSpec
+        {
+            FileName = script,
+            Arguments = [],
+            WorkingDirectory = dir.Path,
+            StdoutMode = StdoutMode.Consume,
+            StdoutConsumer = async (stdout, ct) =>
+            {
+                var buffer = new byte[8192];
+                int read;
+                while ((read = await stdout.ReadAsync(buffer, ct)) > 0)
+                {
+                    hash.AppendData(buffer, 0, read);
+                    bytes += read;
+                }
+            },
+        }, sink, CancellationToken.None).WaitAsync(Patience);
+
+        var expected = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(1, 2_000_000).Select(i => i + "\n")));
+        Assert.True(result.Succeeded);
+        Assert.Equal(expected.Length, bytes);
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData(expected), hash.GetHashAndReset());
+        Assert.Equal("", result.Stdout);
+        Assert.DoesNotContain(sink.Lines, l => l.Channel == OutputChannel.Stdout);
+        Assert.Contains(sink.Lines, l => l.Channel == OutputChannel.Stderr && l.Line == "done");
+    }
+
+    [Fact]
+    public async Task A_consumer_that_stops_early_still_lets_the_process_write_everything_and_finish()
+    {
+        using var dir = new TempDir();
+        // ~14 MB: far more than a pipe buffer holds. Unread, the writer would block, or die of SIGPIPE
+        // when the pipe closes (a tool such as `tofu state pull` would then fail); drained, it finishes.
+        var script = Scripts.Write(dir, "big.sh", "seq 1 2000000 || { echo \"seq failed: $?\" >&2; exit 9; }; echo finished >&2");
+        var sink = new CollectingSink();
+
+        var result = await new ProcessRunner().RunAsync(new ProcessSpec
+        {
+            FileName = script,
+            Arguments = [],
+            WorkingDirectory = dir.Path,
+            StdoutMode = StdoutMode.Consume,
+            StdoutConsumer = async (stdout, ct) => await stdout.ReadExactlyAsync(new byte[16], ct),
+        }, sink, CancellationToken.None).WaitAsync(Patience);
+
+        Assert.True(result.Succeeded, result.Stderr);
+        Assert.Contains(sink.Lines, l => l.Channel == OutputChannel.Stderr && l.Line == "finished");
+    }
+
+    [Fact]
+    public async Task What_a_consumer_throws_is_rethrown_once_the_process_has_exited()
+    {
+        using var dir = new TempDir();
+        var script = Scripts.Write(dir, "out.sh", "seq 1 100000; touch exited");
+
+        await Assert.ThrowsAsync<InvalidDataException>(() => new ProcessRunner().RunAsync(new ProcessSpec
+        {
+            FileName = script,
+            Arguments = [],
+            WorkingDirectory = dir.Path,
+            StdoutMode = StdoutMode.Consume,
+            StdoutConsumer = (_, _) => throw new InvalidDataException("not what was expected"),
+        }, new CollectingSink(), CancellationToken.None).WaitAsync(Patience));
+        Assert.True(File.Exists(dir.File("exited")));
+    }
 }

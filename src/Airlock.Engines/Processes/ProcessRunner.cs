@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Text;
 
 using Airlock.Domain.Failures;
@@ -68,6 +69,7 @@ public sealed class ProcessRunner(TimeProvider timeProvider) : IProcessRunner
             }));
 
         Stream? stdoutFile = null;
+        ExceptionDispatchInfo? consumerError = null;
         command = spec.StdoutMode switch
         {
             StdoutMode.Stream => command.WithStandardOutputPipe(PipeTarget.ToDelegate(line =>
@@ -83,8 +85,26 @@ public sealed class ProcessRunner(TimeProvider timeProvider) : IProcessRunner
             StdoutMode.Capture => command.WithStandardOutputPipe(PipeTarget.ToStringBuilder(stdout)),
             StdoutMode.File => command.WithStandardOutputPipe(PipeTarget.ToStream(
                 stdoutFile = File.Create(spec.StdoutFile ?? throw new ArgumentException("StdoutFile is required for StdoutMode.File", nameof(spec))))),
+            StdoutMode.Consume => command.WithStandardOutputPipe(PipeTarget.Create(async (stream, ct) =>
+            {
+                try
+                {
+                    await spec.StdoutConsumer!(stream, ct);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    consumerError = ExceptionDispatchInfo.Capture(e);
+                }
+
+                // Whatever the consumer left unread, so the process can write to its end and exit.
+                await stream.CopyToAsync(Stream.Null, ct);
+            })),
             _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.StdoutMode, "unknown stdout mode"),
         };
+        if (spec.StdoutMode == StdoutMode.Consume && spec.StdoutConsumer is null)
+        {
+            throw new ArgumentException("StdoutConsumer is required for StdoutMode.Consume", nameof(spec));
+        }
 
         using var timeout = new CancellationTokenSource(spec.Timeout, timeProvider);
         using var graceful = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
@@ -127,6 +147,11 @@ public sealed class ProcessRunner(TimeProvider timeProvider) : IProcessRunner
         if (forceful.IsCancellationRequested)
         {
             sink.WriteLine(OutputChannel.Runner, "airlock: grace period over; process tree killed");
+        }
+
+        if (termination == Termination.Exited)
+        {
+            consumerError?.Throw(); // a process Airlock stopped says why in its result instead
         }
 
         string outText, errText;

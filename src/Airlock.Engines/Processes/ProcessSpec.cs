@@ -13,6 +13,12 @@ public enum StdoutMode
 
     /// <summary>Raw into <see cref="ProcessSpec.StdoutFile"/>: large documents such as plan JSON.</summary>
     File,
+
+    /// <summary>
+    /// Raw to <see cref="ProcessSpec.StdoutConsumer"/> as it arrives, never held whole nor sent to the sink:
+    /// documents of any size read for a few facts (a state's serial, its digest).
+    /// </summary>
+    Consume,
 }
 
 /// <summary>One process to run: an argument list (never a shell string), where and with what.</summary>
@@ -48,6 +54,12 @@ public sealed record ProcessSpec
     /// <summary>The file for <see cref="StdoutMode.File"/>.</summary>
     public string? StdoutFile { get; init; }
 
+    /// <summary>
+    /// Reads stdout for <see cref="StdoutMode.Consume"/>. It may stop early: the rest is drained so the
+    /// process never blocks on a full pipe. An exception it throws is rethrown once the process has exited by itself.
+    /// </summary>
+    public Func<Stream, CancellationToken, Task>? StdoutConsumer { get; init; }
+
     /// <summary>Every value that must never appear in logs.</summary>
     public IEnumerable<string> AllSecrets() => CredentialEnvironment.Values.Concat(Secrets);
 
@@ -59,7 +71,7 @@ public sealed record ProcessSpec
 /// <param name="ExitCode">Exit code when it exited by itself (null when stopped by Airlock).</param>
 /// <param name="Termination">Exited, timed out, cancelled.</param>
 /// <param name="ForceKilled">True when the grace period ran out and the process tree was killed.</param>
-/// <param name="Stdout">Redacted stdout for <see cref="StdoutMode.Stream"/>; raw stdout for <see cref="StdoutMode.Capture"/>; empty for files.</param>
+/// <param name="Stdout">Redacted stdout for <see cref="StdoutMode.Stream"/>; raw stdout for <see cref="StdoutMode.Capture"/>; empty for files and consumers.</param>
 /// <param name="Stderr">Redacted stderr.</param>
 /// <param name="Duration">Wall time.</param>
 public sealed record ProcessResult(int? ExitCode, Termination Termination, bool ForceKilled, string Stdout, string Stderr, TimeSpan Duration)

@@ -165,10 +165,19 @@ public sealed class PulumiEngine(PulumiOptions options, IProcessRunner runner, I
             throw new EngineConfigurationException($"pulumi stack history --json printed no update list: {e.Message}");
         }
 
-        // The export holds secrets (encrypted) and resource state: captured, hashed, never streamed.
-        var export = await RunAsync("state-export", RunPhase.BeforeMutation, ["stack", "export", "--stack", options.Stack], StdoutMode.Capture, cancellationToken);
-        var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(export.Stdout)));
-        return new StateVersion(version, null, digest);
+        // The export holds secrets (encrypted) and every resource's state: hashed as it arrives, never
+        // held whole nor streamed to the sink.
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        await RunAsync("state-export", RunPhase.BeforeMutation, ["stack", "export", "--stack", options.Stack], StdoutMode.Consume, cancellationToken, consumer: async (stdout, ct) =>
+        {
+            var buffer = new byte[64 * 1024];
+            int read;
+            while ((read = await stdout.ReadAsync(buffer, ct)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+            }
+        });
+        return new StateVersion(version, null, "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset()));
     }
 
     /// <summary>
@@ -249,9 +258,9 @@ public sealed class PulumiEngine(PulumiOptions options, IProcessRunner runner, I
     }
 
     private async Task<ProcessResult> RunAsync(string operation, RunPhase phase, IReadOnlyList<string> arguments, StdoutMode mode,
-        CancellationToken cancellationToken, string? eventLog = null)
+        CancellationToken cancellationToken, string? eventLog = null, Func<Stream, CancellationToken, Task>? consumer = null)
     {
-        var spec = options.Process.Spec(options.BinaryPath, arguments, AutomationEnvironment) with { StdoutMode = mode };
+        var spec = options.Process.Spec(options.BinaryPath, arguments, AutomationEnvironment) with { StdoutMode = mode, StdoutConsumer = consumer };
         var result = await runner.RunAsync(spec, sink, cancellationToken);
         if (result.Termination != Termination.Exited || result.ExitCode != 0)
         {

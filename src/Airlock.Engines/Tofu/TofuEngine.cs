@@ -161,25 +161,25 @@ public sealed class TofuEngine(TofuOptions options, IProcessRunner runner, IOutp
     /// <inheritdoc />
     public async Task<StateVersion> GetStateVersionAsync(CancellationToken cancellationToken)
     {
-        // The state holds secrets: captured, never streamed to the sink.
-        var result = await RunAsync("state-pull", RunPhase.BeforeMutation, ["state", "pull"], StdoutMode.Capture, cancellationToken);
-        if (string.IsNullOrWhiteSpace(result.Stdout))
+        // The state holds secrets and can be hundreds of megabytes: read as it arrives for its serial and
+        // lineage, never held whole nor streamed to the sink.
+        (long? Serial, string? Lineage) header = default;
+        JsonException? invalid = null;
+        await RunAsync("state-pull", RunPhase.BeforeMutation, ["state", "pull"], StdoutMode.Consume, cancellationToken, consumer: async (stdout, ct) =>
         {
-            return new StateVersion(null, null); // no state yet
-        }
+            try
+            {
+                header = await StateHeader.ReadAsync(stdout, ct);
+            }
+            catch (JsonException e)
+            {
+                invalid = e; // reported once the pull has succeeded: a failed pull explains itself first
+            }
+        });
 
-        try
-        {
-            using var doc = JsonDocument.Parse(result.Stdout);
-            var root = doc.RootElement;
-            return new StateVersion(
-                root.TryGetProperty("serial", out var serial) ? serial.GetInt64() : null,
-                root.TryGetProperty("lineage", out var lineage) ? lineage.GetString() : null);
-        }
-        catch (JsonException e)
-        {
-            throw new EngineConfigurationException($"state pull printed invalid JSON: {e.Message}");
-        }
+        return invalid is null
+            ? new StateVersion(header.Serial, header.Lineage)
+            : throw new EngineConfigurationException($"state pull printed invalid JSON: {invalid.Message}");
     }
 
     /// <inheritdoc />
@@ -225,9 +225,9 @@ public sealed class TofuEngine(TofuOptions options, IProcessRunner runner, IOutp
     }
 
     private async Task<ProcessResult> RunAsync(string operation, RunPhase phase, IReadOnlyList<string> arguments, StdoutMode mode,
-        CancellationToken cancellationToken, int[]? successCodes = null, string? stdoutFile = null)
+        CancellationToken cancellationToken, int[]? successCodes = null, string? stdoutFile = null, Func<Stream, CancellationToken, Task>? consumer = null)
     {
-        var spec = options.Process.Spec(options.BinaryPath, arguments, ToolEnvironment()) with { StdoutMode = mode, StdoutFile = stdoutFile };
+        var spec = options.Process.Spec(options.BinaryPath, arguments, ToolEnvironment()) with { StdoutMode = mode, StdoutFile = stdoutFile, StdoutConsumer = consumer };
         var result = await runner.RunAsync(spec, sink, cancellationToken);
         if (result.Termination != Termination.Exited || !(successCodes ?? [0]).Contains(result.ExitCode ?? -1))
         {
