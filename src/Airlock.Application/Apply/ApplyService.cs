@@ -41,6 +41,17 @@ public sealed class ApplyService(AirlockServices services)
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(observer);
         var plan = await services.Store.Plans.GetAsync(request.PlanId, cancellationToken) ?? throw ApprovalService.UnknownPlan(request.PlanId);
+        try
+        {
+            // A process without the plan key cannot read the approved artifact: say so in one line before a run
+            // starts, as `airlock plan` does, rather than fail the run as a fault of Airlock while validating.
+            services.Store.Plans.EnsureKeyAvailable();
+        }
+        catch (PlanKeyMissingException e)
+        {
+            throw new UserInputException(e.Message);
+        }
+
         var metadata = PlanMetadata.FromJson(plan.MetadataJson);
         var source = SourceServices(plan, metadata);
         var stack = source.Workspace.Stack(plan.Stack);

@@ -516,4 +516,20 @@ public sealed class GovernedApplyRefusalTests
         // The engine never ran: no plan work directory was made.
         Assert.False(Directory.Exists(Path.Combine(ws.Root, ".airlock", "work")), "the engine must not run without a key to store its plan");
     }
+
+    [Fact]
+    public async Task Apply_on_postgresql_without_the_plan_key_refuses_in_one_line_before_a_run_starts()
+    {
+        using var ws = await GovernedWorkspace.CreateAsync("postgresql");
+        var planId = await ws.PlanAsync("dev");
+        ws.SetVariable("AIRLOCK_PLAN_KEY", null);
+
+        var apply = await ws.RunAsync("apply", planId, "--as", "alice@example.com");
+
+        Assert.True(apply.ExitCode == 2, apply.ToString());
+        Assert.Equal("airlock: no plan key configured: set AIRLOCK_PLAN_KEY (base64 of 32 bytes) or a plan key file", apply.Stderr.Trim());
+        Assert.Equal(0, ws.Serial("dev"));
+        var runs = JsonNode.Parse((await ws.RunAsync("runs", "--json")).Stdout)!["runs"]!.AsArray();
+        Assert.Empty(runs);
+    }
 }
