@@ -44,6 +44,33 @@ public sealed partial class ServeCommandTests
     }
 
     [Fact]
+    public async Task Creating_and_revoking_a_token_are_chained_evidence_events_without_the_secret()
+    {
+        using var workspace = await GovernedWorkspace.CreateAsync("sqlite");
+        var created = await workspace.RunAsync("token", "create", "--actor", "bob@example.com", "--teams", "platform,security", "--expires-in", "30d", "--as", "admin@example.com", "--json");
+        Assert.True(created.ExitCode == 0, created.ToString());
+        var token = JsonNode.Parse(created.Stdout)!.AsObject();
+        var id = (string)token["id"]!;
+        var revoked = await workspace.RunAsync("token", "revoke", id, "--as", "carol@example.com");
+        Assert.True(revoked.ExitCode == 0, revoked.ToString());
+
+        var shown = await workspace.RunAsync("evidence", "show", id, "--json");
+
+        Assert.True(shown.ExitCode == 0, shown.ToString());
+        Assert.DoesNotContain((string)token["secret"]!, shown.Stdout, StringComparison.Ordinal);
+        var events = JsonNode.Parse(shown.Stdout)!["records"]!.AsArray().Select(r => r!["payload"]!).ToList();
+        Assert.Equal(["token_created by admin@example.com", "token_revoked by carol@example.com"], events.Select(e => $"{e["type"]} by {e["actor"]}"));
+        Assert.Equal("bob@example.com", (string?)events[0]["detail"]!["token_actor"]);
+        Assert.Equal("platform,security", (string?)events[0]["detail"]!["teams"]);
+        var expires = DateTimeOffset.Parse((string)token["expires_at"]!, System.Globalization.CultureInfo.InvariantCulture);
+        var recorded = DateTimeOffset.Parse((string)events[0]["detail"]!["expires_at"]!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True((recorded - expires).Duration() < TimeSpan.FromSeconds(1), $"{recorded:O} vs {expires:O}");
+        var verified = await workspace.RunAsync("evidence", "verify");
+        Assert.True(verified.ExitCode == 0, verified.ToString());
+        Assert.StartsWith("OK: 2 records", verified.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serve_logs_json_lines_on_stdout_with_the_runs_scope_and_never_the_token()
     {
         using var workspace = await GovernedWorkspace.CreateAsync("sqlite");

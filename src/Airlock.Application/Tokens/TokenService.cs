@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
+using Airlock.Domain.Evidence;
 using Airlock.Domain.Storage;
 
 namespace Airlock.Application.Tokens;
@@ -11,9 +12,11 @@ public sealed record CreatedToken(ApiTokenRecord Token, string Secret);
 /// <summary>
 /// API tokens of <c>airlock serve</c>: created by <c>airlock token create</c> on a machine with store access,
 /// presented as <c>Authorization: Bearer alk_…</c>. A token acts as exactly one actor; the server never takes
-/// an identity from a request body.
+/// an identity from a request body. With an evidence log, every creation and revocation is a chained event
+/// (who, for whom, which teams, until when; never the secret): whoever can reach the store can mint a token
+/// for anyone, but not unseen.
 /// </summary>
-public sealed class TokenService(ITokenStore tokens, TimeProvider time)
+public sealed class TokenService(ITokenStore tokens, TimeProvider time, EvidenceLog? evidence = null)
 {
     /// <summary>Every secret starts with this, so leaked tokens are easy to recognise and scan for.</summary>
     public const string SecretPrefix = "alk_";
@@ -45,6 +48,12 @@ public sealed class TokenService(ITokenStore tokens, TimeProvider time)
         var record = new ApiTokenRecord(AirlockServices.NewId("tok"), actor.Trim(), teams.Select(t => t.Trim()).Distinct(StringComparer.Ordinal).ToList(),
             createdBy, now, validFor is { } v ? now + v : null, null, null, null);
         await tokens.CreateAsync(record, Hash(secret), cancellationToken);
+        await RecordAsync("token_created", record.Id, createdBy, new Dictionary<string, string>
+        {
+            ["token_actor"] = record.Actor,
+            ["teams"] = string.Join(',', record.Teams),
+            ["expires_at"] = record.ExpiresAt is { } expires ? expires.ToString("O", System.Globalization.CultureInfo.InvariantCulture) : "never",
+        }, cancellationToken);
         return new CreatedToken(record, secret);
     }
 
@@ -81,6 +90,19 @@ public sealed class TokenService(ITokenStore tokens, TimeProvider time)
         {
             throw new UserInputException($"no active token with id {id} (see airlock token list)");
         }
+
+        await RecordAsync("token_revoked", id, actor, new Dictionary<string, string>(), cancellationToken);
+    }
+
+    private async Task RecordAsync(string type, string tokenId, string actor, Dictionary<string, string> detail, CancellationToken cancellationToken)
+    {
+        if (evidence is null)
+        {
+            return;
+        }
+
+        await evidence.AppendRunEventAsync(new Airlock.Domain.Evidence.RunEvent(tokenId, type, "*", "*", actor, time.GetUtcNow(), detail), cancellationToken);
+        await evidence.CheckpointHeadAsync(cancellationToken);
     }
 
     /// <summary>SHA-256 of the secret, lowercase hex: what the store keeps.</summary>

@@ -47,7 +47,7 @@ internal static class TokenCommand
             }
 
             var teamList = (parseResult.GetValue(teams) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var tokens = new TokenService(services.Store.Tokens, services.Time);
+            var tokens = new TokenService(services.Store.Tokens, services.Time, services.Evidence);
             var created = await tokens.CreateAsync(parseResult.GetValue(actor)!, teamList, GovernedCommand.Actor(parseResult.GetValue(createdBy)), validFor, cancellationToken);
             if (parseResult.GetValue(json))
             {
@@ -108,7 +108,7 @@ internal static class TokenCommand
         command.SetAction((parseResult, cancellationToken) => GovernedCommand.RunAsync(parseResult.GetValue(database), async services =>
         {
             var tokenId = parseResult.GetValue(id)!;
-            await new TokenService(services.Store.Tokens, services.Time).RevokeAsync(tokenId, GovernedCommand.Actor(parseResult.GetValue(revokedBy)), cancellationToken);
+            await new TokenService(services.Store.Tokens, services.Time, services.Evidence).RevokeAsync(tokenId, GovernedCommand.Actor(parseResult.GetValue(revokedBy)), cancellationToken);
             Console.Out.WriteLine($"revoked {tokenId}");
             return 0;
         }, cancellationToken));
