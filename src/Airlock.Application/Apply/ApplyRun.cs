@@ -58,6 +58,10 @@ internal sealed class ApplyRun(
     private QueueDefinition? queue;
     private QueueItem? queueItem;
     private QueueClaimKeeper? claimKeeper;
+
+    // The plan expired while queued and the queue re-plans stale plans: planned again even where plans are saved.
+    private bool staleReplan;
+    private DateTimeOffset? replannedAt;
     private LockSetHandle? locks;
     private long? serialBefore;
     private string? lineageBefore;
@@ -204,14 +208,14 @@ internal sealed class ApplyRun(
         await MoveAsync(RunState.Preparing, System, $"preparing the {services.Workspace.Config.EffectiveEngine(stack).ToString().ToLowerInvariant()} engine");
         await PrepareAsync(cancellationToken);
 
-        if (environment.Plan.Mode == PlanMode.Saved)
+        if (environment.Plan.Mode == PlanMode.Saved && !staleReplan)
         {
             await MoveAsync(RunState.VerifyingSavedPlan, System, "checking integrity, expiry, target binding and state serial");
             VerifySavedPlan();
         }
         else
         {
-            await MoveAsync(RunState.Planning, System, "planning again to compare with the approved plan");
+            await MoveAsync(RunState.Planning, System, staleReplan ? "planning again: the approved plan expired while queued" : "planning again to compare with the approved plan");
             await ReplanAsync(cancellationToken);
         }
 
@@ -417,7 +421,9 @@ internal sealed class ApplyRun(
             BuiltInRules.GuardedDestroys(services.Workspace.Config, environment, summary),
             now);
         var freeze = await services.Store.Freezes.ActiveAsync(environment.Name, cancellationToken);
-        var context = new PolicyContext(PolicyPhase.Apply, services.Workspace.Config, stack, environment, summary, metadata.Requester, plan.CreatedAt, now, verdict, breakGlass, freeze?.Reason);
+        // A stale plan planned again is as old as the fresh plan being applied: the plan-age rule judges that one.
+        var plannedAt = staleReplan && replannedAt is { } fresh ? fresh : plan.CreatedAt;
+        var context = new PolicyContext(PolicyPhase.Apply, services.Workspace.Config, stack, environment, summary, metadata.Requester, plannedAt, now, verdict, breakGlass, freeze?.Reason);
         return services.Policy.Evaluate(context, approvals, cancellationToken);
     }
 
@@ -465,7 +471,16 @@ internal sealed class ApplyRun(
 
         if (services.Time.GetUtcNow() >= plan.ExpiresAt)
         {
-            throw new RefusedException($"plan {plan.PlanId} expired while queued (at {plan.ExpiresAt.ToUniversalTime():u}): plan again");
+            var expired = $"plan {plan.PlanId} expired while queued (at {plan.ExpiresAt.ToUniversalTime():u})";
+            if (queue.StalePlan != StalePlanPolicy.Replan)
+            {
+                throw new RefusedException($"{expired}: plan again (queue {queue.Name} fails stale plans)");
+            }
+
+            // The queue's stale_plan: replan. The approval still binds: the fresh plan is applied only if it matches
+            // the approved one in substance (ReplanAsync), exactly as in an environment that always re-plans.
+            staleReplan = true;
+            await NoteAsync($"{expired}; queue {queue.Name} re-plans stale plans: the fresh plan must match the approved one in substance");
         }
     }
 
@@ -567,6 +582,7 @@ internal sealed class ApplyRun(
         appliedSummary = freshSummary;
         appliedDigest = PlanSummaryJson.Digest(freshSummary);
         artifact = fresh;
+        replannedAt = services.Time.GetUtcNow();
     }
 
     private async Task<ApplyOutcome?> ApplyWithRetriesAsync(CancellationToken cancellationToken)

@@ -222,7 +222,7 @@ public static class ConfigSchema
             P("concurrency", Int("Runs in progress at once.", 1), @default: "1"),
             P("key", OneOf("Apply the concurrency limit per distinct value of this key (e.g. per application) instead of to the whole queue.", "stack", "application")),
             P("priority_classes", Names("Priority classes, highest first; FIFO within a class.", "Class name."), @default: "[standard]"),
-            P("stale_plan", OneOf("What happens when a plan expires while queued.", "replan", "fail"), @default: "replan"));
+            P("stale_plan", OneOf("What happens when a plan expires while queued: replan (plan again; applied only if it matches the approved plan in substance) or fail (refused).", "replan", "fail"), @default: "replan"));
 
         return Obj(
             "Airlock workspace configuration (airlock.yaml).",
