@@ -76,40 +76,54 @@ public sealed class VerificationRunner(TimeProvider time, IProcessRunner process
         }
 
         using var client = CreateHttpClient(check.Expect);
-        var result = await AttemptAsync(check.Retries, check.Interval, () => AttemptHttpAsync(client, uri, check, needle, cancellationToken), cancellationToken);
+        var result = await AttemptAsync(check.Retries, check.Interval, check.StartPeriod, () => AttemptHttpAsync(client, uri, check, needle, cancellationToken), cancellationToken);
         return result.Passed
             ? new CheckOutcome("http", url.Text, true, result.Attempts, $"{result.Detail} after {Count(result.Attempts, "attempt")}")
             : Failed("http", url.Text, result.Attempts, $"{result.Detail} ({Count(result.Attempts, "attempt")} over {FormatDuration(result.Elapsed)})");
     }
 
     /// <summary>
-    /// Up to <paramref name="retries"/> + 1 attempts (retries are extra attempts, docs/configuration.md),
-    /// <paramref name="interval"/> apart, until one passes: a service just deployed may need a moment
-    /// before it listens, whichever kind of check asks.
+    /// Attempts <paramref name="interval"/> apart until one passes or <paramref name="retries"/> + 1 have failed
+    /// (retries are extra attempts, docs/configuration.md). Within <paramref name="startPeriod"/> of the first, a
+    /// failure that got no answer does not count: a service just deployed may not listen yet, while one that answers
+    /// wrongly is unhealthy now (Docker's start period, narrowed to the failures that starting explains).
     /// </summary>
     private async Task<(bool Passed, int Attempts, string Detail, TimeSpan Elapsed)> AttemptAsync(
-        int retries, TimeSpan interval, Func<Task<(bool Passed, string Detail)>> attempt, CancellationToken cancellationToken)
+        int retries, TimeSpan interval, TimeSpan startPeriod, Func<Task<Attempt>> attempt, CancellationToken cancellationToken)
     {
-        var attempts = Math.Max(0, retries) + 1;
+        var allowed = Math.Max(0, retries) + 1;
         var started = time.GetTimestamp();
-        var last = "";
-        for (var n = 1; n <= attempts; n++)
+        var (made, counted) = (0, 0);
+        while (true)
         {
-            if (n > 1)
+            if (made > 0)
             {
                 await Task.Delay(interval, time, cancellationToken);
             }
 
-            var (passed, detail) = await attempt();
-            if (passed)
+            var result = await attempt();
+            made++;
+            if (result.Passed)
             {
-                return (true, n, detail, time.GetElapsedTime(started));
+                return (true, made, result.Detail, time.GetElapsedTime(started));
             }
 
-            last = detail;
+            var starting = !result.Answered && time.GetElapsedTime(started) < startPeriod;
+            if (!starting && ++counted >= allowed)
+            {
+                return (false, made, result.Detail, time.GetElapsedTime(started));
+            }
         }
+    }
 
-        return (false, attempts, last, time.GetElapsedTime(started));
+    /// <summary>One attempt: passed or not, why, and whether the target answered at all (see the start period).</summary>
+    private readonly record struct Attempt(bool Passed, string Detail, bool Answered)
+    {
+        public static Attempt Pass(string detail) => new(true, detail, true);
+
+        public static Attempt Unhealthy(string detail) => new(false, detail, true);
+
+        public static Attempt NoAnswer(string detail) => new(false, detail, false);
     }
 
     /// <summary>
@@ -133,7 +147,7 @@ public sealed class VerificationRunner(TimeProvider time, IProcessRunner process
         return client;
     }
 
-    private async Task<(bool Passed, string Detail)> AttemptHttpAsync(HttpClient client, Uri url, HttpCheck check, string? needle, CancellationToken cancellationToken)
+    private async Task<Attempt> AttemptHttpAsync(HttpClient client, Uri url, HttpCheck check, string? needle, CancellationToken cancellationToken)
     {
         using var attemptTimeout = new CancellationTokenSource(check.Timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, attemptTimeout.Token);
@@ -143,30 +157,30 @@ public sealed class VerificationRunner(TimeProvider time, IProcessRunner process
             var status = (int)response.StatusCode;
             if (status != check.Expect)
             {
-                return (false, $"expected {check.Expect}, got {status}");
+                return Attempt.Unhealthy($"expected {check.Expect}, got {status}");
             }
 
             if (needle is null)
             {
-                return (true, status.ToString(CultureInfo.InvariantCulture));
+                return Attempt.Pass(status.ToString(CultureInfo.InvariantCulture));
             }
 
             var body = await ReadBodyPrefixAsync(response.Content, linked.Token);
             return body.Contains(needle, StringComparison.Ordinal)
-                ? (true, $"{status} with \"{needle}\" in the body")
-                : (false, $"{status}, but the body does not contain \"{needle}\"");
+                ? Attempt.Pass($"{status} with \"{needle}\" in the body")
+                : Attempt.Unhealthy($"{status}, but the body does not contain \"{needle}\"");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return (false, $"no answer within {FormatDuration(check.Timeout)}");
+            return Attempt.NoAnswer($"no answer within {FormatDuration(check.Timeout)}");
         }
         catch (HttpRequestException e)
         {
-            return (false, DescribeHttpError(e));
+            return Attempt.NoAnswer(DescribeHttpError(e));
         }
         catch (IOException e)
         {
-            return (false, $"response body failed: {e.Message}");
+            return Attempt.Unhealthy($"response body failed: {e.Message}");
         }
     }
 
@@ -218,11 +232,11 @@ public sealed class VerificationRunner(TimeProvider time, IProcessRunner process
             return Failed("tcp", target, 0, "host must be set and port between 1 and 65535");
         }
 
-        var result = await AttemptAsync(check.Retries, check.Interval, () => AttemptTcpAsync(host.Text, check, cancellationToken), cancellationToken);
+        var result = await AttemptAsync(check.Retries, check.Interval, check.StartPeriod, () => AttemptTcpAsync(host.Text, check, cancellationToken), cancellationToken);
         return Outcome("tcp", target, result);
     }
 
-    private async Task<(bool Passed, string Detail)> AttemptTcpAsync(string host, TcpCheck check, CancellationToken cancellationToken)
+    private async Task<Attempt> AttemptTcpAsync(string host, TcpCheck check, CancellationToken cancellationToken)
     {
         using var attemptTimeout = new CancellationTokenSource(check.Timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, attemptTimeout.Token);
@@ -230,15 +244,15 @@ public sealed class VerificationRunner(TimeProvider time, IProcessRunner process
         try
         {
             await client.ConnectAsync(host, check.Port, linked.Token);
-            return (true, "connected");
+            return Attempt.Pass("connected");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return (false, $"no connection within {FormatDuration(check.Timeout)}");
+            return Attempt.NoAnswer($"no connection within {FormatDuration(check.Timeout)}");
         }
         catch (SocketException e)
         {
-            return (false, DescribeSocketError(e));
+            return Attempt.NoAnswer(DescribeSocketError(e));
         }
     }
 
@@ -261,11 +275,11 @@ public sealed class VerificationRunner(TimeProvider time, IProcessRunner process
             return Failed("command", command.Text, 0, command.Problem("run"));
         }
 
-        var result = await AttemptAsync(check.Retries, check.Interval, () => AttemptCommandAsync(command.Text, check, context, cancellationToken), cancellationToken);
+        var result = await AttemptAsync(check.Retries, check.Interval, TimeSpan.Zero, () => AttemptCommandAsync(command.Text, check, context, cancellationToken), cancellationToken);
         return Outcome("command", command.Text, result);
     }
 
-    private async Task<(bool Passed, string Detail)> AttemptCommandAsync(string command, CommandCheck check, VerificationContext context, CancellationToken cancellationToken)
+    private async Task<Attempt> AttemptCommandAsync(string command, CommandCheck check, VerificationContext context, CancellationToken cancellationToken)
     {
         var spec = new ProcessSpec
         {
@@ -287,7 +301,7 @@ public sealed class VerificationRunner(TimeProvider time, IProcessRunner process
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // e.g. a working directory that does not exist: the check failed, the run goes on.
-            return (false, $"could not start: {e.Message}");
+            return Attempt.Unhealthy($"could not start: {e.Message}");
         }
 
         if (result.Termination == Termination.Cancelled)
@@ -302,7 +316,7 @@ public sealed class VerificationRunner(TimeProvider time, IProcessRunner process
             { Termination: Termination.Cancelled } => "cancelled",
             _ => "killed by a signal Airlock did not send",
         };
-        return (result.Succeeded, detail);
+        return new Attempt(result.Succeeded, detail, Answered: true);
     }
 
     private static string WithLastLine(string detail, string? line) => line is null ? detail : $"{detail}: {line}";

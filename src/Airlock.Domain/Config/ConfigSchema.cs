@@ -96,6 +96,7 @@ public static class ConfigSchema
                 P("retries", Int("Extra attempts before the check fails.", 0), @default: "0"),
                 P("interval", Duration("Wait between attempts."), @default: "10s"),
                 P("timeout", Duration("Time limit for one attempt."), @default: "10s"),
+                P("start_period", Duration("Time a service just deployed gets to start answering: until it ends, attempts that get no answer (connection refused, no response) do not count against retries; an answer always counts."), @default: "0s"),
                 P("body_contains", Text("Text the response body must contain; {env} and {version} are substituted.")))),
             P("tcp", Obj(
                 "A TCP connection that must open.",
@@ -103,7 +104,8 @@ public static class ConfigSchema
                 P("port", Int("TCP port.", 1, 65535), required: true),
                 P("retries", Int("Extra attempts before the check fails.", 0), @default: "0"),
                 P("interval", Duration("Wait between attempts."), @default: "10s"),
-                P("timeout", Duration("Time limit for one connection attempt."), @default: "5s"))),
+                P("timeout", Duration("Time limit for one connection attempt."), @default: "5s"),
+                P("start_period", Duration("Time a service just deployed gets to start listening: failed connections until it ends do not count against retries."), @default: "0s"))),
             P("command", Obj(
                 "A command that must exit 0.",
                 P("run", Text("Command line, run by the shell in the stack directory."), required: true),

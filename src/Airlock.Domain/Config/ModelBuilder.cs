@@ -547,11 +547,11 @@ internal sealed class ModelBuilder(Diagnostics diagnostics, YamlMappingNode root
 
             if (Mapping(item, "http") is { } http)
             {
-                checks.Add(new HttpCheck(Text(http, "url") ?? "", Int(http, "expect", 200), Int(http, "retries", 0), Duration(http, "interval", TimeSpan.FromSeconds(10)), Duration(http, "timeout", TimeSpan.FromSeconds(10)), Text(http, "body_contains")));
+                checks.Add(new HttpCheck(Text(http, "url") ?? "", Int(http, "expect", 200), Int(http, "retries", 0), Duration(http, "interval", TimeSpan.FromSeconds(10)), Duration(http, "timeout", TimeSpan.FromSeconds(10)), Text(http, "body_contains"), Duration(http, "start_period", TimeSpan.Zero)));
             }
             else if (Mapping(item, "tcp") is { } tcp)
             {
-                checks.Add(new TcpCheck(Text(tcp, "host") ?? "", Int(tcp, "port", 0), Duration(tcp, "timeout", TimeSpan.FromSeconds(5)), Int(tcp, "retries", 0), Duration(tcp, "interval", TimeSpan.FromSeconds(10))));
+                checks.Add(new TcpCheck(Text(tcp, "host") ?? "", Int(tcp, "port", 0), Duration(tcp, "timeout", TimeSpan.FromSeconds(5)), Int(tcp, "retries", 0), Duration(tcp, "interval", TimeSpan.FromSeconds(10)), Duration(tcp, "start_period", TimeSpan.Zero)));
             }
             else if (Mapping(item, "command") is { } command)
             {

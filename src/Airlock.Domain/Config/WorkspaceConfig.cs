@@ -239,11 +239,17 @@ public sealed record CommandEngineConfig(string Plan, string Apply, string? Stat
 /// <summary>A verification or health check; exactly one of the kinds.</summary>
 public abstract record CheckConfig;
 
-/// <summary>An HTTP GET that must answer <see cref="Expect"/>.</summary>
-public sealed record HttpCheck(string Url, int Expect, int Retries, TimeSpan Interval, TimeSpan Timeout, string? BodyContains) : CheckConfig;
+/// <summary>
+/// An HTTP GET that must answer <see cref="Expect"/>. Within <see cref="StartPeriod"/> of the first attempt, attempts
+/// that get no answer at all (the service is not listening yet) do not count against <see cref="Retries"/>.
+/// </summary>
+public sealed record HttpCheck(string Url, int Expect, int Retries, TimeSpan Interval, TimeSpan Timeout, string? BodyContains, TimeSpan StartPeriod = default) : CheckConfig;
 
-/// <summary>A TCP connection that must open; <see cref="Retries"/> extra attempts, <see cref="Interval"/> apart.</summary>
-public sealed record TcpCheck(string Host, int Port, TimeSpan Timeout, int Retries = 0, TimeSpan Interval = default) : CheckConfig;
+/// <summary>
+/// A TCP connection that must open; <see cref="Retries"/> extra attempts, <see cref="Interval"/> apart; failed attempts
+/// within <see cref="StartPeriod"/> of the first do not count.
+/// </summary>
+public sealed record TcpCheck(string Host, int Port, TimeSpan Timeout, int Retries = 0, TimeSpan Interval = default, TimeSpan StartPeriod = default) : CheckConfig;
 
 /// <summary>A command that must exit 0; <see cref="Retries"/> extra runs, <see cref="Interval"/> apart.</summary>
 public sealed record CommandCheck(string Run, TimeSpan Timeout, int Retries = 0, TimeSpan Interval = default) : CheckConfig;

@@ -86,7 +86,7 @@ public sealed class BlueGreenDeploymentTests
         var (ws, ports) = await WithV1OnBlueAsync(app);
         await using var _ = ws;
 
-        var result = await ws.Deployer.DeployAsync(ws.Request(app with { Health = DeploymentWorkspace.HealthChecksForAFailingVersion }, "v2", "v1", "blue", ports.Placeholders), ws.Observer, CancellationToken.None);
+        var result = await ws.Deployer.DeployAsync(ws.Request(app with { Health = DeploymentWorkspace.HealthChecksForADeadPort }, "v2", "v1", "blue", ports.Placeholders), ws.Observer, CancellationToken.None);
 
         Assert.Equal((DeploymentResult.RolledBack, "blue"), (result.Outcome, result.Color));
         Assert.StartsWith("web v2 after the switch to green in dev: failed health checks (http http://127.0.0.1:" + deadPort, result.Statement, StringComparison.Ordinal);

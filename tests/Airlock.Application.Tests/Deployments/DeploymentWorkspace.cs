@@ -107,21 +107,25 @@ internal sealed class DeploymentWorkspace : IAsyncDisposable
         """;
 
     /// <summary>
-    /// A health check of /health and one that /version answers the frame's version. 30 s of retries: a .NET service
-    /// starting on a loaded 2-core CI machine has taken more than 15 s to listen (it only costs time when it does).
+    /// A health check of /health and one that /version answers the frame's version. A 60 s start period: a .NET
+    /// service starting on a loaded 2-core CI machine has taken more than 15 s to listen (it only costs time when it
+    /// does); then 15 s of retries for one that answers unhealthy.
     /// </summary>
-    public static ImmutableArray<CheckConfig> HealthChecks => Checks(retries: 300);
+    public static ImmutableArray<CheckConfig> HealthChecks => Checks(retries: 150, startPeriod: TimeSpan.FromSeconds(60));
 
     /// <summary>
-    /// The same checks with 15 s of retries, for a deployment meant to fail them (a broken version, a misrouted switch):
-    /// such a check uses its whole budget. Its rollback is checked with these too.
+    /// The same checks for a deployment meant to fail them: a broken version answers 503, which the start period does
+    /// not forgive, so it uses only its 15 s of retries. Its rollback (a restarted old version) gets the start period.
     /// </summary>
-    public static ImmutableArray<CheckConfig> HealthChecksForAFailingVersion => Checks(retries: 150);
+    public static ImmutableArray<CheckConfig> HealthChecksForAFailingVersion => HealthChecks;
 
-    private static ImmutableArray<CheckConfig> Checks(int retries) =>
+    /// <summary>The checks without a start period, for traffic sent to a port nothing will ever listen on (15 s of retries).</summary>
+    public static ImmutableArray<CheckConfig> HealthChecksForADeadPort => Checks(retries: 150, startPeriod: TimeSpan.Zero);
+
+    private static ImmutableArray<CheckConfig> Checks(int retries, TimeSpan startPeriod) =>
     [
-        new HttpCheck("{url}/health", 200, retries, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), null),
-        new HttpCheck("{url}/version", 200, 0, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), "{version}"),
+        new HttpCheck("{url}/health", 200, retries, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), null, startPeriod),
+        new HttpCheck("{url}/version", 200, 0, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), "{version}", startPeriod),
     ];
 
     public static ApplicationConfig App(string deploy, DeploymentStrategy? strategy = null, string? rollback = null, string? smoke = null, ImmutableArray<CheckConfig>? health = null) =>

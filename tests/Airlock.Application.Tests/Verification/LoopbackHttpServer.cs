@@ -17,7 +17,7 @@ internal sealed record HttpReply(int Status, string Body = "", TimeSpan Delay = 
 /// </summary>
 internal sealed class LoopbackHttpServer : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly TcpListener _listener;
     private readonly Func<int, HttpReply> _reply;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<(string Path, long Timestamp)> _requests = new();
@@ -26,8 +26,11 @@ internal sealed class LoopbackHttpServer : IAsyncDisposable
     private readonly Task _acceptLoop;
     private int _count;
 
-    public LoopbackHttpServer(Func<int, HttpReply> reply)
+    /// <param name="reply">The reply to the n-th request (1-based).</param>
+    /// <param name="port">A loopback port to listen on (a service that comes up where a check already looks); 0 for any free one.</param>
+    public LoopbackHttpServer(Func<int, HttpReply> reply, int port = 0)
     {
+        _listener = new TcpListener(IPAddress.Loopback, port);
         _reply = reply;
         _listener.Start();
         _acceptLoop = AcceptAsync();

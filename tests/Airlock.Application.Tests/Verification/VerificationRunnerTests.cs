@@ -160,6 +160,50 @@ public sealed class VerificationRunnerTests
         Assert.StartsWith("no answer within 200ms (1 attempt over ", outcome.Detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Within_the_start_period_attempts_that_get_no_answer_do_not_count_against_the_retries()
+    {
+        // No retries at all: without a start period the first refused connection fails the check.
+        var port = ClosedPort();
+        var check = Http($"http://127.0.0.1:{port}/health", retries: 0, interval: TimeSpan.FromMilliseconds(100)) with { StartPeriod = TimeSpan.FromSeconds(15) };
+        var run = RunOneAsync(check, Context());
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await using var server = new LoopbackHttpServer(_ => new HttpReply(200, "ok"), port);
+
+        var outcome = await run.WaitAsync(Patience);
+
+        Assert.True(outcome.Passed, outcome.Detail);
+        Assert.True(outcome.Attempts > 1, outcome.Detail);
+        Assert.Equal(1, server.RequestCount);
+    }
+
+    [Fact]
+    public async Task Within_the_start_period_an_answer_that_is_wrong_still_counts()
+    {
+        // The service listens and answers 503: it is unhealthy now, not starting; the start period does not wait for it.
+        await using var server = new LoopbackHttpServer(_ => new HttpReply(503));
+        var check = Http(server.Url(), retries: 2) with { StartPeriod = TimeSpan.FromMinutes(5) };
+
+        var outcome = await RunOneAsync(check, Context()).WaitAsync(Patience);
+
+        Assert.False(outcome.Passed);
+        Assert.Equal(3, outcome.Attempts);
+        Assert.StartsWith("expected 200, got 503 (3 attempts over ", outcome.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_service_that_never_listens_fails_once_the_start_period_and_the_retries_are_spent()
+    {
+        var port = ClosedPort();
+        var check = new TcpCheck("127.0.0.1", port, TimeSpan.FromSeconds(5), Retries: 1, Interval: TimeSpan.FromMilliseconds(50), StartPeriod: TimeSpan.FromMilliseconds(600));
+
+        var outcome = await RunOneAsync(check, Context()).WaitAsync(Patience);
+
+        Assert.False(outcome.Passed);
+        Assert.True(outcome.Attempts > 2, $"{outcome.Attempts} attempts: the start period's were not forgiven");
+        Assert.StartsWith($"connection refused ({outcome.Attempts} attempts over ", outcome.Detail, StringComparison.Ordinal);
+    }
+
     // ---- tcp ----
 
     [Fact]

@@ -716,7 +716,7 @@ public class ConfigValidationTests
     }
 
     [Fact]
-    public void Tcp_and_command_checks_take_retries_and_an_interval_like_http()
+    public void Tcp_and_command_checks_take_retries_and_an_interval_like_http_and_tcp_a_start_period()
     {
         var result = WorkspaceConfigLoader.Load(
             """
@@ -727,7 +727,7 @@ public class ConfigValidationTests
               network:
                 path: n
                 verify:
-                  - tcp: { host: db.internal, port: 5432, retries: 6, interval: 5s }
+                  - tcp: { host: db.internal, port: 5432, retries: 6, interval: 5s, start_period: 1m }
                   - command: { run: ./ready.sh, retries: 2, interval: 1m, timeout: 30s }
                   - tcp: { host: db.internal, port: 5432 }
                   - command: { run: ./ready.sh }
@@ -737,7 +737,7 @@ public class ConfigValidationTests
         Assert.True(result.IsValid, string.Join('\n', result.Diagnostics));
         Assert.Equal(
             [
-                new TcpCheck("db.internal", 5432, TimeSpan.FromSeconds(5), 6, TimeSpan.FromSeconds(5)),
+                new TcpCheck("db.internal", 5432, TimeSpan.FromSeconds(5), 6, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1)),
                 new CommandCheck("./ready.sh", TimeSpan.FromSeconds(30), 2, TimeSpan.FromMinutes(1)),
                 new TcpCheck("db.internal", 5432, TimeSpan.FromSeconds(5), 0, TimeSpan.FromSeconds(10)),
                 new CommandCheck("./ready.sh", TimeSpan.FromMinutes(5), 0, TimeSpan.FromSeconds(10)),
