@@ -60,7 +60,7 @@ public sealed class ApprovalService(AirlockServices services)
         var now = services.Time.GetUtcNow();
         var binding = Binding(plan, metadata);
         var record = await services.Store.Approvals.AddAsync(plan.PlanId, request.Actor, ApprovalRecord.Approved, now, plan.ExpiresAt, StoredApproval.BindingJson(binding, [.. request.Destroy.Distinct(StringComparer.Ordinal)]), cancellationToken);
-        await services.Evidence.AppendRunEventAsync(
+        await services.Evidence.RecordEventAsync(
             new EvidenceRunEvent(plan.PlanId, "approved", plan.Stack, plan.Environment, request.Actor, now, new Dictionary<string, string>
             {
                 ["plan_digest"] = plan.PlanDigest,
@@ -69,9 +69,7 @@ public sealed class ApprovalService(AirlockServices services)
                 ["approval_policy_version"] = metadata.ApprovalPolicyVersion,
                 ["valid_until"] = record.ValidUntil.ToString("O", CultureInfo.InvariantCulture),
                 ["destroy"] = string.Join(",", request.Destroy),
-            }),
-            cancellationToken);
-        await services.Evidence.CheckpointHeadAsync(cancellationToken);
+            }), cancellationToken);
         return await ListAsync(plan.PlanId, cancellationToken);
     }
 
@@ -97,15 +95,13 @@ public sealed class ApprovalService(AirlockServices services)
 
         var now = services.Time.GetUtcNow();
         await services.Store.Approvals.AddAsync(plan.PlanId, request.Actor, ApprovalRecord.Rejected, now, plan.ExpiresAt, StoredApproval.BindingJson(Binding(plan, metadata), [], reason: reason), cancellationToken);
-        await services.Evidence.AppendRunEventAsync(
+        await services.Evidence.RecordEventAsync(
             new EvidenceRunEvent(plan.PlanId, "rejected", plan.Stack, plan.Environment, request.Actor, now, new Dictionary<string, string>
             {
                 ["plan_digest"] = plan.PlanDigest,
                 ["commit"] = plan.Commit,
                 ["reason"] = reason,
-            }),
-            cancellationToken);
-        await services.Evidence.CheckpointHeadAsync(cancellationToken);
+            }), cancellationToken);
         return await ListAsync(plan.PlanId, cancellationToken);
     }
 
@@ -188,15 +184,13 @@ public sealed class ApprovalService(AirlockServices services)
         var until = now + request.ValidFor < plan.ExpiresAt ? now + request.ValidFor : plan.ExpiresAt;
         var record = await services.Store.Approvals.AddAsync(plan.PlanId, request.Actor, StoredApproval.BreakGlassDecision, now, until,
             StoredApproval.BindingJson(Binding(plan, metadata), [], request.IncidentId.Trim(), request.Reason.Trim()), cancellationToken);
-        await services.Evidence.AppendRunEventAsync(
+        await services.Evidence.RecordEventAsync(
             new EvidenceRunEvent(plan.PlanId, "break_glass_granted", plan.Stack, plan.Environment, request.Actor, now, new Dictionary<string, string>
             {
                 ["incident"] = request.IncidentId.Trim(),
                 ["reason"] = request.Reason.Trim(),
                 ["expires_at"] = until.ToString("O", CultureInfo.InvariantCulture),
-            }),
-            cancellationToken);
-        await services.Evidence.CheckpointHeadAsync(cancellationToken);
+            }), cancellationToken);
         return StoredApproval.BreakGlassGrants([record])[0];
     }
 

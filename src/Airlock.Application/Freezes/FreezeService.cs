@@ -42,9 +42,7 @@ public sealed class FreezeService(AirlockServices services)
 
     private async Task RecordAsync(string type, IncidentFreezeRecord freeze, string actor, CancellationToken cancellationToken)
     {
-        await services.Evidence.AppendRunEventAsync(
-            new EvidenceRunEvent($"freeze-{freeze.Id}", type, "*", freeze.Environment, actor, services.Time.GetUtcNow(), new Dictionary<string, string> { ["reason"] = freeze.Reason }),
-            cancellationToken);
-        await services.Evidence.CheckpointHeadAsync(cancellationToken);
+        await services.Evidence.RecordEventAsync(
+            new EvidenceRunEvent($"freeze-{freeze.Id}", type, "*", freeze.Environment, actor, services.Time.GetUtcNow(), new Dictionary<string, string> { ["reason"] = freeze.Reason }), cancellationToken);
     }
 }

@@ -149,10 +149,8 @@ public sealed class PlanService(AirlockServices services)
                 planned["inputs_from"] = string.Join(",", inputs.Sources.Values.Order(StringComparer.Ordinal));
             }
 
-            await services.Evidence.AppendRunEventAsync(
-                new EvidenceRunEvent(planId, "planned", stack.Name, environment.Name, request.Actor, now, planned),
-                cancellationToken);
-            await services.Evidence.CheckpointHeadAsync(cancellationToken);
+            await services.Evidence.RecordEventAsync(
+                new EvidenceRunEvent(planId, "planned", stack.Name, environment.Name, request.Actor, now, planned), cancellationToken);
             return new PlanOutcome(record, metadata, summary, policy);
         }
         finally

@@ -264,8 +264,7 @@ public sealed partial class ReleaseService(AirlockServices services)
 
     internal async Task RecordAsync(string releaseId, string type, string actor, IReadOnlyDictionary<string, string> detail, CancellationToken cancellationToken)
     {
-        await services.Evidence.AppendRunEventAsync(new EvidenceRunEvent(releaseId, type, "*", "*", actor, services.Time.GetUtcNow(), detail), cancellationToken);
-        await services.Evidence.CheckpointHeadAsync(cancellationToken);
+        await services.Evidence.RecordEventAsync(new EvidenceRunEvent(releaseId, type, "*", "*", actor, services.Time.GetUtcNow(), detail), cancellationToken);
     }
 
     internal static string Instant(DateTimeOffset? at) => at?.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture) ?? "-";

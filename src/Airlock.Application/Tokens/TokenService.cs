@@ -101,8 +101,7 @@ public sealed class TokenService(ITokenStore tokens, TimeProvider time, Evidence
             return;
         }
 
-        await evidence.AppendRunEventAsync(new Airlock.Domain.Evidence.RunEvent(tokenId, type, "*", "*", actor, time.GetUtcNow(), detail), cancellationToken);
-        await evidence.CheckpointHeadAsync(cancellationToken);
+        await evidence.RecordEventAsync(new Airlock.Domain.Evidence.RunEvent(tokenId, type, "*", "*", actor, time.GetUtcNow(), detail), cancellationToken);
     }
 
     /// <summary>SHA-256 of the secret, lowercase hex: what the store keeps.</summary>

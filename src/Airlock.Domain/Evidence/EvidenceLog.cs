@@ -29,6 +29,17 @@ public sealed class EvidenceLog(IEvidenceRecordStore store, ICheckpointSigner si
     public Task<ChainRecord> AppendRunEventAsync(RunEvent runEvent, CancellationToken cancellationToken) =>
         AppendAsync(EvidenceChain.RunEventKind, runEvent.RunId, System.Text.Json.JsonSerializer.SerializeToNode(runEvent, EvidenceJson.Options)!, cancellationToken);
 
+    /// <summary>
+    /// Appends a run event that stands on its own (an approval, a freeze, a token, a forced unlock…) and signs the head,
+    /// so it is covered by a checkpoint at once rather than at the next packet.
+    /// </summary>
+    public async Task<ChainRecord> RecordEventAsync(RunEvent runEvent, CancellationToken cancellationToken)
+    {
+        var record = await AppendRunEventAsync(runEvent, cancellationToken);
+        await CheckpointHeadAsync(cancellationToken);
+        return record;
+    }
+
     /// <summary>Appends the evidence packet that ends a run attempt, then signs a checkpoint over it.</summary>
     public async Task<(ChainRecord Record, SignedCheckpoint Checkpoint)> AppendPacketAsync(EvidencePacket packet, CancellationToken cancellationToken)
     {

@@ -63,16 +63,14 @@ internal static class LocksEndpoints
                 ?? throw new NotFoundException($"lock {key.Value} is not held");
             var run = await services.Store.Runs.GetAsync(removed.Holder.RunId, cancellationToken);
             var now = services.Time.GetUtcNow();
-            await services.Evidence.AppendRunEventAsync(
+            await services.Evidence.RecordEventAsync(
                 new EvidenceRunEvent(removed.Holder.RunId, "lock_force_unlocked", run?.Stack ?? string.Empty, run?.Environment ?? string.Empty, actor, now, new Dictionary<string, string>
                 {
                     ["key"] = key.Value,
                     ["reason"] = body.Reason.Trim(),
                     ["holder"] = removed.Holder.Actor,
                     ["fencing_token"] = removed.FencingToken.ToString(CultureInfo.InvariantCulture),
-                }),
-                cancellationToken);
-            await services.Evidence.CheckpointHeadAsync(cancellationToken);
+                }), cancellationToken);
             return TypedResults.Ok(new JsonObject
             {
                 ["key"] = key.Value,
