@@ -3,7 +3,8 @@
 // can check that no two holders overlapped.
 //   locks    <backend> <target> <runId> <seconds> <leaseMs> <out> <key,key,...>
 //   hold     <backend> <target> <runId> <leaseMs> <key>              (prints "acquired <token>", then waits to be killed)
-//   claim    <backend> <target> <queue> <concurrency> <out>
+//   claim    <backend> <target> <queue> <concurrency> <out> <barrierDir> <processes>
+//                                                                   (starts claiming once all <processes> are ready)
 //   claim-hold <backend> <target> <queue> <leaseMs>                (claims on a concurrency-1 queue, heartbeats the claim,
 //                                                                    prints "claimed <id> <claimer>", then waits to be killed)
 //   evidence <backend> <target> <count>
@@ -69,6 +70,16 @@ switch (mode)
         {
             var queue = new QueueDefinition(args[3], new QueueMatch("prod", []), int.Parse(args[4], CultureInfo.InvariantCulture), null, ["emergency", "standard"], StalePlanPolicy.Fail);
             await using var output = new StreamWriter(args[5]);
+            // A start barrier: without it the first process to finish starting (seconds, on a loaded 2-core
+            // machine) can drain the whole queue before the others claim anything, and nothing races.
+            await File.WriteAllTextAsync(Path.Combine(args[6], $"ready-{Environment.ProcessId}"), "");
+            var processes = int.Parse(args[7], CultureInfo.InvariantCulture);
+            var barrierDeadline = DateTimeOffset.UtcNow.AddSeconds(60);
+            while (Directory.GetFiles(args[6], "ready-*").Length < processes && DateTimeOffset.UtcNow < barrierDeadline)
+            {
+                await Task.Delay(10);
+            }
+
             var idle = 0;
             while (idle < 50)
             {

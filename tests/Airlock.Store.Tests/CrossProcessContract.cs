@@ -155,7 +155,8 @@ public abstract class CrossProcessContract<TBackend> : IDisposable
         }
 
         var outputs = Enumerable.Range(0, 3).Select(p => _dir.File($"claims-{p}.txt")).ToList();
-        await LockTakerProcess.RunAllAsync(outputs.Select(o => new[] { "claim", _backend.Name, target, queue.Name, concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture), o }), TimeSpan.FromSeconds(90));
+        var barrier = Directory.CreateDirectory(_dir.File("claim-barrier")).FullName;
+        await LockTakerProcess.RunAllAsync(outputs.Select(o => new[] { "claim", _backend.Name, target, queue.Name, concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture), o, barrier, outputs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) }), TimeSpan.FromSeconds(90));
 
         var claims = new List<(long Id, long Start, long End)>();
         foreach (var output in outputs)
