@@ -10,9 +10,10 @@ cd "$(dirname "$0")/.."
 
 out="${AIRLOCK_ARTIFACTS:-artifacts}"
 rm -rf "$out/packages" "$out/linux-x64"
+# Both reuse the Release build of the libraries (after `dotnet test Airlock.slnx -c Release`, as .ci/run does, the
+# pack compiles nothing): the single-file settings live in Airlock.Cli.csproj, so they do not reach the libraries.
 dotnet pack src/Airlock.Cli -c Release -o "$out/packages" --nologo -v quiet
-dotnet publish src/Airlock.Cli -c Release -r linux-x64 --self-contained -p:PublishSingleFile=true \
-  -p:IncludeNativeLibrariesForSelfExtract=true -o "$out/linux-x64" --nologo -v quiet
+dotnet publish src/Airlock.Cli -c Release -r linux-x64 --self-contained -o "$out/linux-x64" --nologo -v quiet
 rm -f "$out/linux-x64"/*.pdb
 ls -l "$out/packages"/*.nupkg "$out/linux-x64/airlock"
 
