@@ -77,9 +77,7 @@ public sealed class VerificationRunner(TimeProvider time, IProcessRunner process
 
         using var client = CreateHttpClient(check.Expect);
         var result = await AttemptAsync(check.Retries, check.Interval, check.StartPeriod, () => AttemptHttpAsync(client, uri, check, needle, cancellationToken), cancellationToken);
-        return result.Passed
-            ? new CheckOutcome("http", url.Text, true, result.Attempts, $"{result.Detail} after {Count(result.Attempts, "attempt")}")
-            : Failed("http", url.Text, result.Attempts, $"{result.Detail} ({Count(result.Attempts, "attempt")} over {FormatDuration(result.Elapsed)})");
+        return Outcome("http", url.Text, result, alwaysCountAttempts: true);
     }
 
     /// <summary>
@@ -127,12 +125,13 @@ public sealed class VerificationRunner(TimeProvider time, IProcessRunner process
     }
 
     /// <summary>
-    /// The outcome of a TCP or command check: a single attempt reads as before retries existed
-    /// ("connected", "exit code 3: disk full"); more say how many and, on failure, over how long.
+    /// The outcome of a check: several attempts say how many and, on failure, over how long. A single TCP or
+    /// command attempt reads as before retries existed ("connected", "exit code 3: disk full"); HTTP outcomes
+    /// have always said how many attempts they took (<paramref name="alwaysCountAttempts"/>).
     /// </summary>
-    private static CheckOutcome Outcome(string kind, string target, (bool Passed, int Attempts, string Detail, TimeSpan Elapsed) result) => result switch
+    private static CheckOutcome Outcome(string kind, string target, (bool Passed, int Attempts, string Detail, TimeSpan Elapsed) result, bool alwaysCountAttempts = false) => result switch
     {
-        { Attempts: 1 } => new CheckOutcome(kind, target, result.Passed, 1, result.Detail),
+        { Attempts: 1 } when !alwaysCountAttempts => new CheckOutcome(kind, target, result.Passed, 1, result.Detail),
         { Passed: true } => new CheckOutcome(kind, target, true, result.Attempts, $"{result.Detail} after {Count(result.Attempts, "attempt")}"),
         _ => Failed(kind, target, result.Attempts, $"{result.Detail} ({Count(result.Attempts, "attempt")} over {FormatDuration(result.Elapsed)})"),
     };
