@@ -21,9 +21,17 @@ public static class CliRunner
 
     private static string PrecompiledCliDll => Path.Combine(AppContext.BaseDirectory, "airlock-r2r", "airlock.dll");
 
-    public static async Task<CliResult> RunAsync(string? workingDirectory, IDictionary<string, string?>? environment, params string[] args)
+    public static Task<CliResult> RunAsync(string? workingDirectory, IDictionary<string, string?>? environment, params string[] args) =>
+        RunProcessAsync(StartInfo(workingDirectory, environment, args));
+
+    /// <summary>Runs any process to its end (at most two minutes) with no input, collecting both outputs.</summary>
+    public static async Task<CliResult> RunProcessAsync(ProcessStartInfo startInfo)
     {
-        using var process = Process.Start(StartInfo(workingDirectory, environment, args))!;
+        startInfo.RedirectStandardInput = true;
+        startInfo.RedirectStandardOutput = true;
+        startInfo.RedirectStandardError = true;
+        startInfo.UseShellExecute = false;
+        using var process = Process.Start(startInfo)!;
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

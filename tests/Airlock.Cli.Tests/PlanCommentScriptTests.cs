@@ -126,13 +126,7 @@ public sealed partial class PlanCommentScriptTests : IDisposable
 
     private async Task<(int ExitCode, string Output)> RunScriptAsync(Dictionary<string, string>? environment = null)
     {
-        var psi = new ProcessStartInfo("sh")
-        {
-            WorkingDirectory = _repo.Root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var psi = new ProcessStartInfo("sh") { WorkingDirectory = _repo.Root };
         psi.ArgumentList.Add(Script);
         psi.ArgumentList.Add("main");
         psi.Environment["PATH"] = _bin.Path + ":" + System.Environment.GetEnvironmentVariable("PATH");
@@ -143,11 +137,7 @@ public sealed partial class PlanCommentScriptTests : IDisposable
             psi.Environment[key] = value;
         }
 
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, $"exit {process.ExitCode}\n--- stdout\n{await stdout}\n--- stderr\n{await stderr}");
+        var result = await CliRunner.RunProcessAsync(psi);
+        return (result.ExitCode, $"exit {result.ExitCode}\n--- stdout\n{result.Stdout}\n--- stderr\n{result.Stderr}");
     }
 }
