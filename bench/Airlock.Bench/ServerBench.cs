@@ -69,7 +69,7 @@ internal static partial class ServerBench
                 seeded = await SeedAsync(session.Services.Store, runs);
                 planIds = await SeedPlansAsync(session.Services, plans);
                 await SeedReleasesAsync(session.Services, releases);
-                secret = (await new TokenService(session.Services.Store.Tokens, TimeProvider.System).CreateAsync("bench@example.com", ["platform"], "bench", null, CancellationToken.None)).Secret;
+                secret = (await new TokenService(session.Services.Store.Tokens, TimeProvider.System, session.Services.Evidence).CreateAsync("bench@example.com", ["platform"], "bench", null, CancellationToken.None)).Secret;
                 var evidence = 0;
                 await foreach (var _ in session.Services.Store.Evidence.ReadAsync(0, CancellationToken.None))
                 {

@@ -101,6 +101,19 @@ public class DemoCommandTests
         Assert.True(verify.ExitCode == 0, verify.ToString());
         Assert.Contains("signed checkpoints verified", verify.Stdout, StringComparison.Ordinal);
 
+        // The demo's API tokens are in the chain like any other token: created by "airlock demo", never the secret.
+        var tokenList = await CliRunner.RunAsync(workspace, Clean, "token", "list", "--json");
+        Assert.True(tokenList.ExitCode == 0, tokenList.ToString());
+        var tokens = JsonNode.Parse(tokenList.Stdout)!.AsArray();
+        Assert.Equal(3, tokens.Count);
+        foreach (var token in tokens)
+        {
+            var shown = await JsonAsync(workspace, "evidence", "show", (string)token!["id"]!);
+            var created = Assert.Single(shown["records"]!.AsArray().Select(r => r!["payload"]!));
+            Assert.Equal("token_created by airlock demo", $"{created["type"]} by {created["actor"]}");
+            Assert.Equal((string?)token["actor"], (string?)created["detail"]!["token_actor"]);
+        }
+
         // Every sample application the demo started is gone.
         foreach (var pidFile in Directory.EnumerateFiles(Path.Combine(workspace, "local"), "web-*.pid", SearchOption.AllDirectories))
         {

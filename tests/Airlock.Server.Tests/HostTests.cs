@@ -95,7 +95,7 @@ public sealed class HostTests
     public async Task A_revoked_token_stops_working_at_once()
     {
         await using var server = await ServerHarness.StartAsync();
-        var tokens = new TokenService(server.Host.Services.Store.Tokens, server.Host.Services.Time);
+        var tokens = new TokenService(server.Host.Services.Store.Tokens, server.Host.Services.Time, server.Host.Services.Evidence);
         var created = await tokens.CreateAsync("bob@example.com", [], "admin@example.com", null, CancellationToken.None);
         using var client = new HttpClient { BaseAddress = server.BaseAddress };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", created.Secret);

@@ -70,7 +70,7 @@ public sealed class ServerHarness : IAsyncDisposable
     /// <summary>Creates a token for <paramref name="actor"/> the way `airlock token create` does; returns the secret.</summary>
     public async Task<string> TokenAsync(string actor, params string[] teams)
     {
-        var tokens = new TokenService(Host.Services.Store.Tokens, Host.Services.Time);
+        var tokens = new TokenService(Host.Services.Store.Tokens, Host.Services.Time, Host.Services.Evidence);
         return (await tokens.CreateAsync(actor, teams, "test-admin@example.com", null, CancellationToken.None)).Secret;
     }
 

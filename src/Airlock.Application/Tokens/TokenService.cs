@@ -12,11 +12,11 @@ public sealed record CreatedToken(ApiTokenRecord Token, string Secret);
 /// <summary>
 /// API tokens of <c>airlock serve</c>: created by <c>airlock token create</c> on a machine with store access,
 /// presented as <c>Authorization: Bearer alk_…</c>. A token acts as exactly one actor; the server never takes
-/// an identity from a request body. With an evidence log, every creation and revocation is a chained event
+/// an identity from a request body. Every creation and revocation is a chained evidence event
 /// (who, for whom, which teams, until when; never the secret): whoever can reach the store can mint a token
 /// for anyone, but not unseen.
 /// </summary>
-public sealed class TokenService(ITokenStore tokens, TimeProvider time, EvidenceLog? evidence = null)
+public sealed class TokenService(ITokenStore tokens, TimeProvider time, EvidenceLog evidence)
 {
     /// <summary>Every secret starts with this, so leaked tokens are easy to recognise and scan for.</summary>
     public const string SecretPrefix = "alk_";
@@ -96,11 +96,6 @@ public sealed class TokenService(ITokenStore tokens, TimeProvider time, Evidence
 
     private async Task RecordAsync(string type, string tokenId, string actor, Dictionary<string, string> detail, CancellationToken cancellationToken)
     {
-        if (evidence is null)
-        {
-            return;
-        }
-
         await evidence.RecordEventAsync(new Airlock.Domain.Evidence.RunEvent(tokenId, type, "*", "*", actor, time.GetUtcNow(), detail), cancellationToken);
     }
 

@@ -180,7 +180,7 @@ internal static class DemoCommand
 
         private async Task<string> CreateTokensAsync(AirlockServerHost host, string url, CancellationToken ct)
         {
-            var tokenService = new TokenService(host.Services.Store.Tokens, host.Services.Time);
+            var tokenService = new TokenService(host.Services.Store.Tokens, host.Services.Time, host.Services.Evidence);
             var teams = host.Services.Workspace.Teams();
             var lines = new List<string>();
             string? bobToken = null;

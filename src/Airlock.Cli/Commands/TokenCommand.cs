@@ -75,7 +75,7 @@ internal static class TokenCommand
         command.Options.Add(json);
         command.SetAction((parseResult, cancellationToken) => GovernedCommand.RunAsync(parseResult.GetValue(database), async services =>
         {
-            var tokens = await new TokenService(services.Store.Tokens, services.Time).ListAsync(cancellationToken);
+            var tokens = await new TokenService(services.Store.Tokens, services.Time, services.Evidence).ListAsync(cancellationToken);
             if (parseResult.GetValue(json))
             {
                 GovernedCommand.WriteJson(new JsonArray([.. tokens.Select(ToJson)]));

@@ -105,7 +105,7 @@ public sealed class AirlockServerHost : IAsyncDisposable
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(session.Services);
         builder.Services.AddSingleton(session.Services.Time);
-        builder.Services.AddSingleton(new TokenService(session.Services.Store.Tokens, session.Services.Time));
+        builder.Services.AddSingleton(new TokenService(session.Services.Store.Tokens, session.Services.Time, session.Services.Evidence));
         builder.Services.AddSingleton(new EvidencePublicKeys(session.EvidencePublicKeyPem));
         var registry = Prometheus.Metrics.NewCustomRegistry();
         builder.Services.AddSingleton(registry);

@@ -58,7 +58,7 @@ public sealed partial class MultiReplicaTests
             stackOfPlan[planId] = stack;
         }
 
-        var token = (await new TokenService(store.Tokens, session.Services.Time).CreateAsync("bob@example.com", ["platform"], "test-admin@example.com", null, CancellationToken.None)).Secret;
+        var token = (await new TokenService(store.Tokens, session.Services.Time, session.Services.Evidence).CreateAsync("bob@example.com", ["platform"], "test-admin@example.com", null, CancellationToken.None)).Secret;
 
         var replicas = new List<(RunningCli Process, string Id, HttpClient Client)>();
         try
