@@ -13,6 +13,7 @@ using Airlock.Server.Auth;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace Airlock.Server.Api;
 
@@ -74,13 +75,25 @@ internal static class PlansEndpoints
         }).WithName("GetPlan").WithSummary("One plan: metadata, summary (counts, resources, risks), policy result, approvals, and why the caller may not decide (why_not)")
           .Produces(StatusCodes.Status404NotFound);
 
-        plans.MapGet("/{id}/markdown", async (AirlockServices services, string id, CancellationToken cancellationToken) =>
+        plans.MapGet("/{id}/markdown", async (HttpContext context, AirlockServices services, string id, CancellationToken cancellationToken) =>
         {
             var plan = await services.Store.Plans.GetAsync(id, cancellationToken) ?? throw new NotFoundException($"no plan {id}");
             var metadata = PlanMetadata.FromJson(plan.MetadataJson);
             using var stream = new MemoryStream(Encoding.UTF8.GetBytes(metadata.Summary.ToJsonString()));
             var summary = PlanReader.Read(stream, services.Workspace.ResourceClasses);
-            return TypedResults.Text(PlanMarkdown.Render(summary), "text/markdown; charset=utf-8");
+
+            // Rendered as it goes, never as one string (a 137k-resource plan's markdown is ~14 MB, twice that as
+            // UTF-16): into a buffer that spills to a temporary file past 32 KB, because the renderer writes
+            // synchronously and Kestrel takes only asynchronous writes; then copied to the response.
+            await using var buffer = new FileBufferingWriteStream();
+            await using (var writer = new StreamWriter(buffer, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), leaveOpen: true))
+            {
+                PlanMarkdown.Render(summary, writer);
+            }
+
+            context.Response.ContentType = "text/markdown; charset=utf-8";
+            await buffer.DrainBufferAsync(context.Response.Body, cancellationToken);
+            return Results.Empty;
         }).WithName("GetPlanMarkdown").WithSummary("The plan summary as markdown (as posted on pull requests)")
           .Produces<string>(StatusCodes.Status200OK, "text/markdown").Produces(StatusCodes.Status404NotFound);
 
