@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 
 using Airlock.Domain.Failures;
+using Airlock.Engines.Json;
 using Airlock.Engines.Processes;
 using Airlock.Engines.Tofu;
 
@@ -86,7 +87,7 @@ public sealed class CommandEngine(CommandEngineOptions options, IProcessRunner r
         File.Delete(planJson);
         File.Delete(planFile);
         await RunAsync("plan", RunPhase.BeforeMutation, options.Plan, StdoutMode.Stream, cancellationToken, planJson, planFile);
-        var hasChanges = ValidatePlanJson(planJson);
+        var hasChanges = await ValidatePlanJsonAsync(planJson, cancellationToken);
         return new PlanArtifact(artifactDirectory, File.Exists(planFile) ? planFile : null, hasChanges, null);
     }
 
@@ -128,7 +129,7 @@ public sealed class CommandEngine(CommandEngineOptions options, IProcessRunner r
             var planJson = Path.Combine(directory.FullName, PlanJsonFileName);
             var result = await RunAsync("drift-check", RunPhase.BeforeMutation, options.Plan, StdoutMode.Stream, cancellationToken,
                 planJson, Path.Combine(directory.FullName, PlanFileName));
-            return new DriftResult(ValidatePlanJson(planJson), result);
+            return new DriftResult(await ValidatePlanJsonAsync(planJson, cancellationToken), result);
         }
         finally
         {
@@ -167,7 +168,7 @@ public sealed class CommandEngine(CommandEngineOptions options, IProcessRunner r
     /// change is proposed. One streaming pass: a plan JSON may be hundreds of megabytes, and a
     /// document of it cost ~3× its size in memory (146 MB plan: `airlock plan` peaked at 2 GB).
     /// </summary>
-    private static bool ValidatePlanJson(string path)
+    private static async Task<bool> ValidatePlanJsonAsync(string path, CancellationToken cancellationToken)
     {
         if (!File.Exists(path))
         {
@@ -176,32 +177,11 @@ public sealed class CommandEngine(CommandEngineOptions options, IProcessRunner r
 
         try
         {
-            using var stream = File.OpenRead(path);
+            await using var stream = File.OpenRead(path);
             var shape = new PlanJsonShape();
-            var buffer = new byte[64 * 1024];
-            var filled = 0;
-            var state = new JsonReaderState();
-            var end = false;
-            while (!end)
+            if (!await JsonStreamScanner.ScanAsync(stream, shape, cancellationToken))
             {
-                var read = stream.Read(buffer, filled, buffer.Length - filled);
-                end = read == 0;
-                filled += read;
-                var reader = new Utf8JsonReader(buffer.AsSpan(0, filled), isFinalBlock: end, state);
-                while (reader.Read())
-                {
-                    shape.Take(ref reader);
-                }
-
-                state = reader.CurrentState;
-                var consumed = (int)reader.BytesConsumed;
-                buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
-                filled -= consumed;
-                if (filled == buffer.Length)
-                {
-                    // One token larger than the buffer (a long string): make room for the rest of it.
-                    Array.Resize(ref buffer, buffer.Length * 2);
-                }
+                throw new EngineConfigurationException("command engine: plan JSON is invalid: the file is empty");
             }
 
             return shape.Result();
@@ -212,8 +192,8 @@ public sealed class CommandEngine(CommandEngineOptions options, IProcessRunner r
         }
     }
 
-    /// <summary>What <see cref="ValidatePlanJson"/> looks for, token by token: root keys, and each resource change's actions.</summary>
-    private struct PlanJsonShape
+    /// <summary>What <see cref="ValidatePlanJsonAsync"/> looks for, token by token: root keys, and each resource change's actions.</summary>
+    private sealed class PlanJsonShape : IJsonTokenVisitor
     {
         private bool _rootSeen;
         private bool _formatVersion;
@@ -231,7 +211,8 @@ public sealed class CommandEngine(CommandEngineOptions options, IProcessRunner r
             ResourceChanges,
         }
 
-        public void Take(ref Utf8JsonReader reader)
+        /// <inheritdoc />
+        public bool Take(ref Utf8JsonReader reader)
         {
             var depth = reader.CurrentDepth;
             var token = reader.TokenType;
@@ -243,7 +224,7 @@ public sealed class CommandEngine(CommandEngineOptions options, IProcessRunner r
                     throw new EngineConfigurationException("command engine: plan JSON has no \"format_version\" string");
                 }
 
-                return;
+                return true;
             }
 
             if (depth == 1)
@@ -263,12 +244,12 @@ public sealed class CommandEngine(CommandEngineOptions options, IProcessRunner r
                     _resourceChanges |= _rootKey == RootKey.ResourceChanges && token == JsonTokenType.StartArray;
                 }
 
-                return;
+                return true;
             }
 
             if (_rootKey != RootKey.ResourceChanges || _hasChanges)
             {
-                return;
+                return true;
             }
 
             // resource_changes[i] is at depth 2, its keys at 3, change's keys at 4, the actions at 5.
@@ -284,9 +265,11 @@ public sealed class CommandEngine(CommandEngineOptions options, IProcessRunner r
             {
                 _hasChanges = !(reader.ValueTextEquals("no-op"u8) || reader.ValueTextEquals("read"u8));
             }
+
+            return true; // read to the end: the whole file must be valid JSON
         }
 
-        public readonly bool Result()
+        public bool Result()
         {
             if (!_formatVersion)
             {
