@@ -28,18 +28,8 @@ public sealed class ApiTests
     public async Task A_large_plan_s_markdown_is_streamed_whole_and_the_same_as_the_pull_request_rendering()
     {
         await using var server = await ServerHarness.StartAsync();
-        // 2,000 creates: ~170 KB of markdown, past the 32 KB the endpoint buffers in memory before it spills to a file.
-        File.WriteAllText(Path.Combine(server.Root, "stacks", "site", "plan.sh"), """
-            #!/bin/sh
-            set -e
-            echo "proposal" > "$AIRLOCK_PLAN_FILE"
-            awk 'BEGIN {
-              printf "{\"format_version\":\"1.2\",\"resource_changes\":["
-              for (i = 0; i < 2000; i++)
-                printf "%s{\"address\":\"local_file.page_%04d_with_a_long_name\",\"mode\":\"managed\",\"type\":\"local_file\",\"name\":\"p%d\",\"provider_name\":\"getting-started/site\",\"change\":{\"actions\":[\"create\"],\"before\":null,\"after\":{},\"after_unknown\":{}}}", (i ? "," : ""), i, i
-              print "]}"
-            }' > "$AIRLOCK_PLAN_JSON"
-            """);
+        // 2,000 creates: ~200 KB of markdown, past the 32 KB the endpoint buffers in memory before it spills to a file.
+        File.WriteAllText(Path.Combine(server.Root, "stacks", "site", "plan.sh"), SitePlanScripts.Creates(2000));
         server.Git.Commit("a plan of 2,000 creates");
         var planned = await server.PlanAsync("alice@example.com", "dev");
 
@@ -53,7 +43,7 @@ public sealed class ApiTests
         var markdown = System.Text.Encoding.UTF8.GetString(body);
         Assert.True(markdown.Length > 100_000, $"{markdown.Length} characters");
         Assert.Equal(Airlock.Application.Views.PlanMarkdown.Render(planned.Summary), markdown);
-        Assert.Contains("local_file.page_1999_with_a_long_name", markdown, StringComparison.Ordinal);
+        Assert.Contains("local_file.page_1999_with_a_long_name_so_rows_are_wide", markdown, StringComparison.Ordinal);
     }
 
     [Theory]

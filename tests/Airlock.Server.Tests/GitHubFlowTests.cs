@@ -233,17 +233,7 @@ public sealed class GitHubFlowTests
         // The pull request's plan script proposes 1,000 creates (one awk process, not a process per file):
         // each plan's table alone is ~85,000 characters, over GitHub's 65,536.
         const int Pages = 1000;
-        await using var scenario = await PullRequestScenario.StartAsync(change: git => git.Write("stacks/site/plan.sh", """
-            #!/bin/sh
-            set -e
-            echo "proposal" > "$AIRLOCK_PLAN_FILE"
-            awk 'BEGIN {
-              printf "{\"format_version\":\"1.2\",\"resource_changes\":["
-              for (i = 0; i < 1000; i++)
-                printf "%s{\"address\":\"local_file.page_%04d_with_a_long_name_so_rows_are_wide\",\"mode\":\"managed\",\"type\":\"local_file\",\"name\":\"p%d\",\"provider_name\":\"getting-started/site\",\"change\":{\"actions\":[\"create\"],\"before\":null,\"after\":{},\"after_unknown\":{}}}", (i ? "," : ""), i, i
-              print "]}"
-            }' > "$AIRLOCK_PLAN_JSON"
-            """));
+        await using var scenario = await PullRequestScenario.StartAsync(change: git => git.Write("stacks/site/plan.sh", SitePlanScripts.Creates(Pages)));
         await scenario.SendAsync("pull_request", scenario.Opened());
 
         Assert.Equal("success", (string?)(await scenario.Api.WaitForFinalStatusAsync("airlock/plan"))["state"]);
