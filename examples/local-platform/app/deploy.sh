@@ -12,7 +12,11 @@ port=$(port_of "$COLOR")
 mkdir -p "$DIR"
 pidfile="$DIR/web-$COLOR.pid"
 if [ -f "$pidfile" ]; then
-  kill "$(cat "$pidfile")" 2>/dev/null || true
+  old=$(cat "$pidfile")
+  # Only while that pid is still our instance: once it has exited, any process may get its pid.
+  if [ ! -d /proc ] || tr '\0' ' ' < "/proc/$old/cmdline" 2>/dev/null | grep -q "Airlock.SampleApp.dll --port $port "; then
+    kill "$old" 2>/dev/null || true
+  fi
   rm -f "$pidfile"
   sleep 0.3 # let the port go
 fi

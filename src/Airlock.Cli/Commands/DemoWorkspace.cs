@@ -182,12 +182,13 @@ internal sealed class DemoWorkspace
         }
     }
 
-    private static bool IsSampleApp(int pid)
+    private bool IsSampleApp(int pid)
     {
         var cmdline = $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/cmdline";
         try
         {
-            return !File.Exists(cmdline) ? !OperatingSystem.IsLinux() : File.ReadAllText(cmdline).Contains(SampleApp, StringComparison.Ordinal);
+            // Started from this workspace's release artifacts: a pid freed by an exited app may now be anyone's, even another demo's app.
+            return !File.Exists(cmdline) ? !OperatingSystem.IsLinux() : File.ReadAllText(cmdline) is var line && line.Contains(SampleApp, StringComparison.Ordinal) && line.Contains(Root, StringComparison.Ordinal);
         }
         catch (IOException)
         {

@@ -77,8 +77,11 @@ internal sealed class DeploymentWorkspace : IAsyncDisposable
         port=$1
         if [ -f "app-$port.pid" ]; then
           old=$(cat "app-$port.pid")
-          kill "$old" 2>/dev/null || true
-          while kill -0 "$old" 2>/dev/null; do sleep 0.05; done
+          # Only while that pid is still our instance: once it has exited, any process may get its pid.
+          if tr '\0' ' ' < "/proc/$old/cmdline" 2>/dev/null | grep -q "Airlock.SampleApp.dll --port $port "; then
+            kill "$old" 2>/dev/null || true
+            while kill -0 "$old" 2>/dev/null; do sleep 0.05; done
+          fi
         fi
         flags=""
         case "$AIRLOCK_VERSION" in *broken*) flags=--unhealthy;; esac
@@ -150,7 +153,7 @@ internal sealed class DeploymentWorkspace : IAsyncDisposable
     public string ReadIfExists(string file) => File.Exists(_dir.File(file)) ? File.ReadAllText(_dir.File(file)) : "(none)";
 
     /// <summary>Kills the instance the deploy script started on <paramref name="port"/>.</summary>
-    public void KillAppOn(int port) => Kill(int.Parse(Read($"app-{port}.pid").Trim(), CultureInfo.InvariantCulture));
+    public void KillAppOn(int port) => Assert.True(SampleAppProcesses.KillIfOurs(int.Parse(Read($"app-{port}.pid").Trim(), CultureInfo.InvariantCulture), Root), $"no sample app of this test on port {port}");
 
     public static int FreePort() => LoopbackPorts.Reserve();
 
@@ -175,7 +178,7 @@ internal sealed class DeploymentWorkspace : IAsyncDisposable
         {
             if (int.TryParse(line.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
             {
-                Kill(pid);
+                SampleAppProcesses.KillIfOurs(pid, Root);
             }
         }
 
@@ -186,24 +189,6 @@ internal sealed class DeploymentWorkspace : IAsyncDisposable
 
         _signer.Dispose();
         _dir.Dispose();
-    }
-
-    private static void Kill(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit(5000);
-        }
-        catch (ArgumentException)
-        {
-            // Already gone.
-        }
-        catch (InvalidOperationException)
-        {
-            // Exited between the lookup and the kill.
-        }
     }
 }
 

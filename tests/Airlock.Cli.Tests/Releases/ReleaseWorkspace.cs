@@ -158,19 +158,7 @@ public sealed class ReleaseWorkspace : IDisposable
         {
             if (int.TryParse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture, out var pid))
             {
-                try
-                {
-                    using var process = System.Diagnostics.Process.GetProcessById(pid);
-                    process.Kill();
-                }
-                catch (ArgumentException)
-                {
-                    // already gone
-                }
-                catch (InvalidOperationException)
-                {
-                    // exited meanwhile
-                }
+                SampleAppProcesses.KillIfOurs(pid, Root);
             }
         }
 

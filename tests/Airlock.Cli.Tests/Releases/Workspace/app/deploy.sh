@@ -14,7 +14,11 @@ port=$(awk -v e="$AIRLOCK_ENVIRONMENT" -v r="$region" -v c="$color" '$1==e && $2
 [ -n "$port" ] || { echo "no port for $AIRLOCK_ENVIRONMENT/$region/$color in $RELEASE_WORLD/ports" >&2; exit 1; }
 
 if [ -f "$dir/web-$color.pid" ]; then
-  kill "$(cat "$dir/web-$color.pid")" 2>/dev/null || true
+  old=$(cat "$dir/web-$color.pid")
+  # Only while that pid is still our instance: once it has exited, any process may get its pid.
+  if [ ! -d /proc ] || tr '\0' ' ' < "/proc/$old/cmdline" 2>/dev/null | grep -q "Airlock.SampleApp.dll --port $port "; then
+    kill "$old" 2>/dev/null || true
+  fi
   rm -f "$dir/web-$color.pid"
   sleep 0.2
 fi
