@@ -88,7 +88,7 @@ public sealed class BlueGreenDeploymentTests
 
         var result = await ws.Deployer.DeployAsync(ws.Request(app with { Health = DeploymentWorkspace.HealthChecksForADeadPort }, "v2", "v1", "blue", ports.Placeholders), ws.Observer, CancellationToken.None);
 
-        Assert.Equal((DeploymentResult.RolledBack, "blue"), (result.Outcome, result.Color));
+        Assert.True((DeploymentResult.RolledBack, "blue") == (result.Outcome, result.Color), $"{result.Outcome} on {result.Color}: {result.Statement}");
         Assert.StartsWith("web v2 after the switch to green in dev: failed health checks (http http://127.0.0.1:" + deadPort, result.Statement, StringComparison.Ordinal);
         Assert.EndsWith("; switched back to blue, where v1 passes its health checks", result.Statement, StringComparison.Ordinal);
         Assert.Equal(["deploy", "health", "switch", "health", "switch-back", "rollback-health"], result.Steps.Select(s => s.Step));

@@ -125,10 +125,12 @@ internal sealed class DeploymentWorkspace : IAsyncDisposable
     /// <summary>The checks without a start period, for traffic sent to a port nothing will ever listen on (15 s of retries).</summary>
     public static ImmutableArray<CheckConfig> HealthChecksForADeadPort => Checks(retries: 150, startPeriod: TimeSpan.Zero);
 
+    // /version gets retries and both a 5 s attempt timeout too: with one 2 s attempt, a healthy app answering slowly on
+    // a loaded CI machine failed a rollback's checks (a switch back to a live v1 reported as a failed rollback).
     private static ImmutableArray<CheckConfig> Checks(int retries, TimeSpan startPeriod) =>
     [
-        new HttpCheck("{url}/health", 200, retries, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), null, startPeriod),
-        new HttpCheck("{url}/version", 200, 0, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), "{version}", startPeriod),
+        new HttpCheck("{url}/health", 200, retries, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), null, startPeriod),
+        new HttpCheck("{url}/version", 200, 20, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), "{version}", startPeriod),
     ];
 
     public static ApplicationConfig App(string deploy, DeploymentStrategy? strategy = null, string? rollback = null, string? smoke = null, ImmutableArray<CheckConfig>? health = null) =>
