@@ -123,7 +123,7 @@ internal static class DemoCommand
 
             await using var host = await Step("Start the server (embedded SQLite store, loopback only)", async () =>
             {
-                var started = await AirlockServerHost.CreateAsync(new ServerOptions { WorkspaceDirectory = workspace.Root, Urls = ["http://127.0.0.1:0"], ReplicaId = "demo" }, Environment.GetEnvironmentVariable, ct);
+                var started = await AirlockServerHost.CreateAsync(new ServerOptions { WorkspaceDirectory = workspace.Root, Urls = [$"http://127.0.0.1:{workspace.ServerPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}"], ReplicaId = "demo" }, Environment.GetEnvironmentVariable, ct);
                 await started.StartAsync(ct);
                 return started;
             });

@@ -21,6 +21,9 @@ internal sealed class DemoWorkspace
     /// <summary>The workspace directory (a git repository with airlock.yaml at its root).</summary>
     public string Root { get; }
 
+    /// <summary>The loopback port for the demo's server, distinct from every colour's port in ports.conf.</summary>
+    public int ServerPort { get; private set; }
+
     /// <summary>Why the demo cannot run here, in one line; null when it can.</summary>
     public static string? MissingPrerequisite()
     {
@@ -197,14 +200,17 @@ internal sealed class DemoWorkspace
     }
 
     // ports.conf ships with fixed ports for running the example by hand; the demo takes free ones so it
-    // never collides with anything already listening.
+    // never collides with anything already listening. The server's port is chosen with them: left to the
+    // kernel (port 0) after they were released, it was once given a colour's port, and v2's health checks
+    // in dev met the Airlock server (404) instead of the app.
     private void UseFreePorts()
     {
-        var listeners = Enumerable.Range(0, Slots.Length * 2).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        var listeners = Enumerable.Range(0, (Slots.Length * 2) + 1).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
         try
         {
             listeners.ForEach(l => l.Start());
             var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture)).ToList();
+            ServerPort = ((IPEndPoint)listeners[^1].LocalEndpoint).Port;
             var lines = new List<string> { "# Loopback ports of the two colours in each slot, chosen free by airlock demo.", "# slot          blue   green" };
             lines.AddRange(Slots.Select((slot, i) => $"{slot,-15} {ports[2 * i],-6} {ports[(2 * i) + 1]}"));
             File.WriteAllLines(Path.Combine(Root, "stacks", "edge", "ports.conf"), lines);
