@@ -18,7 +18,7 @@ namespace Airlock.Cli.Commands;
 /// `airlock demo [--no-serve] [--keep]`: the whole of Airlock on a real local platform
 /// (examples/local-platform: a SQLite database, an edge routing config and a real HTTP service
 /// deployed blue-green on loopback ports), in a fresh temporary git repository. It starts the server
-/// in-process on a free loopback port, takes release v1 through dev → stage → prod (eu-west canary,
+/// in-process on a free loopback port (chosen with the colours' ports), takes release v1 through dev → stage → prod (eu-west canary,
 /// then us-east) with bob and carol approving what alice asked for, then v2 whose canary fails its
 /// health check after the switch and is rolled back, and verifies the evidence chain. Nothing outside
 /// the temporary directory and loopback is touched; every process it started is stopped at the end.
