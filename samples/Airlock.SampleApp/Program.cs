@@ -53,9 +53,13 @@ while (!stop.IsCancellationRequested)
     {
         break;
     }
-    catch (HttpListenerException)
+    catch (HttpListenerException) when (!listener.IsListening)
     {
         break;
+    }
+    catch (HttpListenerException)
+    {
+        continue; // one bad connection, not the listener
     }
 
     var (status, body) = context.Request.Url?.AbsolutePath switch
@@ -69,8 +73,17 @@ while (!stop.IsCancellationRequested)
     context.Response.StatusCode = status;
     context.Response.ContentType = "text/plain; charset=utf-8";
     context.Response.ContentLength64 = bytes.Length;
-    await context.Response.OutputStream.WriteAsync(bytes);
-    context.Response.Close();
+    try
+    {
+        await context.Response.OutputStream.WriteAsync(bytes);
+        context.Response.Close();
+    }
+    catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException)
+    {
+        // The client went away first (a health check whose attempt timed out on a loaded machine): that client's
+        // loss only. Unhandled, it ended the service, and every later check met "connection refused".
+        context.Response.Abort();
+    }
 }
 
 return 0;
