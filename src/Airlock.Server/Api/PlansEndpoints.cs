@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text;
+using System.Text.Json;
 
 using Airlock.Application;
 using Airlock.Application.Approvals;
@@ -79,7 +80,14 @@ internal static class PlansEndpoints
         {
             var plan = await services.Store.Plans.GetAsync(id, cancellationToken) ?? throw new NotFoundException($"no plan {id}");
             var metadata = PlanMetadata.FromJson(plan.MetadataJson);
-            using var stream = new MemoryStream(Encoding.UTF8.GetBytes(metadata.Summary.ToJsonString()));
+            // The stored summary written straight to UTF-8 (not first a UTF-16 string) and read back as a summary.
+            using var stream = new MemoryStream();
+            await using (var json = new Utf8JsonWriter(stream))
+            {
+                metadata.Summary.WriteTo(json);
+            }
+
+            stream.Position = 0;
             var summary = PlanReader.Read(stream, services.Workspace.ResourceClasses);
 
             // Rendered as it goes, never as one string (a 137k-resource plan's markdown is ~14 MB, twice that as
