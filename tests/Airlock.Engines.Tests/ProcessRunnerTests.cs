@@ -118,7 +118,9 @@ public sealed class ProcessRunnerTests
         }, sink, cts.Token);
         await sink.WaitForLineAsync(l => l == "ready", Patience);
         var grandchild = int.Parse(sink.Lines.Single(l => l.Line.StartsWith("grandchild ", StringComparison.Ordinal)).Line["grandchild ".Length..], System.Globalization.CultureInfo.InvariantCulture);
-        Assert.True(Scripts.IsAlive(grandchild));
+        var started = Scripts.StartTime(grandchild);
+        Assert.NotNull(started);
+        Assert.True(Scripts.IsAlive(grandchild, started));
 
         await cts.CancelAsync();
         var result = await run;
@@ -127,12 +129,12 @@ public sealed class ProcessRunnerTests
         Assert.True(result.ForceKilled);
         Assert.True(result.Duration >= TimeSpan.FromMilliseconds(700), $"killed before the grace period: {result.Duration}");
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        while (Scripts.IsAlive(grandchild) && DateTime.UtcNow < deadline)
+        while (Scripts.IsAlive(grandchild, started) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(50);
         }
 
-        Assert.False(Scripts.IsAlive(grandchild), $"grandchild {grandchild} survived the tree kill");
+        Assert.False(Scripts.IsAlive(grandchild, started), $"grandchild {grandchild} survived the tree kill");
     }
 
     [Fact]

@@ -16,19 +16,26 @@ public static class Scripts
         return path;
     }
 
-    /// <summary>True while a process with this id exists and is not a zombie.</summary>
-    public static bool IsAlive(int pid)
+    /// <summary>
+    /// True while the process with this id and start time (<see cref="StartTime"/>) exists and is not a zombie. The
+    /// start time tells it from a later process given the same pid (pid_max is 32,768 on the CI machine).
+    /// </summary>
+    public static bool IsAlive(int pid, string startTime) => Stat(pid) is { } fields && fields[0] is not ("Z" or "X") && fields[19] == startTime;
+
+    /// <summary>The process's start time (clock ticks after boot), or null when there is no such process.</summary>
+    public static string? StartTime(int pid) => Stat(pid)?[19];
+
+    // /proc/<pid>/stat from the state field on ("pid (comm) state ppid ..."; comm may contain spaces, so after the last ')').
+    private static string[]? Stat(int pid)
     {
-        var stat = $"/proc/{pid}/stat";
         try
         {
-            var text = File.ReadAllText(stat);
-            var state = text[(text.LastIndexOf(')') + 2)..].Split(' ')[0];
-            return state != "Z" && state != "X";
+            var text = File.ReadAllText($"/proc/{pid}/stat");
+            return text[(text.LastIndexOf(')') + 2)..].Split(' ');
         }
         catch (IOException)
         {
-            return false;
+            return null;
         }
     }
 }
