@@ -16,9 +16,11 @@ if [ -f "$pidfile" ]; then
   # Only while that pid is still our instance: once it has exited, any process may get its pid.
   if [ ! -d /proc ] || tr '\0' ' ' < "/proc/$old/cmdline" 2>/dev/null | grep -q "Airlock.SampleApp.dll --port $port "; then
     kill "$old" 2>/dev/null || true
+    # Its port is free once it has exited: wait for that (a loaded machine can take seconds), at most 10 s.
+    i=0
+    while [ $i -lt 100 ] && kill -0 "$old" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
   fi
   rm -f "$pidfile"
-  sleep 0.3 # let the port go
 fi
 fault=""
 if [ -f "$AIRLOCK_ARTIFACT_DIR/inject-fault" ] && grep -qx "$AIRLOCK_VERSION ${AIRLOCK_REGION:-}" "$AIRLOCK_ARTIFACT_DIR/inject-fault"; then

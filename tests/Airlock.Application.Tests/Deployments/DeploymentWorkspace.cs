@@ -80,7 +80,8 @@ internal sealed class DeploymentWorkspace : IAsyncDisposable
           # Only while that pid is still our instance: once it has exited, any process may get its pid.
           if tr '\0' ' ' < "/proc/$old/cmdline" 2>/dev/null | grep -q "Airlock.SampleApp.dll --port $port "; then
             kill "$old" 2>/dev/null || true
-            while kill -0 "$old" 2>/dev/null; do sleep 0.05; done
+            i=0
+            while [ $i -lt 200 ] && kill -0 "$old" 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
           fi
         fi
         flags=""

@@ -18,9 +18,11 @@ if [ -f "$dir/web-$color.pid" ]; then
   # Only while that pid is still our instance: once it has exited, any process may get its pid.
   if [ ! -d /proc ] || tr '\0' ' ' < "/proc/$old/cmdline" 2>/dev/null | grep -q "Airlock.SampleApp.dll --port $port "; then
     kill "$old" 2>/dev/null || true
+    # Its port is free once it has exited: wait for that (a loaded machine can take seconds), at most 10 s.
+    i=0
+    while [ $i -lt 100 ] && kill -0 "$old" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
   fi
   rm -f "$dir/web-$color.pid"
-  sleep 0.2
 fi
 flag=""
 if [ "${WEB_UNHEALTHY:-}" = "$AIRLOCK_VERSION@$region" ]; then flag=--unhealthy; fi
