@@ -1,13 +1,19 @@
 using System.Globalization;
 using System.Net;
-using System.Text;
+
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 // Usage: Airlock.SampleApp --port N --version V [--color C] [--unhealthy | --unhealthy-after N]
 //        Airlock.SampleApp sqlite DB [SQL]   (runs SQL on a SQLite file: see SqliteMode)
 // GET /health → 200 "ok" (503 "unhealthy" with --unhealthy or AIRLOCK_SAMPLE_UNHEALTHY=1, or once N health
 // requests have been answered with --unhealthy-after N: a defect that only shows after the first checks),
 // GET /version → V, GET / → "V C".
-// HttpListener rather than Kestrel: it answers within a few hundred milliseconds of starting, which keeps deploy tests short.
+// Kestrel, not HttpListener: the managed HttpListener on Linux can die in Start() when a client connects while it starts
+// (dotnet/corefx#35191), which is exactly what a health check retrying against a starting service does.
 if (args is ["sqlite", .. var sqliteArgs])
 {
     return SqliteMode.Run(sqliteArgs);
@@ -20,72 +26,32 @@ if (options is null)
     return 2;
 }
 
-using var listener = new HttpListener();
-listener.Prefixes.Add($"http://127.0.0.1:{options.Port.ToString(CultureInfo.InvariantCulture)}/");
+var builder = WebApplication.CreateSlimBuilder();
+builder.Logging.ClearProviders();
+builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, options.Port));
+var app = builder.Build();
+var healthAnswered = 0;
+const string TextPlain = "text/plain; charset=utf-8";
+app.MapGet("/health", () => options.Unhealthy || Interlocked.Increment(ref healthAnswered) > options.HealthyChecks
+    ? Results.Text("unhealthy\n", TextPlain, statusCode: 503)
+    : Results.Text("ok\n", TextPlain));
+app.MapGet("/version", () => Results.Text(options.Version + "\n", TextPlain));
+app.MapGet("/", () => Results.Text($"{options.Version} {options.Color}\n", TextPlain));
+
+var port = options.Port.ToString(CultureInfo.InvariantCulture);
 try
 {
-    listener.Start();
+    await app.StartAsync();
 }
-catch (HttpListenerException e)
+catch (IOException e)
 {
-    Console.Error.WriteLine($"cannot listen on 127.0.0.1:{options.Port.ToString(CultureInfo.InvariantCulture)}: {e.Message}");
+    Console.Error.WriteLine($"cannot listen on 127.0.0.1:{port}: {e.Message}");
     return 1;
 }
 
-using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    stop.Cancel();
-};
-AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
-Console.WriteLine($"listening on 127.0.0.1:{options.Port.ToString(CultureInfo.InvariantCulture)} version={options.Version} color={options.Color} healthy={!options.Unhealthy}");
-var healthAnswered = 0;
-
-while (!stop.IsCancellationRequested)
-{
-    HttpListenerContext context;
-    try
-    {
-        context = await listener.GetContextAsync().WaitAsync(stop.Token);
-    }
-    catch (OperationCanceledException)
-    {
-        break;
-    }
-    catch (HttpListenerException) when (!listener.IsListening)
-    {
-        break;
-    }
-    catch (HttpListenerException)
-    {
-        continue; // one bad connection, not the listener
-    }
-
-    var (status, body) = context.Request.Url?.AbsolutePath switch
-    {
-        "/health" => options.Unhealthy || healthAnswered++ >= options.HealthyChecks ? (503, "unhealthy") : (200, "ok"),
-        "/version" => (200, options.Version),
-        "/" => (200, $"{options.Version} {options.Color}"),
-        _ => (404, "not found"),
-    };
-    var bytes = Encoding.UTF8.GetBytes(body + "\n");
-    context.Response.StatusCode = status;
-    context.Response.ContentType = "text/plain; charset=utf-8";
-    context.Response.ContentLength64 = bytes.Length;
-    try
-    {
-        await context.Response.OutputStream.WriteAsync(bytes);
-        context.Response.Close();
-    }
-    catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException)
-    {
-        // The client went away first (a health check whose attempt timed out on a loaded machine): that client's
-        // loss only. Unhandled, it ended the service, and every later check met "connection refused".
-        context.Response.Abort();
-    }
-}
-
+// Ctrl+C and SIGTERM stop the host.
+Console.WriteLine($"listening on 127.0.0.1:{port} version={options.Version} color={options.Color} healthy={!options.Unhealthy}");
+await app.WaitForShutdownAsync();
 return 0;
 
 /// <summary>The sample service's command line.</summary>

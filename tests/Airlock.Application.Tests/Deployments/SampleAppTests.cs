@@ -16,12 +16,7 @@ public sealed class SampleAppTests
         // A health check whose attempt times out closes its connection before the answer. The service once died of
         // the failed write, and every later check met "connection refused" (a CI run's blue-green test).
         var port = LoopbackPorts.Reserve();
-        using var app = Process.Start(new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { Path.Combine(DeploymentWorkspace.SampleAppDirectory, "Airlock.SampleApp.dll"), "--port", port.ToString(CultureInfo.InvariantCulture), "--version", "v1", "--unhealthy" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
+        using var app = StartApp(port, "--unhealthy");
         var stderr = app.StandardError.ReadToEndAsync();
         try
         {
@@ -51,6 +46,68 @@ public sealed class SampleAppTests
                 await app.WaitForExitAsync();
             }
         }
+    }
+
+    [Fact]
+    public async Task A_service_whose_health_is_checked_while_it_starts_comes_up()
+    {
+        // Health checks retry against a service that is still starting. The managed HttpListener the service used
+        // could die in Start() when a connection arrived as it began to listen (dotnet/corefx#35191): a CI run's
+        // direct deployments never came up. Twenty starts, each under connections as fast as they are refused.
+        for (var start = 0; start < 20; start++)
+        {
+            var port = LoopbackPorts.Reserve();
+            using var app = StartApp(port);
+            var stderr = app.StandardError.ReadToEndAsync();
+            try
+            {
+                var answered = false;
+                for (var attempt = 0; attempt < 10_000_000 && !answered && !app.HasExited; attempt++)
+                {
+                    using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    try
+                    {
+                        await client.ConnectAsync("127.0.0.1", port);
+                        answered = true;
+                    }
+                    catch (SocketException)
+                    {
+                        // refused: not listening yet
+                    }
+                }
+
+                var version = await DeploymentWorkspace.GetAsync(port, "/version");
+                if (version != (200, "v1"))
+                {
+                    app.WaitForExit(5000);
+                    Assert.Fail($"start {start + 1}: /version answered {version}; " + (app.HasExited ? $"the service exited: {await stderr}" : "it still runs"));
+                }
+            }
+            finally
+            {
+                if (!app.HasExited)
+                {
+                    app.Kill();
+                    await app.WaitForExitAsync();
+                }
+            }
+        }
+    }
+
+    private static Process StartApp(int port, params string[] flags)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { Path.Combine(DeploymentWorkspace.SampleAppDirectory, "Airlock.SampleApp.dll"), "--port", port.ToString(CultureInfo.InvariantCulture), "--version", "v1" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var flag in flags)
+        {
+            start.ArgumentList.Add(flag);
+        }
+
+        return Process.Start(start)!;
     }
 
     private static async Task<int> WaitForAnswerAsync(int port)
