@@ -35,16 +35,13 @@ public sealed class SampleAppTests
             {
                 Assert.Fail($"the service exited: {await stderr}");
             }
+
             Assert.Equal((503, "unhealthy"), await DeploymentWorkspace.GetAsync(port, "/health"));
             Assert.Equal((200, "v1"), await DeploymentWorkspace.GetAsync(port, "/version"));
         }
         finally
         {
-            if (!app.HasExited)
-            {
-                app.Kill();
-                await app.WaitForExitAsync();
-            }
+            await StopAsync(app);
         }
     }
 
@@ -85,11 +82,7 @@ public sealed class SampleAppTests
             }
             finally
             {
-                if (!app.HasExited)
-                {
-                    app.Kill();
-                    await app.WaitForExitAsync();
-                }
+                await StopAsync(app);
             }
         }
     }
@@ -108,6 +101,15 @@ public sealed class SampleAppTests
         }
 
         return Process.Start(start)!;
+    }
+
+    private static async Task StopAsync(Process app)
+    {
+        if (!app.HasExited)
+        {
+            app.Kill();
+            await app.WaitForExitAsync();
+        }
     }
 
     private static async Task<int> WaitForAnswerAsync(int port)
