@@ -32,7 +32,7 @@ public sealed class BlueGreenDeploymentTests
         // The statement (and blue's own log) say why when v1 did not come up.
         Assert.True(
             (first.Outcome, first.Color) == (DeploymentResult.Live, "blue"),
-            $"{first.Outcome} on {first.Color}: {first.Statement}\nblue's log: {ws.ReadIfExists($"app-{ports.Blue}.log")}");
+            $"{first.Outcome} on {first.Color}: {first.Statement}\nblue's {ws.AppLog(ports.Blue)}");
         Assert.Equal("web v1 is live on blue in dev", first.Statement);
         return (ws, ports);
     }
@@ -49,7 +49,7 @@ public sealed class BlueGreenDeploymentTests
         // The statement (and the new colour's own log) say why when green did not come up.
         Assert.True(
             (result.Outcome, result.Color) == (DeploymentResult.Live, "green"),
-            $"{result.Outcome} on {result.Color}: {result.Statement}\ngreen's log: {ws.ReadIfExists($"app-{ports.Green}.log")}");
+            $"{result.Outcome} on {result.Color}: {result.Statement}\ngreen's {ws.AppLog(ports.Green)}");
         Assert.Equal("web v2 is live on green in dev; blue keeps running for a fast rollback", result.Statement);
         Assert.Equal(["deploy", "health", "switch", "health"], result.Steps.Select(s => s.Step));
         Assert.Equal("green", ws.Read("router").Trim());
@@ -76,7 +76,7 @@ public sealed class BlueGreenDeploymentTests
         Assert.Equal((200, "v1"), await DeploymentWorkspace.GetAsync(ports.Blue, "/version"));
         // The broken version is left running for inspection; its log says why when it is not (it once died of a client's reset).
         var green = await DeploymentWorkspace.GetAsync(ports.Green, "/health");
-        Assert.True(green.Status == 503, $"green's /health: {green}\ngreen's log: {ws.ReadIfExists($"app-{ports.Green}.log")}");
+        Assert.True(green.Status == 503, $"green's /health: {green}\ngreen's {ws.AppLog(ports.Green)}");
     }
 
     [Fact]

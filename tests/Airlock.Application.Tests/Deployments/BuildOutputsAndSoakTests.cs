@@ -26,7 +26,8 @@ public sealed class BuildOutputsAndSoakTests
         Assert.Equal((true, $"built web v7 into {ws.ArtifactDirectory}"), (first.Passed, first.Statement));
         Assert.Equal((true, $"web v7 was already built in {ws.ArtifactDirectory}; the artifact is reused"), (again.Passed, again.Statement));
         Assert.Equal(["v7"], ws.Lines("builds.log"));
-        Assert.Equal((DeploymentResult.Live, DeploymentResult.Live), (dev.Outcome, prod.Outcome));
+        Assert.True(dev.Outcome == DeploymentResult.Live, ws.Why(devPort, dev));
+        Assert.True(prod.Outcome == DeploymentResult.Live, ws.Why(prodPort, prod));
         Assert.Equal(["dev v7 100", "prod v7 100"], ws.Lines("deploys.log"));
         Assert.Equal((200, "v7"), await DeploymentWorkspace.GetAsync(prodPort, "/version"));
     }
@@ -116,11 +117,12 @@ public sealed class BuildOutputsAndSoakTests
         var app = DeploymentWorkspace.App(Deploy(port));
         await ws.BuildAsync(app);
         var deployed = await ws.Deployer.DeployAsync(ws.Request(app, "v1", null), ws.Observer, CancellationToken.None);
+        Assert.True(deployed.Outcome == DeploymentResult.Live, ws.Why(port, deployed));
         var extra = new CheckConfig[] { new TcpCheck("127.0.0.1", port, TimeSpan.FromSeconds(2)) };
 
         var soak = await ws.Deployer.SoakAsync(app, extra, ws.Dev, null, "v1", deployed.Outputs, TimeSpan.FromMilliseconds(800), TimeSpan.FromMilliseconds(200), ws.Observer, CancellationToken.None);
 
-        Assert.True(soak.Passed, soak.Statement);
+        Assert.True(soak.Passed, $"{soak.Statement}\n{ws.AppLog(port)}");
         Assert.Matches(@"^soaked web v1 in dev for (\d+ms|[0-9hms]+): ([2-9]|\d\d) rounds of health checks passed$", soak.Statement);
         Assert.Equal(["http", "http", "tcp"], soak.Checks.Select(c => c.Kind));
     }
@@ -133,6 +135,7 @@ public sealed class BuildOutputsAndSoakTests
         var app = DeploymentWorkspace.App(Deploy(port));
         await ws.BuildAsync(app);
         var deployed = await ws.Deployer.DeployAsync(ws.Request(app, "v1", null), ws.Observer, CancellationToken.None);
+        Assert.True(deployed.Outcome == DeploymentResult.Live, ws.Why(port, deployed));
         var soakChecks = new CheckConfig[] { new HttpCheck("{url}/health", 200, 0, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), null) };
         var started = TimeProvider.System.GetTimestamp();
 

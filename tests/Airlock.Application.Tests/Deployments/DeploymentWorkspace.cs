@@ -155,6 +155,15 @@ internal sealed class DeploymentWorkspace : IAsyncDisposable
 
     public string ReadIfExists(string file) => File.Exists(_dir.File(file)) ? File.ReadAllText(_dir.File(file)) : "(none)";
 
+    /// <summary>
+    /// What a failed assertion on a deployment prints: the deployer's statement and the log of the instance on
+    /// <paramref name="port"/> (deploy.sh writes app-PORT.log, replaced by each start): a crashed or slow service says why there.
+    /// </summary>
+    public string Why(int port, DeploymentResult result) => $"{result.Outcome}: {result.Statement}\n{AppLog(port)}";
+
+    /// <summary>The log of the instance deploy.sh last started on <paramref name="port"/>, labelled for a failure message.</summary>
+    public string AppLog(int port) => $"app log on {port.ToString(CultureInfo.InvariantCulture)}: {ReadIfExists($"app-{port.ToString(CultureInfo.InvariantCulture)}.log")}";
+
     /// <summary>Kills the instance the deploy script started on <paramref name="port"/>.</summary>
     public void KillAppOn(int port) => Assert.True(SampleAppProcesses.KillIfOurs(int.Parse(Read($"app-{port}.pid").Trim(), CultureInfo.InvariantCulture), Root), $"no sample app of this test on port {port}");
 

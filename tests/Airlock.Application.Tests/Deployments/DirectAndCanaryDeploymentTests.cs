@@ -22,8 +22,8 @@ public sealed class DirectAndCanaryDeploymentTests
 
         var result = await ws.Deployer.DeployAsync(ws.Request(app, "v1", previous: null), ws.Observer, CancellationToken.None);
 
-        // The statement says why when it did not go live (a loaded machine, a port still held).
-        Assert.True(result.Outcome == DeploymentResult.Live, $"{result.Outcome}: {result.Statement}");
+        // The statement and the app's log say why when it did not go live (a loaded machine, a port still held, a crash).
+        Assert.True(result.Outcome == DeploymentResult.Live, ws.Why(port, result));
         Assert.Equal("web v1 is live in dev", result.Statement);
         Assert.Equal(["deploy", "health"], result.Steps.Select(s => s.Step));
         Assert.All(result.Health, h => Assert.True(h.Passed, h.Detail));
@@ -40,12 +40,12 @@ public sealed class DirectAndCanaryDeploymentTests
         var app = DeploymentWorkspace.App(Deploy(port));
         await ws.BuildAsync(app);
         var first = await ws.Deployer.DeployAsync(ws.Request(app, "v1", previous: null), ws.Observer, CancellationToken.None);
-        Assert.Equal(DeploymentResult.Live, first.Outcome);
+        Assert.True(first.Outcome == DeploymentResult.Live, ws.Why(port, first));
 
         var result = await ws.Deployer.DeployAsync(ws.Request(app with { Health = DeploymentWorkspace.HealthChecksForAFailingVersion }, "v2-broken", previous: "v1"), ws.Observer, CancellationToken.None);
 
-        // The statement says why when the rollback itself did not come back healthy (a loaded machine, a port still held).
-        Assert.True(result.Outcome == DeploymentResult.RolledBack, $"{result.Outcome}: {result.Statement}");
+        // The statement and the restored instance's log say why when the rollback itself did not come back healthy.
+        Assert.True(result.Outcome == DeploymentResult.RolledBack, ws.Why(port, result));
         Assert.StartsWith("web v2-broken in dev failed health checks (http http://127.0.0.1:", result.Statement, StringComparison.Ordinal);
         // 151 counted attempts, and any the start period forgave while v2-broken was not listening yet.
         Assert.Matches(@"/health: expected 200, got 503 \((15[1-9]|1[6-9][0-9]|[2-9][0-9]{2}) attempts over ", result.Statement);
@@ -65,11 +65,12 @@ public sealed class DirectAndCanaryDeploymentTests
         var rollback = $"echo \"rollback {{version}} -> {{previous_version}}\" >> rollbacks.log && AIRLOCK_VERSION={{previous_version}} {Deploy(port)}";
         var app = DeploymentWorkspace.App(Deploy(port), rollback: rollback);
         await ws.BuildAsync(app);
-        await ws.Deployer.DeployAsync(ws.Request(app, "v1", previous: null), ws.Observer, CancellationToken.None);
+        var first = await ws.Deployer.DeployAsync(ws.Request(app, "v1", previous: null), ws.Observer, CancellationToken.None);
+        Assert.True(first.Outcome == DeploymentResult.Live, ws.Why(port, first));
 
         var result = await ws.Deployer.DeployAsync(ws.Request(app with { Health = DeploymentWorkspace.HealthChecksForAFailingVersion }, "v2-broken", previous: "v1"), ws.Observer, CancellationToken.None);
 
-        Assert.Equal(DeploymentResult.RolledBack, result.Outcome);
+        Assert.True(result.Outcome == DeploymentResult.RolledBack, ws.Why(port, result));
         Assert.Equal(["rollback v2-broken -> v1"], ws.Lines("rollbacks.log"));
         Assert.Equal((200, "v1"), await DeploymentWorkspace.GetAsync(port, "/version"));
     }
@@ -84,7 +85,7 @@ public sealed class DirectAndCanaryDeploymentTests
 
         var result = await ws.Deployer.DeployAsync(ws.Request(app, "v1-broken", previous: null), ws.Observer, CancellationToken.None);
 
-        Assert.Equal(DeploymentResult.Failed, result.Outcome);
+        Assert.True(result.Outcome == DeploymentResult.Failed, ws.Why(port, result));
         Assert.EndsWith("; no previous version to roll back to (first deployment)", result.Statement, StringComparison.Ordinal);
         Assert.Equal(["deploy", "health"], result.Steps.Select(s => s.Step));
         Assert.Equal(["dev v1-broken 100"], ws.Lines("deploys.log"));
@@ -99,12 +100,12 @@ public sealed class DirectAndCanaryDeploymentTests
         var app = DeploymentWorkspace.App(Deploy(port), canary, health: [new HttpCheck("{url}/health", 200, 75, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(2), null, TimeSpan.FromSeconds(60)), DeploymentWorkspace.HealthChecks[1]]);
         await ws.BuildAsync(app);
         var first = await ws.Deployer.DeployAsync(ws.Request(app, "v1", previous: null), ws.Observer, CancellationToken.None);
-        Assert.Equal(DeploymentResult.Live, first.Outcome);
+        Assert.True(first.Outcome == DeploymentResult.Live, ws.Why(port, first));
         Assert.Equal("web v1 is live in dev after canary steps 50%, 100%", first.Statement);
 
         var result = await ws.Deployer.DeployAsync(ws.Request(app, "v2-broken", previous: "v1"), ws.Observer, CancellationToken.None);
 
-        Assert.Equal(DeploymentResult.RolledBack, result.Outcome);
+        Assert.True(result.Outcome == DeploymentResult.RolledBack, ws.Why(port, result));
         Assert.StartsWith("web v2-broken in dev at 50%: failed health checks (http http://127.0.0.1:", result.Statement, StringComparison.Ordinal);
         Assert.Equal(["deploy", "pause", "health", "rollback", "rollback-health"], result.Steps.Select(s => s.Step));
         Assert.Equal(["dev v1 50", "dev v1 100", "dev v2-broken 50", "dev v1 100"], ws.Lines("deploys.log"));
