@@ -101,6 +101,17 @@ public partial class PlanCommandTests
     }
 
     [Fact]
+    public async Task A_directory_given_as_the_plan_is_a_one_line_error()
+    {
+        using var dir = new TempDir();
+
+        var result = await CliRunner.RunAsync("summarize", dir.Path);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"airlock: {dir.Path}: is a directory; give the plan JSON file (`tofu show -json PLANFILE > plan.json`)", result.Stderr.Trim());
+    }
+
+    [Fact]
     public async Task Missing_file_is_a_one_line_error()
     {
         var result = await CliRunner.RunAsync("summarize", "/nonexistent/plan.json");
@@ -308,8 +319,11 @@ public class PlanCommandConfigTests
 
         var builtIn = await CliRunner.RunAsync(dir.Path, NoEnv, "summarize", "--format", "json", plan);
         var classified = await CliRunner.RunAsync(dir.Path, NoEnv, "summarize", "--format", "json", "--config", config, plan);
+        var byDirectory = await CliRunner.RunAsync(dir.Path, NoEnv, "summarize", "--format", "json", "--config", dir.Path, plan);
 
         Assert.True(classified.ExitCode == 0, classified.ToString());
+        // A workspace directory stands for its airlock.yaml, as with `airlock validate DIR`.
+        Assert.Equal(classified.Stdout, byDirectory.Stdout);
         Assert.DoesNotContain("stateful_replacement", builtIn.Stdout, StringComparison.Ordinal);
         Assert.Contains("\"stateful_replacement\"", classified.Stdout, StringComparison.Ordinal);
         Assert.Contains("null_resource (database) is replaced", classified.Stdout, StringComparison.Ordinal);

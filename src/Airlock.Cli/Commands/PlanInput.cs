@@ -24,6 +24,12 @@ internal static class PlanInput
             return ResourceClassMap.Default;
         }
 
+        if (Directory.Exists(configPath))
+        {
+            // As `airlock validate DIR` does: a workspace directory means its airlock.yaml.
+            configPath = Path.Combine(configPath, "airlock.yaml");
+        }
+
         string text;
         try
         {
@@ -48,6 +54,12 @@ internal static class PlanInput
     /// <summary>Reads and summarises <paramref name="path"/>; on failure writes "airlock: file:line:col: reason" and returns null.</summary>
     public static PlanSummary? TryRead(string path, ResourceClassMap? classes = null)
     {
+        if (Directory.Exists(path))
+        {
+            Console.Error.WriteLine($"airlock: {path}: is a directory; give the plan JSON file (`tofu show -json PLANFILE > plan.json`)");
+            return null;
+        }
+
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);

@@ -72,6 +72,12 @@ public sealed class PlanParseException : Exception
         // The reader's message repeats the position ("LineNumber: 3 | BytePositionInLine: 7."); keep the first sentence.
         var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
         var reason = (cut > 0 ? message[..cut] : message).Trim().TrimEnd('.');
+        if (message.Contains("does not contain any JSON tokens", StringComparison.Ordinal))
+        {
+            // An empty file (or only whitespace): usually a `show -json` whose output was redirected but that failed.
+            return new PlanParseException(PlanErrorKind.Truncated, "empty input: no JSON at all", line, column, e);
+        }
+
         return truncated
             ? new PlanParseException(PlanErrorKind.Truncated, "truncated JSON: " + reason, line, column, e)
             : new PlanParseException(PlanErrorKind.Malformed, "malformed JSON: " + reason, line, column, e);

@@ -93,10 +93,15 @@ public class PlanReaderErrorTests
         return (before.Count((byte)'\n') + 1, at - before.LastIndexOf((byte)'\n'));
     }
 
-    [Fact]
-    public void Empty_input_is_truncated()
+    [Theory]
+    [InlineData("")]
+    [InlineData(" \n\t\n")]
+    public void Empty_input_is_truncated_and_says_it_is_empty(string text)
     {
-        Assert.Equal(PlanErrorKind.Truncated, Fail("").Kind);
+        var e = Fail(text);
+
+        Assert.Equal(PlanErrorKind.Truncated, e.Kind);
+        Assert.Equal("empty input: no JSON at all", e.Reason);
     }
 
     [Theory]
