@@ -24,20 +24,9 @@ internal static class PlanInput
             return ResourceClassMap.Default;
         }
 
-        if (Directory.Exists(configPath))
+        // As `airlock validate DIR` reads it: a workspace directory means its airlock.yaml.
+        if (ValidateCommand.TryReadConfig(ref configPath) is not { } text)
         {
-            // As `airlock validate DIR` does: a workspace directory means its airlock.yaml.
-            configPath = Path.Combine(configPath, "airlock.yaml");
-        }
-
-        string text;
-        try
-        {
-            text = File.ReadAllText(configPath);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine($"airlock: cannot read {configPath}: {e.Message}");
             return null;
         }
 

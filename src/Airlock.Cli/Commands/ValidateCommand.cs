@@ -23,21 +23,32 @@ internal static class ValidateCommand
         return command;
     }
 
-    private static int Run(string path, bool json)
+    /// <summary>
+    /// Reads the workspace config at <paramref name="path"/>; a directory means its airlock.yaml (and
+    /// <paramref name="path"/> becomes that file). On failure writes one line and returns null.
+    /// </summary>
+    internal static string? TryReadConfig(ref string path)
     {
         if (Directory.Exists(path))
         {
             path = Path.Combine(path, "airlock.yaml");
         }
 
-        string text;
         try
         {
-            text = File.ReadAllText(path);
+            return File.ReadAllText(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"airlock: cannot read {path}: {e.Message}");
+            return null;
+        }
+    }
+
+    private static int Run(string path, bool json)
+    {
+        if (TryReadConfig(ref path) is not { } text)
+        {
             return 1;
         }
 
