@@ -95,6 +95,10 @@ public sealed partial class ServeCommandTests
         }
 
         Assert.Equal("succeeded", (string?)request["outcome"]);
+        // A user's mistakes are answers (400), not server faults: they must not be logged as errors with a stack.
+        var unknownStack = await client.PostAsJsonAsync("api/plans", new JsonObject { ["stack"] = "nope", ["environment"] = "dev" });
+        var malformed = await client.PostAsync("api/plans", new StringContent("{stack", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest), (unknownStack.StatusCode, malformed.StatusCode));
         await server.InterruptAsync();
         var ended = await server.WaitForExitAsync();
         Assert.Equal(0, ended.ExitCode);
@@ -120,6 +124,9 @@ public sealed partial class ServeCommandTests
             Assert.False(string.IsNullOrEmpty((string?)e["Category"]));
             Assert.NotNull(e["Message"]);
         });
+
+        Assert.DoesNotContain(entries, e => (string?)e["LogLevel"] is "Error" or "Critical");
+        Assert.Contains(entries, e => ((string?)e["Message"])!.Contains("/api/plans - 400", StringComparison.Ordinal));
 
         // The worker's lines carry the run, the plan and the worker as scope fields.
         var inRun = entries.Where(e => e["Scopes"] is JsonArray scopes && scopes.Any(s => (string?)s?["run_id"] == runId)).ToList();

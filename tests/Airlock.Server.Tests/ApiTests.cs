@@ -412,6 +412,53 @@ public sealed class ApiTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await (await server.ClientAsync()).GetAsync("api/plans")).StatusCode);
     }
 
+    // Before, the framework answered these with an empty 400 (415, 404, 405): no reason for a script or a person to act on.
+    [Fact]
+    public async Task Bodies_and_parameters_the_api_cannot_read_get_a_one_line_reason_with_the_position()
+    {
+        await using var server = await ServerHarness.StartAsync();
+        var client = await server.ClientAsync("alice@example.com");
+        static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
+
+        await AssertProblemAsync(await client.PostAsync("api/plans", Json("{stack: \"site\"}")), HttpStatusCode.BadRequest,
+            "the request body is not the JSON this endpoint takes: 's' is an invalid start of a property name. Expected a '\"' (at line 1, column 2)");
+        await AssertProblemAsync(await client.PostAsync("api/plans", Json("{\"stack\": \"site\",\n")), HttpStatusCode.BadRequest,
+            "the request body is not the JSON this endpoint takes: Expected start of a property name or value, but instead reached end of data (at line 2, column 1)");
+        await AssertProblemAsync(await client.PostAsync("api/plans", Json("[\"site\"]")), HttpStatusCode.BadRequest,
+            "the request body is not the JSON this endpoint takes: expected an object (at line 1, column 2)");
+        await AssertProblemAsync(await client.PostAsync("api/plans/plan-x/approvals", Json("{\"destroy_addresses\": \"aws_db.main\"}")), HttpStatusCode.BadRequest,
+            "the request body is not the JSON this endpoint takes: expected an array (at $.destroy_addresses, line 1, column 36)");
+        await AssertProblemAsync(await client.PostAsync("api/plans", Json("{\"stack\": 1}")), HttpStatusCode.BadRequest,
+            "the request body is not the JSON this endpoint takes: a value of the wrong type (at $.stack, line 1, column 12)");
+        await AssertProblemAsync(await client.GetAsync("api/plans?limit=ten"), HttpStatusCode.BadRequest, "parameter limit: expected a number, got \"ten\"");
+        await AssertProblemAsync(await client.PostAsync("api/applies", new StringContent("plan_id=plan-x", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded")),
+            HttpStatusCode.UnsupportedMediaType, "the request body must be JSON: send Content-Type: application/json");
+        await AssertProblemAsync(await client.GetAsync("api/nothing-here"), HttpStatusCode.NotFound, "no API route GET /api/nothing-here (the API is described at /openapi/v1.json)");
+        await AssertProblemAsync(await client.DeleteAsync("api/plans"), HttpStatusCode.MethodNotAllowed, "/api/plans does not take DELETE");
+
+        // Nothing was planned by any of them.
+        Assert.Empty((await client.GetFromJsonAsync<JsonObject>("api/plans"))!["plans"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task An_unknown_token_is_told_apart_from_a_missing_one_without_echoing_it()
+    {
+        await using var server = await ServerHarness.StartAsync();
+        var anonymous = await server.ClientAsync();
+        using var forged = new HttpRequestMessage(HttpMethod.Get, "api/plans");
+        forged.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "alk_not-a-real-token");
+
+        var missing = await anonymous.GetAsync("api/plans");
+        var unknown = await anonymous.SendAsync(forged);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, missing.StatusCode);
+        Assert.Equal("authentication required: send Authorization: Bearer <token> (airlock token create)", (string?)JsonNode.Parse(await missing.Content.ReadAsStringAsync())!["title"]);
+        Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
+        var body = await unknown.Content.ReadAsStringAsync();
+        Assert.Equal("the token presented is unknown, revoked or expired (airlock token list shows the live ones)", (string?)JsonNode.Parse(body)!["title"]);
+        Assert.DoesNotContain("alk_not-a-real-token", body, StringComparison.Ordinal);
+    }
+
     internal static async Task<string> PlanAsync(ServerHarness server, string environment, string actor = "alice@example.com")
     {
         var outcome = await new PlanService(server.Host.Services).PlanAsync(new PlanRequest("site", environment, actor), NullOutputSink.Instance, CancellationToken.None);

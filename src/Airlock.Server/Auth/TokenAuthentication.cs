@@ -87,7 +87,11 @@ internal sealed class TokenAuthenticationHandler(
     {
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer";
-        return Response.WriteAsJsonAsync(new { title = "authentication required: send Authorization: Bearer <token> (airlock token create)", status = 401 }, Context.RequestAborted);
+        // Which of the two it is helps the caller (a typo'd or revoked token is not a missing header); the value is never echoed.
+        var title = Presented() is null
+            ? "authentication required: send Authorization: Bearer <token> (airlock token create)"
+            : "the token presented is unknown, revoked or expired (airlock token list shows the live ones)";
+        return Response.WriteAsJsonAsync(new { title, status = 401 }, Context.RequestAborted);
     }
 
     private string? Presented()

@@ -120,7 +120,7 @@ public sealed class AirlockServerHost : IAsyncDisposable
             document.Info.Description = "Plans, approvals, applies, runs, queue, locks, freezes, evidence and releases of one Airlock workspace. Authenticate with `Authorization: Bearer <token>` (airlock token create).";
             return Task.CompletedTask;
         }));
-        builder.Services.AddProblemDetails();
+        builder.Services.AddApiErrors();
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
