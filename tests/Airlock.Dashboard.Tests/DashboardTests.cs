@@ -211,6 +211,12 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
         Assert.Contains("data-to=\"acquiring_locks\"", await fragment.TextAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Unauthorized, (await (await server.ClientAsync()).GetAsync($"runs/{runId}/timeline")).StatusCode);
         await BrowserFixture.ScreenshotAsync(page, "run");
+
+        // A finished run with no stored lines (one from before every run's log was stored) says so instead of an empty panel.
+        var finished = await SeedRunAsync(server, plan.Record.PlanId, RunState.Validating, RunState.Rejected);
+        await page.GotoAsync(server.BaseUrl + $"/runs/{finished}");
+        await page.WaitForFunctionAsync("() => document.getElementById('log-status').textContent.startsWith('finished')");
+        Assert.Equal("finished, no lines recorded", await page.InnerTextAsync("#log-status"));
     }
 
     [Fact]

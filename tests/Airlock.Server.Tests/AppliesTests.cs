@@ -2,8 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 
+using Airlock.Application.Apply;
 using Airlock.Application.Plans;
 using Airlock.Domain.Locks;
+using Airlock.Domain.Runs;
 using Airlock.Domain.Storage;
 using Airlock.Engines.Processes;
 
@@ -60,6 +62,59 @@ public sealed class AppliesTests
         var text = await bob.GetStringAsync($"api/runs/{runId}/log?format=text");
         Assert.Contains("Apply complete!", text, StringComparison.Ordinal);
         Assert.Equal(lines.Count, text.TrimEnd('\n').Split('\n').Length);
+    }
+
+    // Before, only a server worker stored a run's log: the dashboard showed an empty log for runs of `airlock apply`
+    // and of releases, which go through the same ApplyService in their own process.
+    [Fact]
+    public async Task A_run_applied_outside_the_server_has_its_log_stored_and_streamed_whole()
+    {
+        await using var server = await ServerHarness.StartAsync(workers: 0);
+        var plan = await new PlanService(server.Host.Services).PlanAsync(new PlanRequest("site", "dev", "alice@example.com"), NullOutputSink.Instance, CancellationToken.None);
+        var shown = new List<string>();
+        var observer = new ListObserver(shown);
+
+        var outcome = await new ApplyService(server.Host.Services).ApplyAsync(new ApplyRequest(plan.Record.PlanId, "alice@example.com"), observer, CancellationToken.None);
+
+        Assert.Equal(RunState.Succeeded, outcome.State);
+        var stored = await server.Host.Services.Store.RunLogs.ReadAsync(outcome.RunId, 0, 1000, CancellationToken.None);
+        Assert.Contains(stored, l => l.Stream == "stdout" && l.Line.StartsWith("Apply complete!", StringComparison.Ordinal));
+        Assert.Contains(stored, l => l.Stream == "airlock" && l.Line.Contains("→ succeeded", StringComparison.Ordinal));
+        // The caller's observer still sees every line the store has, in the same order.
+        Assert.Equal(shown, stored.Select(l => l.Line));
+        var bob = await server.ClientAsync("bob@example.com");
+        var events = await SseEvents.ReadAllAsync(bob, $"api/runs/{outcome.RunId}/log", null);
+        Assert.Equal(stored.Count, events.Count(e => e.Name == "message"));
+        Assert.Equal("end", events[^1].Name);
+    }
+
+    private sealed class ListObserver(List<string> lines) : IApplyObserver, IOutputSink
+    {
+        public IOutputSink ToolOutput => this;
+
+        public void Transition(RunTransition transition)
+        {
+            lock (lines)
+            {
+                lines.Add($"{transition.From.WireName()} → {transition.To.WireName()}: {transition.Detail}");
+            }
+        }
+
+        public void Note(string message)
+        {
+            lock (lines)
+            {
+                lines.Add(message);
+            }
+        }
+
+        public void WriteLine(OutputChannel stream, string line)
+        {
+            lock (lines)
+            {
+                lines.Add(line);
+            }
+        }
     }
 
     [Fact]

@@ -56,8 +56,25 @@ public sealed class ApplyService(AirlockServices services)
         var source = SourceServices(plan, metadata);
         var stack = source.Workspace.Stack(plan.Stack);
         var environment = source.Workspace.Environment(plan.Environment);
-        var run = new ApplyRun(source, this, request, plan, metadata, stack, environment, observer);
-        return await run.ExecuteAsync(cancellationToken);
+        if (request.RunId is not null)
+        {
+            // A dispatched run: its worker records the log (ApplyDispatch), with the note of a run that could not start.
+            return await new ApplyRun(source, this, request, plan, metadata, stack, environment, observer).ExecuteAsync(cancellationToken);
+        }
+
+        // A run started in this process (`airlock apply`, a release's stack step): its log is stored too, so the
+        // dashboard's run page and GET /api/runs/{id}/log show it as they show a server worker's. All of it is stored
+        // before this returns.
+        var started = request with { RunId = AirlockServices.NewId("run") };
+        var recorder = new RunLogRecorder(services.Store.RunLogs, services.Time, started.RunId!, observer);
+        try
+        {
+            return await new ApplyRun(source, this, started, plan, metadata, stack, environment, recorder).ExecuteAsync(cancellationToken);
+        }
+        finally
+        {
+            await recorder.DisposeAsync();
+        }
     }
 
     // A revert plan was made in a worktree of the earlier commit and is applied there, with that commit's

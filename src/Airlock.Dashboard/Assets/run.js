@@ -64,7 +64,12 @@
       try { if (state) { state.textContent = JSON.parse(e.data).state; } } catch (err) { /* ignored */ }
       refreshTimeline();
     });
-    source.addEventListener('end', function () { status.textContent = 'finished'; source.close(); refreshTimeline(); });
+    source.addEventListener('end', function () {
+      // A run from before logs were stored for every run has none: say so rather than show an empty panel.
+      status.textContent = panel.childElementCount === 0 ? 'finished, no lines recorded' : 'finished';
+      source.close();
+      refreshTimeline();
+    });
     source.onerror = function () { if (status.textContent === 'live') { status.textContent = 'disconnected'; } source.close(); };
   }).catch(function () { if (status.textContent === 'loading…') { status.textContent = 'no log'; } });
 })();

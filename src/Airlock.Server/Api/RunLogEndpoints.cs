@@ -90,6 +90,7 @@ internal static class RunLogEndpoints
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Accel-Buffering"] = "no";
         string? lastState = null;
+        var terminalBefore = false;
         try
         {
             while (true)
@@ -121,8 +122,11 @@ internal static class RunLogEndpoints
 
                 // The end: the run reached a terminal state and nobody is still writing its log (its worker marked the
                 // request done); or the request ended without a run (it could not start, or its worker died first).
-                var writerDone = request is null || request.State is ApplyRequestStates.Done or ApplyRequestStates.Abandoned;
+                // A run started outside the server (`airlock apply`, a release) has no request to say its writer is done:
+                // its process stores the last lines just after the final state, so the end waits for one more poll.
                 var terminal = run is not null && (RunStates.ParseWireName(run.State).IsFinal() || run.State == RunState.NeedsReconciliation.WireName());
+                var writerDone = request is null ? terminalBefore : request.State is ApplyRequestStates.Done or ApplyRequestStates.Abandoned;
+                terminalBefore = terminal;
                 var ended = (terminal || run is null) && writerDone && lines.Count < 500;
                 if (ended)
                 {
