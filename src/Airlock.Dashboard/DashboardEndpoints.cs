@@ -94,6 +94,8 @@ public static class DashboardEndpoints
 
             return await reads.RunAsync(id, ct) is { } run ? Render<RunTimeline>(new { RunId = run.Run.Id, run.Events, run.Run.State }) : Results.NotFound();
         });
+        pages.MapGet("/plans", (HttpContext context, DashboardReads reads, string? stack, string? environment, string? awaiting, CancellationToken ct) =>
+            Page(context, async actor => Render<PlansPage>(new { Actor = actor, Model = await reads.PlansAsync(stack, environment, awaiting == "1", actor, ct) })));
         pages.MapGet("/plans/{id}", (HttpContext context, DashboardReads reads, DashboardOptions options, string id, string? done, CancellationToken ct) =>
             Page(context, async actor => await PlanPageAsync(context, reads, options, id, actor, done == "1" ? ("your decision was recorded", true) : null, ct)));
         pages.MapPost("/plans/{id}/approve", (HttpContext context, AirlockServices services, DashboardReads reads, DashboardOptions options, string id, CancellationToken ct) =>

@@ -73,6 +73,67 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
     }
 
     [Fact]
+    public async Task The_plans_page_lists_where_each_plan_stands_and_which_ones_the_viewer_can_approve()
+    {
+        await using var server = await ServerHarness.StartAsync();
+        var services = server.Host.Services;
+        var dev = await server.PlanAsync("alice@example.com", "dev");
+        var applied = await new Airlock.Application.Apply.ApplyService(services).ApplyAsync(new Airlock.Application.Apply.ApplyRequest(dev.Record.PlanId, "alice@example.com"), Airlock.Application.Apply.SilentApplyObserver.Instance, None);
+        Assert.Equal(RunState.Succeeded, applied.State);
+        var older = await server.PlanAsync("alice@example.com", "prod");
+        var latest = await server.PlanAsync("alice@example.com", "prod");
+        async Task<Dictionary<string, string>> StatusesAsync(IPage page, string query = "")
+        {
+            await page.GotoAsync(server.BaseUrl + "/plans" + query);
+            var rows = await page.Locator("#plans tbody tr").EvaluateAllAsync<string[][]>("els => els.map(e => [e.dataset.plan, e.dataset.status])");
+            return rows.ToDictionary(r => r[0], r => r[1]);
+        }
+
+        var bob = await browser.NewPageAsync();
+        await SignInAsync(bob, server, "bob@example.com", "platform");
+        await bob.GotoAsync(server.BaseUrl + "/");
+        await bob.ClickAsync("header nav a:text-is('Plans')");
+        Assert.EndsWith("/plans", bob.Url, StringComparison.Ordinal);
+        Assert.Equal(new Dictionary<string, string>
+        {
+            [dev.Record.PlanId] = "applied",
+            [older.Record.PlanId] = "superseded",
+            [latest.Record.PlanId] = "awaiting_approval",
+        }, await StatusesAsync(bob));
+        var waiting = bob.Locator($"#plans tr[data-plan='{latest.Record.PlanId}']");
+        Assert.Contains("needs 2 approval(s), has 0", await waiting.InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal(1, await waiting.Locator("a:text-is('you can approve')").CountAsync());
+        Assert.Contains($"superseded by {latest.Record.PlanId}", await bob.Locator($"#plans tr[data-plan='{older.Record.PlanId}']").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal(1, await bob.Locator($"#plans tr[data-plan='{dev.Record.PlanId}'] a[href='/runs/{applied.RunId}']").CountAsync());
+        await BrowserFixture.ScreenshotAsync(bob, "plans");
+        Assert.Equal([latest.Record.PlanId], (await StatusesAsync(bob, "?awaiting=1")).Keys);
+        Assert.Equal([dev.Record.PlanId], (await StatusesAsync(bob, "?environment=dev")).Keys);
+
+        // The requester sees the same status, but no approval of their own to give (separation of duties).
+        var alice = await browser.NewPageAsync();
+        await SignInAsync(alice, server, "alice@example.com", "platform");
+        Assert.Equal("awaiting_approval", (await StatusesAsync(alice))[latest.Record.PlanId]);
+        Assert.Equal(0, await alice.Locator("a:text-is('you can approve')").CountAsync());
+
+        // Bob's approval counts once: the plan still waits (for security), and no longer for him.
+        var approvals = new ApprovalService(services);
+        await approvals.ApproveAsync(new ApproveRequest(latest.Record.PlanId, "bob@example.com", []), None);
+        Assert.Equal("awaiting_approval", (await StatusesAsync(bob))[latest.Record.PlanId]);
+        Assert.Contains("needs 2 approval(s), has 1", await waiting.InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, await waiting.Locator("a:text-is('you can approve')").CountAsync());
+        await approvals.ApproveAsync(new ApproveRequest(latest.Record.PlanId, "carol@example.com", []), None);
+        Assert.Equal("approved", (await StatusesAsync(bob))[latest.Record.PlanId]);
+
+        // A newer plan of the target supersedes the approved one; a rejection ends its wait for everyone.
+        var newest = await server.PlanAsync("alice@example.com", "prod");
+        await approvals.RejectAsync(new RejectRequest(newest.Record.PlanId, "carol@example.com", "wrong bucket"), None);
+        var after = await StatusesAsync(bob);
+        Assert.Equal(("superseded", "rejected"), (after[latest.Record.PlanId], after[newest.Record.PlanId]));
+        Assert.Empty(await StatusesAsync(bob, "?awaiting=1"));
+        Assert.Equal("No plan is waiting for approval.", await bob.InnerTextAsync("main p.empty"));
+    }
+
+    [Fact]
     public async Task Queue_and_locks_pages_show_a_real_held_lock_and_a_queued_item_with_its_position_and_reason()
     {
         await using var server = await ServerHarness.StartAsync();

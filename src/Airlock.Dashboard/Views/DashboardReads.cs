@@ -2,8 +2,10 @@ using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 
 using Airlock.Application;
+using Airlock.Application.Apply;
 using Airlock.Application.Approvals;
 using Airlock.Application.Delivery;
+using Airlock.Application.Plans;
 using Airlock.Application.Releases;
 using Airlock.Domain.Delivery;
 using Airlock.Domain.Evidence;
@@ -48,6 +50,24 @@ public sealed record RuleRow(string Id, string Result, string? Message);
 /// <param name="Runs">Applies of this plan, newest first (an approved plan is applied at most once; refused tries stay listed).</param>
 public sealed record PlanModel(PlanApprovals Approvals, IReadOnlyList<RiskRow> Risks, IReadOnlyList<IGrouping<string, ResourceRow>> Groups, string PolicyDecision,
     IReadOnlyList<RuleRow> Rules, string? ApproveBlockedReason, string? RejectBlockedReason, IReadOnlyList<RunRecord> Runs);
+
+/// <summary>
+/// One plan in the plans list: where it stands for approval and apply, and whether the viewer may approve it now.
+/// </summary>
+/// <param name="Plan">The stored plan.</param>
+/// <param name="Requester">Who planned it.</param>
+/// <param name="Counts">Its action counts, without zeros.</param>
+/// <param name="Status"><c>awaiting_approval</c>, <c>approved</c>, <c>applied</c>, <c>rejected</c>, <c>superseded</c>, <c>expired</c> or <c>unknown_target</c>.</param>
+/// <param name="Detail">One line: what it still needs, who rejected it, what superseded it.</param>
+/// <param name="ViewerMayApprove">True when the viewer's approval would be accepted now (and they have not given it).</param>
+public sealed record PlanRow(PlanRecord Plan, string Requester, IReadOnlyList<(string Name, int Count)> Counts, string Status, string Detail, bool ViewerMayApprove)
+{
+    /// <summary>For an applied plan, its newest run (the one that applied it, or a later refused try).</summary>
+    public RunRecord? LatestRun { get; init; }
+}
+
+/// <summary>The plans page.</summary>
+public sealed record PlansModel(IReadOnlyList<PlanRow> Plans, string? Stack, string? Environment, bool AwaitingOnly);
 
 /// <summary>The evidence page: the newest records and the verification of the whole chain.</summary>
 public sealed record EvidenceModel(IReadOnlyList<ChainRecord> Records, long Total, ChainVerificationResult Verification, DateTimeOffset VerifiedAt);
@@ -127,6 +147,82 @@ public sealed class DashboardReads(AirlockServices services)
         var events = await services.Store.Runs.ReadEventsAsync(runId, cancellationToken);
         var plan = details is null ? null : await services.Store.Plans.GetAsync(details.PlanId, cancellationToken);
         return new RunModel(run, details, events, plan);
+    }
+
+    /// <summary>How many plans the plans page shows.</summary>
+    public const int PlanPageSize = 50;
+
+    /// <summary>
+    /// Plans, newest first, each with where it stands: what an approver looks for first. The statuses follow the
+    /// checks an approval and an apply make (ApprovalService, ApplyService), in the order they refuse.
+    /// </summary>
+    public async Task<PlansModel> PlansAsync(string? stack, string? environment, bool awaitingOnly, string viewer, CancellationToken cancellationToken)
+    {
+        stack = Empty(stack);
+        environment = Empty(environment);
+        var plans = await services.Store.Plans.ListAsync(new PlanQuery(stack, environment, PlanPageSize), cancellationToken);
+        var approvals = new ApprovalService(services);
+        var applies = new ApplyService(services);
+        var now = Now;
+        // Newest first: the first plan listed for a target is its latest, the one an approval would accept.
+        var latest = new Dictionary<(string, string, string?), string>();
+        var rows = new List<PlanRow>();
+        foreach (var plan in plans)
+        {
+            var newer = latest.TryGetValue((plan.Stack, plan.Environment, plan.Region), out var latestId) ? latestId : null;
+            latest.TryAdd((plan.Stack, plan.Environment, plan.Region), plan.PlanId);
+            rows.Add(await PlanRowAsync(plan, newer, approvals, applies, viewer, now, cancellationToken));
+        }
+
+        return new PlansModel([.. rows.Where(r => !awaitingOnly || r.Status == "awaiting_approval")], stack, environment, awaitingOnly);
+    }
+
+    private async Task<PlanRow> PlanRowAsync(PlanRecord plan, string? supersededBy, ApprovalService approvals, ApplyService applies, string viewer, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        PlanApprovals standing;
+        try
+        {
+            standing = await approvals.ListAsync(plan.PlanId, cancellationToken);
+        }
+        catch (UserInputException e)
+        {
+            // The stack or environment left airlock.yaml since: nothing can be decided on it here.
+            var stored = PlanMetadata.FromJson(plan.MetadataJson);
+            return new PlanRow(plan, stored.Requester, Counts(stored.Summary), "unknown_target", e.Message, false);
+        }
+
+        var counts = Counts(standing.Metadata.Summary);
+        PlanRow Row(string status, string detail, bool mayApprove = false) => new(plan, standing.Metadata.Requester, counts, status, detail, mayApprove);
+
+        if (await applies.SpentReasonAsync(plan, null, cancellationToken) is not null)
+        {
+            var runs = await services.Store.Runs.ListForPlanAsync(plan.PlanId, cancellationToken);
+            return Row("applied", "by") with { LatestRun = runs.Count > 0 ? runs[0] : null };
+        }
+
+        if (standing.Rejection is { } rejection)
+        {
+            return Row("rejected", rejection.Statement);
+        }
+
+        if (now >= plan.ExpiresAt)
+        {
+            return Row("expired", $"expired at {Format.Time(plan.ExpiresAt)}: plan again");
+        }
+
+        if (supersededBy is not null)
+        {
+            return Row("superseded", $"superseded by {supersededBy}");
+        }
+
+        if (standing.Verdict.Satisfied)
+        {
+            return Row("approved", "ready to apply");
+        }
+
+        var mayApprove = await approvals.WhyNotAsync(plan.PlanId, viewer, cancellationToken) is null
+            && !standing.Decisions.Any(d => d.Decision == ApprovalRecord.Approved && string.Equals(d.Approver, viewer, StringComparison.OrdinalIgnoreCase));
+        return Row("awaiting_approval", standing.Verdict.Problems.Count > 0 ? string.Join("; ", standing.Verdict.Problems) : "not yet approved", mayApprove);
     }
 
     /// <summary>One plan as <paramref name="viewer"/> sees it, or null when unknown.</summary>
