@@ -134,6 +134,30 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
     }
 
     [Fact]
+    public async Task A_plan_its_plan_time_policy_denies_is_listed_as_denied_with_the_failed_rule_not_as_ready()
+    {
+        // dev needs no approval, so without the policy check the plan would read "approved, ready to apply".
+        await using var server = await ServerHarness.StartAsync(arrange: harness =>
+        {
+            File.AppendAllText(Path.Combine(harness.Root, "airlock.yaml"), "\npolicies:\n  custom: policies\n");
+            Directory.CreateDirectory(Path.Combine(harness.Root, "policies"));
+            File.WriteAllText(Path.Combine(harness.Root, "policies", "dev-closed.js"),
+                "function evaluate(input) { return input.environment.name === 'dev' ? { result: 'fail', message: 'dev is closed this week' } : 'pass'; }\n");
+            harness.Git.Commit("a custom rule that denies dev");
+        });
+        var plan = await server.PlanAsync("alice@example.com", "dev");
+        Assert.Equal("deny", plan.Policy.Decision.ToString().ToLowerInvariant());
+        var page = await browser.NewPageAsync();
+        await SignInAsync(page, server, "bob@example.com", "platform");
+
+        await page.GotoAsync(server.BaseUrl + "/plans");
+
+        var row = page.Locator($"#plans tr[data-plan='{plan.Record.PlanId}']");
+        Assert.Equal("policy_denied", await row.GetAttributeAsync("data-status"));
+        Assert.Contains("dev-closed: dev is closed this week", await row.InnerTextAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Queue_and_locks_pages_show_a_real_held_lock_and_a_queued_item_with_its_position_and_reason()
     {
         await using var server = await ServerHarness.StartAsync();
@@ -411,10 +435,23 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
     {
         await using var server = await ServerHarness.StartAsync();
         var plan = await server.PlanAsync("bob@example.com", "dev");
+        // Each run must end in a later millisecond (the store's resolution) than the one before: with equal end times the
+        // order, and so whether the failure counts as restored, would fall to the runs' random ids (it once did).
+        async Task AfterAsync(string runId)
+        {
+            var ended = (await server.Host.Services.Store.Runs.GetAsync(runId, None))!.UpdatedAt;
+            while (server.Host.Services.Time.GetUtcNow().ToUnixTimeMilliseconds() <= ended.ToUnixTimeMilliseconds())
+            {
+                await Task.Delay(2);
+            }
+        }
+
         var succeeded = await SeedRunAsync(server, plan.Record.PlanId, RunState.Validating, RunState.Applying, RunState.Succeeded);
+        await AfterAsync(succeeded);
         var failed = await SeedRunAsync(server, plan.Record.PlanId, RunState.Validating, RunState.Applying, RunState.Failed);
         var details = (await server.Host.Services.Store.Runs.GetDetailsAsync(failed, None))! with { FailureClass = "partial_mutation" };
         await server.Host.Services.Store.Runs.SaveDetailsAsync(details, None);
+        await AfterAsync(failed);
         var restored = await SeedRunAsync(server, plan.Record.PlanId, RunState.Validating, RunState.Applying, RunState.Succeeded);
         await SeedRunAsync(server, plan.Record.PlanId, RunState.Rejected); // refused: no deployment
 

@@ -57,7 +57,7 @@ public sealed record PlanModel(PlanApprovals Approvals, IReadOnlyList<RiskRow> R
 /// <param name="Plan">The stored plan.</param>
 /// <param name="Requester">Who planned it.</param>
 /// <param name="Counts">Its action counts, without zeros.</param>
-/// <param name="Status"><c>awaiting_approval</c>, <c>approved</c>, <c>applied</c>, <c>rejected</c>, <c>superseded</c>, <c>expired</c> or <c>unknown_target</c>.</param>
+/// <param name="Status"><c>awaiting_approval</c>, <c>approved</c>, <c>applied</c>, <c>rejected</c>, <c>superseded</c>, <c>expired</c>, <c>policy_denied</c> or <c>unknown_target</c>.</param>
 /// <param name="Detail">One line: what it still needs, who rejected it, what superseded it.</param>
 /// <param name="ViewerMayApprove">True when the viewer's approval would be accepted now (and they have not given it).</param>
 public sealed record PlanRow(PlanRecord Plan, string Requester, IReadOnlyList<(string Name, int Count)> Counts, string Status, string Detail, bool ViewerMayApprove)
@@ -213,6 +213,14 @@ public sealed class DashboardReads(AirlockServices services)
         if (supersededBy is not null)
         {
             return Row("superseded", $"superseded by {supersededBy}");
+        }
+
+        // A plan-time deny cannot be approved, and without approvals to give (dev) it is still not ready to apply.
+        if ((string?)standing.Metadata.Policy["decision"] == "deny")
+        {
+            var failed = (standing.Metadata.Policy["rules"]?.AsArray() ?? [])
+                .Where(r => (string?)r?["result"] == "fail").Select(r => $"{(string?)r?["id"]}: {(string?)r?["message"]}");
+            return Row("policy_denied", string.Join("; ", failed));
         }
 
         if (standing.Verdict.Satisfied)
