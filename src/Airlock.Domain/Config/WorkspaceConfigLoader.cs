@@ -59,7 +59,7 @@ public static class WorkspaceConfigLoader
         }
         catch (YamlException e)
         {
-            diagnostics.Add(e.Start, YamlSyntax, $"invalid YAML: {CleanYamlMessage(e)}");
+            diagnostics.Add(YamlErrorPosition(e, yaml), YamlSyntax, $"invalid YAML: {CleanYamlMessage(e)}");
             return new ConfigLoadResult(null, diagnostics.Sorted());
         }
 
@@ -126,7 +126,7 @@ public static class WorkspaceConfigLoader
         }
         catch (YamlException e)
         {
-            diagnostics.Add(e.Start, YamlSyntax, $"invalid YAML: {CleanYamlMessage(e)}");
+            diagnostics.Add(YamlErrorPosition(e, yaml), YamlSyntax, $"invalid YAML: {CleanYamlMessage(e)}");
             return false;
         }
         catch (InvalidOperationException)
@@ -138,6 +138,31 @@ public static class WorkspaceConfigLoader
         }
 
         return true;
+    }
+
+    // Where a YAML error is: the start of the token the scanner was reading, except for a tab in an indentation: the
+    // parser places that at the token or mapping it was in (line 1 for a tab on line 5), so the first line from there
+    // whose indentation holds a tab is named instead, which is where the user has to look.
+    private static Mark YamlErrorPosition(YamlException e, string yaml)
+    {
+        var message = CleanYamlMessage(e);
+        if (!message.Contains("tab character", StringComparison.Ordinal) && !message.Contains(" tab as ", StringComparison.Ordinal))
+        {
+            return e.Start;
+        }
+
+        var lines = yaml.Split('\n');
+        for (var i = (int)Math.Max(0, e.Start.Line - 1); i < lines.Length; i++)
+        {
+            var indentation = lines[i].Length - lines[i].TrimStart(' ', '\t').Length;
+            var tab = lines[i].IndexOf('\t', 0, indentation);
+            if (tab >= 0)
+            {
+                return new Mark(0, i + 1, tab + 1);
+            }
+        }
+
+        return e.Start;
     }
 
     // YamlDotNet prefixes messages with "(Line: 1, Col: 2, Idx: 3) - (…): "; the diagnostic carries the position already.

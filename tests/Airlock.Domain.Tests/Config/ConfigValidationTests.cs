@@ -623,6 +623,19 @@ public class ConfigValidationTests
         Assert.Equal(2, d.Line);
     }
 
+    // YamlDotNet's errors start where the token before the tab began (line 1 here): the tab is what the user must find.
+    [Theory]
+    [InlineData("version: 1\n\tproject: p\n", 2)]
+    [InlineData("version: 1\nproject: p\nenvironments:\n  dev:\n\t  approvals: {}\n", 5)]
+    public void A_tab_in_the_indentation_is_reported_on_its_own_line(string yaml, int line)
+    {
+        var d = Only(yaml);
+
+        Assert.Equal(YamlSyntax, d.Code);
+        Assert.Contains("tab", d.Message, StringComparison.Ordinal);
+        Assert.Equal((line, 1), (d.Line, d.Column));
+    }
+
     [Fact]
     public void Unterminated_flow_list_is_a_syntax_error_not_a_crash()
     {
