@@ -69,9 +69,8 @@ public sealed class PlanParseException : Exception
             || message.Contains("does not contain any JSON tokens", StringComparison.Ordinal)
             || message.Contains("incomplete", StringComparison.OrdinalIgnoreCase);
 
-        // The reader's message repeats the position ("LineNumber: 3 | BytePositionInLine: 7."); keep the first sentence.
-        var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        var reason = (cut > 0 ? message[..cut] : message).Trim().TrimEnd('.');
+        // The reader's message repeats the position ("LineNumber: 3 | BytePositionInLine: 7."), which this exception carries.
+        var reason = Serialization.JsonErrorText.Reason(message);
         if (message.Contains("does not contain any JSON tokens", StringComparison.Ordinal))
         {
             // An empty file (or only whitespace): usually a `show -json` whose output was redirected but that failed.

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 
 using Airlock.Application;
+using Airlock.Domain.Serialization;
 using Airlock.Domain.Storage;
 
 using Microsoft.AspNetCore.Builder;
@@ -97,9 +98,7 @@ public static partial class ApiErrors
     // JSON path when it is not the root, and line and column, 1-based, as `airlock summarize` places its errors.
     private static string JsonReason(JsonException json)
     {
-        var message = OneLine(json.Message);
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal) is var p and >= 0 ? p : message.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        var reason = (cut >= 0 ? message[..cut] : message).TrimEnd('.', ' ');
+        var reason = JsonErrorText.Reason(OneLine(json.Message));
         var nested = json.Path is { Length: > 1 };
         if (ConvertedTo().Match(reason) is { Success: true } converted)
         {
